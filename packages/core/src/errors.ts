@@ -1,0 +1,107 @@
+/** Stable error codes: match on these, not on classes, since two copies of this package may be loaded. */
+export type StateStoreErrorCode =
+  | "VALIDATION"
+  | "NOT_FOUND"
+  | "ALREADY_EXISTS"
+  | "VERSION_CONFLICT"
+  | "ITEM_TOO_LARGE"
+  | "UNAVAILABLE"
+  | "THROTTLED";
+
+/** The base of every error a store throws on purpose. */
+export class StateStoreError extends Error {
+  readonly code: StateStoreErrorCode;
+
+  constructor(code: StateStoreErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** Bad input, rejected before anything was written. `field` names the offending input, e.g. `state.a[2]`. */
+export class ValidationError extends StateStoreError {
+  readonly field: string;
+  constructor(field: string, message: string) {
+    super("VALIDATION", `${field}: ${message}`);
+    this.field = field;
+  }
+}
+
+/** The session does not exist or has expired. */
+export class SessionNotFoundError extends StateStoreError {
+  readonly sessionId: string;
+  constructor(sessionId: string) {
+    super("NOT_FOUND", `session ${JSON.stringify(sessionId)} not found`);
+    this.sessionId = sessionId;
+  }
+}
+
+/** A live session already has this id. */
+export class AlreadyExistsError extends StateStoreError {
+  readonly sessionId: string;
+  constructor(sessionId: string) {
+    super("ALREADY_EXISTS", `session ${JSON.stringify(sessionId)} already exists`);
+    this.sessionId = sessionId;
+  }
+}
+
+/** An `update` with `expectedVersion` found another version stored. */
+export class VersionConflictError extends StateStoreError {
+  readonly sessionId: string;
+  readonly expectedVersion: number;
+  readonly actualVersion: number;
+  constructor(sessionId: string, expectedVersion: number, actualVersion: number) {
+    super(
+      "VERSION_CONFLICT",
+      `session ${JSON.stringify(sessionId)}: expected version ${expectedVersion}, stored version is ${actualVersion}`,
+    );
+    this.sessionId = sessionId;
+    this.expectedVersion = expectedVersion;
+    this.actualVersion = actualVersion;
+  }
+}
+
+/** The record would exceed what the backend can store in one item; nothing was written. */
+export class ItemTooLargeError extends StateStoreError {
+  readonly sizeBytes: number;
+  readonly limitBytes: number;
+  constructor(what: string, sizeBytes: number, limitBytes: number) {
+    super("ITEM_TOO_LARGE", `${what} is ${sizeBytes} bytes, over the backend's limit of ${limitBytes} bytes`);
+    this.sizeBytes = sizeBytes;
+    this.limitBytes = limitBytes;
+  }
+}
+
+/** The backend could not be reached or failed; `cause` holds the original error. Safe to retry reads. */
+export class UnavailableError extends StateStoreError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("UNAVAILABLE", message, options);
+  }
+}
+
+/** The backend rejected the request for capacity reasons; retry later with backoff. */
+export class ThrottledError extends StateStoreError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("THROTTLED", message, options);
+  }
+}
+
+/** True for any state-store error (from any copy of this package), optionally of one code. */
+export function isStateStoreError(error: unknown, code?: StateStoreErrorCode): error is StateStoreError {
+  if (typeof error !== "object" || error === null) return false;
+  const candidate = (error as { code?: unknown }).code;
+  if (typeof candidate !== "string" || !(error instanceof Error)) return false;
+  if (!STATE_STORE_ERROR_CODES.has(candidate)) return false;
+  return code === undefined || candidate === code;
+}
+
+const STATE_STORE_ERROR_CODES: ReadonlySet<string> = new Set<StateStoreErrorCode>([
+  "VALIDATION",
+  "NOT_FOUND",
+  "ALREADY_EXISTS",
+  "VERSION_CONFLICT",
+  "ITEM_TOO_LARGE",
+  "UNAVAILABLE",
+  "THROTTLED",
+]);

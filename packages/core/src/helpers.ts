@@ -1,0 +1,102 @@
+import { canonicalJson } from "./canonical.js";
+import { isStateStoreError, SessionNotFoundError } from "./errors.js";
+import type { Json, Session, SessionChanges, SessionInit, StateStore } from "./types.js";
+import { validateJsonObject, validateToolName, validateTtlSeconds } from "./validation.js";
+
+/**
+ * Optimistic read-modify-write of one session: reads it, calls `fn`, writes the changes with
+ * `expectedVersion`, and on a version conflict starts over (at most `maxAttempts` times, default 5,
+ * with a short jittered pause). `fn` may run more than once, so it must not have side effects.
+ * Throws `SessionNotFoundError` when the session is missing, and the last `VersionConflictError` when
+ * every attempt lost.
+ */
+export async function transact(
+  store: StateStore,
+  sessionId: string,
+  fn: (session: Session) => SessionChanges | Promise<SessionChanges>,
+  options: { maxAttempts?: number } = {},
+): Promise<Session> {
+  const maxAttempts = options.maxAttempts ?? 5;
+  for (let attempt = 1; ; attempt++) {
+    const session = await store.sessions.get(sessionId);
+    if (!session) throw new SessionNotFoundError(sessionId);
+    const changes = await fn(session);
+    try {
+      return await store.sessions.update(sessionId, changes, { expectedVersion: session.version });
+    } catch (error) {
+      if (!isStateStoreError(error, "VERSION_CONFLICT") || attempt >= maxAttempts) throw error;
+      await sleep(Math.random() * 5 * attempt);
+    }
+  }
+}
+
+/**
+ * The live session with `init.sessionId`, created from `init` if there is none. Safe under concurrency:
+ * of several concurrent callers one creates it and all get the same session.
+ */
+export async function getOrCreate(store: StateStore, init: SessionInit & { sessionId: string }): Promise<Session> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const existing = await store.sessions.get(init.sessionId);
+    if (existing) return existing;
+    try {
+      return await store.sessions.create(init);
+    } catch (error) {
+      // Another caller created it between our get and create: read theirs.
+      if (!isStateStoreError(error, "ALREADY_EXISTS")) throw error;
+    }
+  }
+  const session = await store.sessions.get(init.sessionId);
+  if (!session) throw new SessionNotFoundError(init.sessionId);
+  return session;
+}
+
+/** What a `cachedTool` call did, reported to `onResult`. */
+export interface CachedToolOutcome {
+  toolName: string;
+  /** True when the value came from the store's cache. */
+  cached: boolean;
+  /** The entry's hit count after this call (0 when freshly computed). */
+  hitCount: number;
+}
+
+/**
+ * Wraps a tool function so its results are kept in the store's tool cache for `ttlSeconds`. Concurrent
+ * identical calls in this process share one lookup and one computation; a computation that throws is
+ * not cached (the next call tries again). Results must be JSON.
+ */
+export function cachedTool<P extends Record<string, Json>, T extends Json>(
+  store: StateStore,
+  toolName: string,
+  fn: (params: P) => T | Promise<T>,
+  options: { ttlSeconds: number; onResult?: (outcome: CachedToolOutcome) => void },
+): (params: P) => Promise<T> {
+  validateToolName(toolName);
+  const ttlSeconds = validateTtlSeconds("ttlSeconds", options.ttlSeconds);
+  const inFlight = new Map<string, Promise<T>>();
+
+  const run = async (params: P): Promise<T> => {
+    const hit = await store.toolCache.get<T>(toolName, params);
+    if (hit) {
+      options.onResult?.({ toolName, cached: true, hitCount: hit.hitCount });
+      return hit.value;
+    }
+    const value = await fn(params);
+    await store.toolCache.set(toolName, params, value, { ttlSeconds });
+    options.onResult?.({ toolName, cached: false, hitCount: 0 });
+    return value;
+  };
+
+  return (params: P) => {
+    validateJsonObject("params", params);
+    const key = canonicalJson(params);
+    const pending = inFlight.get(key);
+    if (pending) return pending;
+    const started = run(params).finally(() => inFlight.delete(key));
+    inFlight.set(key, started);
+    return started;
+  };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

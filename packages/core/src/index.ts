@@ -1,0 +1,60 @@
+export { canonicalJson, hashParams } from "./canonical.js";
+export { expiresAtFrom, isExpired, systemClock, toEpochSeconds } from "./clock.js";
+export { decodeCursor, encodeCursor } from "./cursor.js";
+export type { StateStoreErrorCode } from "./errors.js";
+export {
+  AlreadyExistsError,
+  ItemTooLargeError,
+  isStateStoreError,
+  SessionNotFoundError,
+  StateStoreError,
+  ThrottledError,
+  UnavailableError,
+  ValidationError,
+  VersionConflictError,
+} from "./errors.js";
+export type { CachedToolOutcome } from "./helpers.js";
+export { cachedTool, getOrCreate, transact } from "./helpers.js";
+export { createSortableIdGenerator, newSessionId, parseSequenceMessageId, sequenceMessageId } from "./ids.js";
+export {
+  DEFAULT_PAGE_SIZE,
+  DEFAULT_PREFERENCES_TTL_SECONDS,
+  DEFAULT_SESSION_TTL_SECONDS,
+  LIMITS,
+} from "./limits.js";
+export type { CommonStoreOptions, ResolvedCommonOptions } from "./options.js";
+export { resolveCommonOptions } from "./options.js";
+export type {
+  CachedResult,
+  Clock,
+  Json,
+  Message,
+  MessageInput,
+  MessageRole,
+  Millis,
+  Page,
+  PreferenceStore,
+  Preferences,
+  Session,
+  SessionChanges,
+  SessionInit,
+  SessionStore,
+  StateStore,
+  StoreStats,
+  ToolCache,
+  TtlDefaults,
+} from "./types.js";
+export {
+  validateCount,
+  validateExpectedVersion,
+  validateId,
+  validateJson,
+  validateJsonObject,
+  validateMessages,
+  validateOptionalTtl,
+  validateOrder,
+  validatePreferenceChanges,
+  validateSessionChanges,
+  validateSessionInit,
+  validateTtlSeconds,
+} from "./validation.js";

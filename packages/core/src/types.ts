@@ -1,0 +1,160 @@
+/** Epoch milliseconds. Every time in the API is one of these. */
+export type Millis = number;
+
+/** A JSON value: what every stored value must be. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** The source of "now" for a store; expiry is judged by it. */
+export type Clock = () => Millis;
+
+export type MessageRole = "system" | "user" | "assistant" | "tool";
+
+export interface Message {
+  /** Store-assigned; unique in its session; plain string comparison sorts ids in append order. */
+  id: string;
+  role: MessageRole;
+  content: string;
+  timestamp: Millis;
+  metadata?: Record<string, Json>;
+}
+
+export type MessageInput = Omit<Message, "id" | "timestamp"> & { timestamp?: Millis };
+
+export interface Session {
+  sessionId: string;
+  userId: string | null;
+  agentId: string | null;
+  state: Record<string, Json>;
+  /** 1 at creation; each successful `update` adds exactly 1. */
+  version: number;
+  messageCount: number;
+  lastToolCall: string | null;
+  /** The region of the store that wrote last (`null` for stores without a region). */
+  lastActiveRegion: string | null;
+  createdAt: Millis;
+  lastActiveAt: Millis;
+  expiresAt: Millis;
+}
+
+/** `state` replaces the whole state object; an absent field is left as it is. */
+export type SessionChanges = { state?: Record<string, Json>; lastToolCall?: string | null };
+
+/** One page of a listing; `cursor` is null when there are no more pages. */
+export interface Page<T> {
+  items: T[];
+  cursor: string | null;
+}
+
+export interface SessionInit {
+  sessionId?: string;
+  userId?: string;
+  agentId?: string;
+  state?: Record<string, Json>;
+  ttlSeconds?: number;
+}
+
+export interface SessionStore {
+  /**
+   * Creates a session (version 1, no messages) expiring `ttlSeconds` from now. Throws `AlreadyExistsError`
+   * when a live session has that id; an expired one is replaced and nothing of it reappears.
+   */
+  create(init?: SessionInit): Promise<Session>;
+  /** The live session, or null. With `recentMessages: n` it also carries the last n messages, oldest first. */
+  get(sessionId: string, opts?: { recentMessages?: number }): Promise<(Session & { recentMessages?: Message[] }) | null>;
+  /**
+   * Applies `changes`, adds 1 to the version and slides expiry. With `expectedVersion` it succeeds only if
+   * the stored version equals it, else throws `VersionConflictError`. Missing or expired: `SessionNotFoundError`.
+   */
+  update(sessionId: string, changes: SessionChanges, opts?: { expectedVersion?: number }): Promise<Session>;
+  /**
+   * Appends messages atomically (all or none), assigning ids that sort after every earlier message, adds
+   * them to `messageCount` and slides expiry. Missing or expired session: `SessionNotFoundError`.
+   */
+  append(sessionId: string, messages: MessageInput | MessageInput[]): Promise<Message[]>;
+  /** Messages in append order (or reversed with `order: "desc"`), a page at a time. */
+  messages(
+    sessionId: string,
+    opts?: { limit?: number; cursor?: string; order?: "asc" | "desc" },
+  ): Promise<Page<Message>>;
+  /** Removes the session and all its messages; false when there was no live session. */
+  delete(sessionId: string): Promise<boolean>;
+  /** The user's live sessions, a page at a time (order unspecified but stable across pages). */
+  listByUser(userId: string, opts?: { limit?: number; cursor?: string }): Promise<Page<Session>>;
+}
+
+export interface CachedResult<T> {
+  value: T;
+  /** How many `get`s have returned this entry, this one included. */
+  hitCount: number;
+  cachedAt: Millis;
+  expiresAt: Millis;
+}
+
+export interface ToolCache {
+  /** The live entry for this tool and these parameters (key order ignored), counting the hit atomically. */
+  get<T extends Json>(toolName: string, params: Record<string, Json>): Promise<CachedResult<T> | null>;
+  /** Stores (or replaces, resetting the hit count) the result for this tool and these parameters. */
+  set<T extends Json>(
+    toolName: string,
+    params: Record<string, Json>,
+    value: T,
+    opts: { ttlSeconds: number },
+  ): Promise<void>;
+  /** Removes one entry, or with no `params` every entry of the tool and nothing of any other tool. */
+  invalidate(toolName: string, params?: Record<string, Json>): Promise<void>;
+}
+
+export interface Preferences {
+  userId: string;
+  agentId: string;
+  values: Record<string, Json>;
+  /** 1 when the record is created; each `set` or `patch` adds 1. */
+  version: number;
+  updatedAt: Millis;
+  expiresAt: Millis;
+}
+
+export interface PreferenceStore {
+  /** The live record, or null. */
+  get(userId: string, agentId: string): Promise<Preferences | null>;
+  /** Replaces all values, sliding expiry. */
+  set(
+    userId: string,
+    agentId: string,
+    values: Record<string, Json>,
+    opts?: { ttlSeconds?: number },
+  ): Promise<Preferences>;
+  /** Merges per key (`undefined` removes the key), creating the record if absent, sliding expiry. */
+  patch(
+    userId: string,
+    agentId: string,
+    changes: Record<string, Json | undefined>,
+    opts?: { ttlSeconds?: number },
+  ): Promise<Preferences>;
+  /** Removes the record; false when there was no live record. */
+  delete(userId: string, agentId: string): Promise<boolean>;
+}
+
+export interface StoreStats {
+  activeSessions: number;
+  cacheEntries: number;
+  /** False when both counts are exact (expired records excluded); true when the backend only estimates. */
+  approximate: boolean;
+}
+
+export interface StateStore {
+  readonly sessions: SessionStore;
+  readonly toolCache: ToolCache;
+  readonly preferences: PreferenceStore;
+  stats(): Promise<StoreStats>;
+  /** Releases what the store opened (connections, timers). Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Default retention per kind, in seconds; every store's options accept overrides. */
+export interface TtlDefaults {
+  /** Sliding idle expiry of a session. Default 3600 (1 hour). */
+  session?: number;
+  /** Sliding expiry of a preference record. Default 604800 (7 days). */
+  preferences?: number;
+}
