@@ -1,0 +1,6 @@
+export {
+  type DynamoDbLocalServer,
+  pickFreePort,
+  type StartDynamoDbLocalOptions,
+  startDynamoDbLocal,
+} from "./start.js";
