@@ -34,7 +34,10 @@ export async function transact(
  * The live session with `init.sessionId`, created from `init` if there is none. Safe under concurrency:
  * of several concurrent callers one creates it and all get the same session.
  */
-export async function getOrCreate(store: StateStore, init: SessionInit & { sessionId: string }): Promise<Session> {
+export async function getOrCreate(
+  store: StateStore,
+  init: SessionInit & { sessionId: string },
+): Promise<Session> {
   for (let attempt = 0; attempt < 3; attempt++) {
     const existing = await store.sessions.get(init.sessionId);
     if (existing) return existing;

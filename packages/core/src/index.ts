@@ -56,5 +56,6 @@ export {
   validatePreferenceChanges,
   validateSessionChanges,
   validateSessionInit,
+  validateToolName,
   validateTtlSeconds,
 } from "./validation.js";

@@ -21,7 +21,10 @@ export function resolveCommonOptions(options: CommonStoreOptions | undefined): R
   return {
     clock: options?.clock ?? systemClock,
     ttlSeconds: {
-      session: validateTtlSeconds("ttlSeconds.session", options?.ttlSeconds?.session ?? DEFAULT_SESSION_TTL_SECONDS),
+      session: validateTtlSeconds(
+        "ttlSeconds.session",
+        options?.ttlSeconds?.session ?? DEFAULT_SESSION_TTL_SECONDS,
+      ),
       preferences: validateTtlSeconds(
         "ttlSeconds.preferences",
         options?.ttlSeconds?.preferences ?? DEFAULT_PREFERENCES_TTL_SECONDS,

@@ -60,7 +60,10 @@ export interface SessionStore {
    */
   create(init?: SessionInit): Promise<Session>;
   /** The live session, or null. With `recentMessages: n` it also carries the last n messages, oldest first. */
-  get(sessionId: string, opts?: { recentMessages?: number }): Promise<(Session & { recentMessages?: Message[] }) | null>;
+  get(
+    sessionId: string,
+    opts?: { recentMessages?: number },
+  ): Promise<(Session & { recentMessages?: Message[] }) | null>;
   /**
    * Applies `changes`, adds 1 to the version and slides expiry. With `expectedVersion` it succeeds only if
    * the stored version equals it, else throws `VersionConflictError`. Missing or expired: `SessionNotFoundError`.

@@ -2,7 +2,8 @@ import { ValidationError } from "./errors.js";
 import { LIMITS } from "./limits.js";
 import type { Json, MessageInput, MessageRole, SessionChanges, SessionInit } from "./types.js";
 
-// C0 and C1 control characters, plus DEL.
+// C0 and C1 control characters, plus DEL: matching them is the point.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: see above
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** Session, user and agent ids: 1–256 characters, no control characters, well-formed Unicode. */
@@ -11,7 +12,8 @@ export function validateId(field: string, value: unknown, maxLength: number = LI
   if (value.length === 0) throw new ValidationError(field, "must not be empty");
   if (value.length > maxLength) throw new ValidationError(field, `must be at most ${maxLength} characters`);
   if (CONTROL_CHARACTERS.test(value)) throw new ValidationError(field, "must not contain control characters");
-  if (!value.isWellFormed()) throw new ValidationError(field, "must be well-formed Unicode (no lone surrogates)");
+  if (!value.isWellFormed())
+    throw new ValidationError(field, "must be well-formed Unicode (no lone surrogates)");
   return value;
 }
 
@@ -30,7 +32,8 @@ export function validateJson(field: string, value: unknown): Json {
 
 /** A plain JSON object (not an array, not null), e.g. a session's state or a tool's parameters. */
 export function validateJsonObject(field: string, value: unknown): Record<string, Json> {
-  if (!isPlainObject(value)) throw new ValidationError(field, `must be a plain object, got ${describe(value)}`);
+  if (!isPlainObject(value))
+    throw new ValidationError(field, `must be a plain object, got ${describe(value)}`);
   checkJson(field, value, 0, new Set());
   return value as Record<string, Json>;
 }
@@ -96,14 +99,18 @@ export function validateTtlSeconds(field: string, value: unknown): number {
   if (typeof value !== "number" || !Number.isInteger(value) || value <= 0) {
     throw new ValidationError(field, `must be a positive whole number of seconds, got ${describe(value)}`);
   }
-  if (value > LIMITS.maxTtlSeconds) throw new ValidationError(field, `must be at most ${LIMITS.maxTtlSeconds}`);
+  if (value > LIMITS.maxTtlSeconds)
+    throw new ValidationError(field, `must be at most ${LIMITS.maxTtlSeconds}`);
   return value;
 }
 
 /** A page size (`limit`) or a `recentMessages` count: a whole number from `min` to 1000. */
 export function validateCount(field: string, value: unknown, min = 1): number {
   if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > LIMITS.maxPageSize) {
-    throw new ValidationError(field, `must be a whole number from ${min} to ${LIMITS.maxPageSize}, got ${describe(value)}`);
+    throw new ValidationError(
+      field,
+      `must be a whole number from ${min} to ${LIMITS.maxPageSize}, got ${describe(value)}`,
+    );
   }
   return value;
 }
@@ -136,12 +143,15 @@ export function validateSessionChanges(changes: unknown): SessionChanges {
   if (!isPlainObject(changes)) throw new ValidationError("changes", "must be an object");
   const result: SessionChanges = {};
   for (const key of Object.keys(changes)) {
-    if (key !== "state" && key !== "lastToolCall") throw new ValidationError(`changes.${key}`, "is not a changeable field");
+    if (key !== "state" && key !== "lastToolCall")
+      throw new ValidationError(`changes.${key}`, "is not a changeable field");
   }
   if (changes.state !== undefined) result.state = validateJsonObject("state", changes.state);
   if (changes.lastToolCall !== undefined) {
     result.lastToolCall =
-      changes.lastToolCall === null ? null : validateId("lastToolCall", changes.lastToolCall, LIMITS.maxToolNameLength);
+      changes.lastToolCall === null
+        ? null
+        : validateId("lastToolCall", changes.lastToolCall, LIMITS.maxToolNameLength);
   }
   return result;
 }
@@ -172,12 +182,17 @@ function validateMessage(field: string, message: unknown): MessageInput {
   if (!message.content.isWellFormed()) throw new ValidationError(`${field}.content`, "has a lone surrogate");
   const result: MessageInput = { role: message.role as MessageRole, content: message.content };
   if (message.timestamp !== undefined) {
-    if (typeof message.timestamp !== "number" || !Number.isSafeInteger(message.timestamp) || message.timestamp < 0) {
+    if (
+      typeof message.timestamp !== "number" ||
+      !Number.isSafeInteger(message.timestamp) ||
+      message.timestamp < 0
+    ) {
       throw new ValidationError(`${field}.timestamp`, "must be epoch milliseconds (a whole number ≥ 0)");
     }
     result.timestamp = message.timestamp;
   }
-  if (message.metadata !== undefined) result.metadata = validateJsonObject(`${field}.metadata`, message.metadata);
+  if (message.metadata !== undefined)
+    result.metadata = validateJsonObject(`${field}.metadata`, message.metadata);
   return result;
 }
 
@@ -191,6 +206,9 @@ export function validatePreferenceChanges(changes: unknown): Record<string, Json
   return changes as Record<string, Json | undefined>;
 }
 
-export function validateOptionalTtl(field: string, opts: { ttlSeconds?: number } | undefined): number | undefined {
+export function validateOptionalTtl(
+  field: string,
+  opts: { ttlSeconds?: number } | undefined,
+): number | undefined {
   return opts?.ttlSeconds === undefined ? undefined : validateTtlSeconds(field, opts.ttlSeconds);
 }

@@ -1,0 +1,49 @@
+import { afterAll, beforeAll, describe } from "vitest";
+import { describeBadInputContract } from "./bad-input.js";
+import { describeConcurrencyContract } from "./concurrency.js";
+import { describeExpiryContract } from "./expiry.js";
+import type { StateStoreContractOptions } from "./harness.js";
+import { describeIsolationContract } from "./isolation.js";
+import { describeMessagesContract } from "./messages.js";
+import { describePreferencesContract } from "./preferences.js";
+import { describeSessionsContract } from "./sessions.js";
+import { describeToolCacheContract } from "./tool-cache.js";
+import { describeVersionsContract } from "./versions.js";
+
+/**
+ * The whole contract: what every `StateStore` must do (see DESIGN.md "Semantics the contract suite pins
+ * down"). A backend's conformance test is this one call:
+ *
+ *     describeStateStoreContract("redis", { beforeAll: startServer, create: ({ clock }) => new MyStore({ clock }),
+ *                                           afterAll: stopServer });
+ *
+ * `create` runs before every test and must return a store isolated from all others. The per-capability
+ * functions below run one part; they do not run `beforeAll`/`afterAll`, so call them where your servers are up.
+ */
+export function describeStateStoreContract(name: string, options: StateStoreContractOptions): void {
+  describe(`${name}: StateStore contract`, () => {
+    if (options.beforeAll) beforeAll(options.beforeAll, 120_000);
+    if (options.afterAll) afterAll(options.afterAll, 60_000);
+    describeSessionsContract(options);
+    describeMessagesContract(options);
+    describeVersionsContract(options);
+    describeExpiryContract(options);
+    describeToolCacheContract(options);
+    describePreferencesContract(options);
+    describeIsolationContract(options);
+    describeBadInputContract(options);
+    describeConcurrencyContract(options);
+  });
+}
+
+export { describeBadInputContract } from "./bad-input.js";
+export { describeConcurrencyContract } from "./concurrency.js";
+export { describeExpiryContract } from "./expiry.js";
+export type { ContractCapabilities, StateStoreContractOptions, StoreFixture } from "./harness.js";
+export { codeOf, ManualClock, readAllPages, settle, useStore } from "./harness.js";
+export { describeIsolationContract } from "./isolation.js";
+export { describeMessagesContract } from "./messages.js";
+export { describePreferencesContract } from "./preferences.js";
+export { describeSessionsContract } from "./sessions.js";
+export { describeToolCacheContract } from "./tool-cache.js";
+export { describeVersionsContract } from "./versions.js";

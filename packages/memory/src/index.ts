@@ -1,0 +1,2 @@
+export type { MemoryStateStoreOptions } from "./memory-store.js";
+export { MemoryStateStore } from "./memory-store.js";

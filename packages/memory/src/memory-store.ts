@@ -1,0 +1,87 @@
+import {
+  type CommonStoreOptions,
+  resolveCommonOptions,
+  type StateStore,
+  type StoreStats,
+} from "@agent-state/core";
+import { MemoryPreferenceStore } from "./preferences.js";
+import { MemorySessionStore } from "./sessions.js";
+import { MemoryToolCache } from "./tool-cache.js";
+
+export interface MemoryStateStoreOptions extends CommonStoreOptions {
+  /**
+   * How often (in the store's clock time) a write also sweeps every expired record, so memory held by records
+   * nobody reads again is reclaimed. Default 60 000 ms. Expired records are also freed when touched.
+   */
+  sweepIntervalMs?: number;
+}
+
+/**
+ * The in-memory `StateStore`: the reference implementation and the test double for agent developers' unit
+ * tests. Exact: every object crosses the boundary as a copy, expiry follows the injected clock, and each
+ * operation is atomic (it runs without awaiting anything), so concurrency behaves as on the real backends.
+ * Nothing survives the process.
+ */
+export class MemoryStateStore implements StateStore {
+  readonly sessions: MemorySessionStore;
+  readonly toolCache: MemoryToolCache;
+  readonly preferences: MemoryPreferenceStore;
+  private readonly clock: () => number;
+  private readonly sweepIntervalMs: number;
+  private lastSweepAt: number;
+
+  constructor(options: MemoryStateStoreOptions = {}) {
+    const resolved = resolveCommonOptions(options);
+    this.clock = resolved.clock;
+    this.sweepIntervalMs = options.sweepIntervalMs ?? 60_000;
+    this.lastSweepAt = this.clock();
+    const sweeping = <T extends object>(target: T): T => this.sweepOnWrite(target);
+    this.sessions = sweeping(new MemorySessionStore(resolved));
+    this.toolCache = sweeping(new MemoryToolCache(resolved));
+    this.preferences = sweeping(new MemoryPreferenceStore(resolved));
+  }
+
+  async stats(): Promise<StoreStats> {
+    const now = this.clock();
+    return {
+      activeSessions: this.sessions.countLive(now),
+      cacheEntries: this.toolCache.countLive(now),
+      approximate: false,
+    };
+  }
+
+  /** Frees every expired record now. */
+  sweep(): void {
+    const now = this.clock();
+    this.lastSweepAt = now;
+    this.sessions.sweep(now);
+    this.toolCache.sweep(now);
+    this.preferences.sweep(now);
+  }
+
+  async close(): Promise<void> {
+    this.sessions.clear();
+    this.toolCache.clear();
+    this.preferences.clear();
+  }
+
+  private maybeSweep(): void {
+    if (this.clock() - this.lastSweepAt >= this.sweepIntervalMs) this.sweep();
+  }
+
+  /** Wraps the write methods so each first runs a sweep when one is due. */
+  private sweepOnWrite<T extends object>(target: T): T {
+    const writes = new Set(["create", "update", "append", "delete", "set", "patch", "invalidate"]);
+    return new Proxy(target, {
+      get: (obj, property, receiver) => {
+        const value = Reflect.get(obj, property, receiver);
+        if (typeof value !== "function" || typeof property !== "string" || !writes.has(property))
+          return value;
+        return (...args: unknown[]) => {
+          this.maybeSweep();
+          return (value as (...a: unknown[]) => unknown).apply(obj, args);
+        };
+      },
+    });
+  }
+}

@@ -1,0 +1,234 @@
+import {
+  AlreadyExistsError,
+  DEFAULT_PAGE_SIZE,
+  decodeCursor,
+  encodeCursor,
+  expiresAtFrom,
+  isExpired,
+  type Message,
+  type MessageInput,
+  newSessionId,
+  type Page,
+  parseSequenceMessageId,
+  type ResolvedCommonOptions,
+  type Session,
+  type SessionChanges,
+  type SessionInit,
+  SessionNotFoundError,
+  type SessionStore,
+  sequenceMessageId,
+  ValidationError,
+  VersionConflictError,
+  validateCount,
+  validateExpectedVersion,
+  validateId,
+  validateMessages,
+  validateOrder,
+  validateSessionChanges,
+  validateSessionInit,
+} from "@agent-state/core";
+
+interface SessionRecord {
+  session: Session;
+  /** Messages in append order; message n (from 1) has id `sequenceMessageId(n)` and sits at index n - 1. */
+  messages: Message[];
+  ttlSeconds: number;
+}
+
+/** Sessions held in maps; every method copies in and out, so callers never share objects with the store. */
+export class MemorySessionStore implements SessionStore {
+  private readonly records = new Map<string, SessionRecord>();
+  private readonly byUser = new Map<string, Set<string>>();
+
+  constructor(private readonly options: ResolvedCommonOptions) {}
+
+  async create(init?: SessionInit): Promise<Session> {
+    const valid = validateSessionInit(init);
+    const now = this.options.clock();
+    const sessionId = valid.sessionId ?? newSessionId();
+    if (this.live(sessionId, now)) throw new AlreadyExistsError(sessionId);
+    this.remove(sessionId);
+    const ttlSeconds = valid.ttlSeconds ?? this.options.ttlSeconds.session;
+    const session: Session = {
+      sessionId,
+      userId: valid.userId ?? null,
+      agentId: valid.agentId ?? null,
+      state: structuredClone(valid.state ?? {}),
+      version: 1,
+      messageCount: 0,
+      lastToolCall: null,
+      lastActiveRegion: null,
+      createdAt: now,
+      lastActiveAt: now,
+      expiresAt: expiresAtFrom(now, ttlSeconds),
+    };
+    this.records.set(sessionId, { session, messages: [], ttlSeconds });
+    if (session.userId !== null) {
+      const ids = this.byUser.get(session.userId) ?? new Set<string>();
+      ids.add(sessionId);
+      this.byUser.set(session.userId, ids);
+    }
+    return structuredClone(session);
+  }
+
+  async get(
+    sessionId: string,
+    opts?: { recentMessages?: number },
+  ): Promise<(Session & { recentMessages?: Message[] }) | null> {
+    validateId("sessionId", sessionId);
+    const recent =
+      opts?.recentMessages === undefined
+        ? undefined
+        : validateCount("recentMessages", opts.recentMessages, 0);
+    const record = this.live(sessionId, this.options.clock());
+    if (!record) return null;
+    const session: Session & { recentMessages?: Message[] } = structuredClone(record.session);
+    if (recent !== undefined) {
+      session.recentMessages = recent === 0 ? [] : structuredClone(record.messages.slice(-recent));
+    }
+    return session;
+  }
+
+  async update(
+    sessionId: string,
+    changes: SessionChanges,
+    opts?: { expectedVersion?: number },
+  ): Promise<Session> {
+    validateId("sessionId", sessionId);
+    const valid = validateSessionChanges(changes);
+    const expected =
+      opts?.expectedVersion === undefined ? undefined : validateExpectedVersion(opts.expectedVersion);
+    const now = this.options.clock();
+    const record = this.live(sessionId, now);
+    if (!record) throw new SessionNotFoundError(sessionId);
+    const session = record.session;
+    if (expected !== undefined && session.version !== expected) {
+      throw new VersionConflictError(sessionId, expected, session.version);
+    }
+    if (valid.state !== undefined) session.state = structuredClone(valid.state);
+    if (valid.lastToolCall !== undefined) session.lastToolCall = valid.lastToolCall;
+    session.version += 1;
+    this.touch(record, now);
+    return structuredClone(session);
+  }
+
+  async append(sessionId: string, messages: MessageInput | MessageInput[]): Promise<Message[]> {
+    validateId("sessionId", sessionId);
+    const inputs = validateMessages(messages);
+    const now = this.options.clock();
+    const record = this.live(sessionId, now);
+    if (!record) throw new SessionNotFoundError(sessionId);
+    const appended = inputs.map((input, i): Message => {
+      const message: Message = {
+        id: sequenceMessageId(record.messages.length + i + 1),
+        role: input.role,
+        content: input.content,
+        timestamp: input.timestamp ?? now,
+      };
+      if (input.metadata !== undefined) message.metadata = structuredClone(input.metadata);
+      return message;
+    });
+    record.messages.push(...appended);
+    record.session.messageCount = record.messages.length;
+    this.touch(record, now);
+    return structuredClone(appended);
+  }
+
+  async messages(
+    sessionId: string,
+    opts?: { limit?: number; cursor?: string; order?: "asc" | "desc" },
+  ): Promise<Page<Message>> {
+    validateId("sessionId", sessionId);
+    const limit = opts?.limit === undefined ? DEFAULT_PAGE_SIZE : validateCount("limit", opts.limit);
+    const order = opts?.order === undefined ? "asc" : validateOrder(opts.order);
+    const scope = `messages\u0000${sessionId}\u0000${order}`;
+    const after = opts?.cursor === undefined ? null : decodeCursor(scope, opts.cursor);
+    const record = this.live(sessionId, this.options.clock());
+    if (!record) throw new SessionNotFoundError(sessionId);
+    const all = record.messages;
+    let afterSequence: number | null = null;
+    if (after !== null) {
+      afterSequence = typeof after === "string" ? parseSequenceMessageId(after) : null;
+      if (afterSequence === null) throw new ValidationError("cursor", "is not a cursor this listing issued");
+    }
+    let items: Message[];
+    if (order === "asc") {
+      const start = afterSequence ?? 0; // message n sits at index n - 1
+      items = all.slice(start, start + limit);
+    } else {
+      const end = afterSequence === null ? all.length : Math.min(afterSequence - 1, all.length);
+      items = all.slice(Math.max(0, end - limit), end).reverse();
+    }
+    const last = items.at(-1);
+    const more =
+      order === "asc" ? last !== undefined && last !== all.at(-1) : last !== undefined && last !== all[0];
+    return { items: structuredClone(items), cursor: more && last ? encodeCursor(scope, last.id) : null };
+  }
+
+  async delete(sessionId: string): Promise<boolean> {
+    validateId("sessionId", sessionId);
+    const wasLive = this.live(sessionId, this.options.clock()) !== null;
+    this.remove(sessionId);
+    return wasLive;
+  }
+
+  async listByUser(userId: string, opts?: { limit?: number; cursor?: string }): Promise<Page<Session>> {
+    validateId("userId", userId);
+    const limit = opts?.limit === undefined ? DEFAULT_PAGE_SIZE : validateCount("limit", opts.limit);
+    const scope = `sessionsByUser\u0000${userId}`;
+    const after = opts?.cursor === undefined ? null : decodeCursor(scope, opts.cursor);
+    if (after !== null && typeof after !== "string")
+      throw new ValidationError("cursor", "is not a cursor this listing issued");
+    const now = this.options.clock();
+    const ids = [...(this.byUser.get(userId) ?? [])]
+      .filter((id) => this.live(id, now) !== null && (after === null || id > after))
+      .sort();
+    const page = ids.slice(0, limit);
+    const items = page.map((id) => structuredClone((this.records.get(id) as SessionRecord).session));
+    const last = page.at(-1);
+    return { items, cursor: ids.length > limit && last ? encodeCursor(scope, last) : null };
+  }
+
+  /** Live sessions, for stats. */
+  countLive(now: number): number {
+    let count = 0;
+    for (const record of this.records.values()) if (!isExpired(record.session.expiresAt, now)) count++;
+    return count;
+  }
+
+  /** Frees every expired session. */
+  sweep(now: number): void {
+    for (const [id, record] of this.records) if (isExpired(record.session.expiresAt, now)) this.remove(id);
+  }
+
+  clear(): void {
+    this.records.clear();
+    this.byUser.clear();
+  }
+
+  /** The record if live; an expired one is freed on sight. */
+  private live(sessionId: string, now: number): SessionRecord | null {
+    const record = this.records.get(sessionId);
+    if (!record) return null;
+    if (!isExpired(record.session.expiresAt, now)) return record;
+    this.remove(sessionId);
+    return null;
+  }
+
+  private touch(record: SessionRecord, now: number): void {
+    record.session.lastActiveAt = now;
+    record.session.expiresAt = expiresAtFrom(now, record.ttlSeconds);
+  }
+
+  private remove(sessionId: string): void {
+    const record = this.records.get(sessionId);
+    if (!record) return;
+    this.records.delete(sessionId);
+    const userId = record.session.userId;
+    if (userId !== null) {
+      const ids = this.byUser.get(userId);
+      ids?.delete(sessionId);
+      if (ids?.size === 0) this.byUser.delete(userId);
+    }
+  }
+}

@@ -1,0 +1,90 @@
+import {
+  type CachedResult,
+  expiresAtFrom,
+  hashParams,
+  isExpired,
+  type Json,
+  type ResolvedCommonOptions,
+  type ToolCache,
+  validateJson,
+  validateJsonObject,
+  validateToolName,
+  validateTtlSeconds,
+} from "@agent-state/core";
+
+/** Tool results by tool name, then by the canonical hash of the parameters. */
+export class MemoryToolCache implements ToolCache {
+  private readonly tools = new Map<string, Map<string, CachedResult<Json>>>();
+
+  constructor(private readonly options: ResolvedCommonOptions) {}
+
+  async get<T extends Json>(toolName: string, params: Record<string, Json>): Promise<CachedResult<T> | null> {
+    validateToolName(toolName);
+    const key = hashParams(validateJsonObject("params", params));
+    const entries = this.tools.get(toolName);
+    const entry = entries?.get(key);
+    if (!entries || !entry) return null;
+    if (isExpired(entry.expiresAt, this.options.clock())) {
+      this.drop(toolName, entries, key);
+      return null;
+    }
+    entry.hitCount += 1;
+    return structuredClone(entry) as CachedResult<T>;
+  }
+
+  async set<T extends Json>(
+    toolName: string,
+    params: Record<string, Json>,
+    value: T,
+    opts: { ttlSeconds: number },
+  ): Promise<void> {
+    validateToolName(toolName);
+    const key = hashParams(validateJsonObject("params", params));
+    validateJson("value", value);
+    const ttlSeconds = validateTtlSeconds("ttlSeconds", opts?.ttlSeconds);
+    const now = this.options.clock();
+    const entries = this.tools.get(toolName) ?? new Map<string, CachedResult<Json>>();
+    this.tools.set(toolName, entries);
+    entries.set(key, {
+      value: structuredClone(value),
+      hitCount: 0,
+      cachedAt: now,
+      expiresAt: expiresAtFrom(now, ttlSeconds),
+    });
+  }
+
+  async invalidate(toolName: string, params?: Record<string, Json>): Promise<void> {
+    validateToolName(toolName);
+    if (params === undefined) {
+      this.tools.delete(toolName);
+      return;
+    }
+    const key = hashParams(validateJsonObject("params", params));
+    const entries = this.tools.get(toolName);
+    if (entries) this.drop(toolName, entries, key);
+  }
+
+  countLive(now: number): number {
+    let count = 0;
+    for (const entries of this.tools.values()) {
+      for (const entry of entries.values()) if (!isExpired(entry.expiresAt, now)) count++;
+    }
+    return count;
+  }
+
+  sweep(now: number): void {
+    for (const [toolName, entries] of this.tools) {
+      for (const [key, entry] of entries)
+        if (isExpired(entry.expiresAt, now)) this.drop(toolName, entries, key);
+    }
+  }
+
+  clear(): void {
+    this.tools.clear();
+  }
+
+  private drop(toolName: string, entries: Map<string, CachedResult<Json>>, key: string): void {
+    entries.delete(key);
+    if (entries.size === 0) this.tools.delete(toolName);
+  }
+}
