@@ -1,0 +1,9 @@
+import { defineConfig, mergeConfig } from "vitest/config";
+import { sharedConfig } from "../vitest.shared.js";
+
+export default mergeConfig(
+  sharedConfig,
+  defineConfig({
+    test: { name: "examples", include: ["*.test.ts"] },
+  }),
+);
