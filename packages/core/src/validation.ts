@@ -127,9 +127,20 @@ export function validateOrder(value: unknown): "asc" | "desc" {
   return value;
 }
 
+const SESSION_INIT_FIELDS: ReadonlySet<string> = new Set([
+  "sessionId",
+  "userId",
+  "agentId",
+  "state",
+  "ttlSeconds",
+]);
+
 export function validateSessionInit(init: unknown): SessionInit {
   if (init === undefined) return {};
   if (!isPlainObject(init)) throw new ValidationError("init", "must be an object");
+  for (const key of Object.keys(init)) {
+    if (!SESSION_INIT_FIELDS.has(key)) throw new ValidationError(`init.${key}`, "is not a session field");
+  }
   const result: SessionInit = {};
   if (init.sessionId !== undefined) result.sessionId = validateId("sessionId", init.sessionId);
   if (init.userId !== undefined) result.userId = validateId("userId", init.userId);
@@ -196,12 +207,18 @@ function validateMessage(field: string, message: unknown): MessageInput {
   return result;
 }
 
-/** Preference changes: JSON values, or `undefined` to remove a key. */
+/**
+ * Preference changes: JSON values, or `undefined` to remove a key. Checked like `set`'s values object (the
+ * changes object is depth 0, symbol keys rejected), so `patch` never stores what `set` would reject.
+ */
 export function validatePreferenceChanges(changes: unknown): Record<string, Json | undefined> {
   if (!isPlainObject(changes)) throw new ValidationError("changes", "must be a plain object");
+  if (Object.getOwnPropertySymbols(changes).length > 0) {
+    throw new ValidationError("changes", "symbol keys are not JSON");
+  }
   for (const [key, value] of Object.entries(changes)) {
     if (!key.isWellFormed()) throw new ValidationError(`changes.${key}`, "key has a lone surrogate");
-    if (value !== undefined) validateJson(`changes.${key}`, value);
+    if (value !== undefined) checkJson(`changes.${key}`, value, 1, new Set([changes]));
   }
   return changes as Record<string, Json | undefined>;
 }

@@ -51,6 +51,7 @@ const BAD_INPUTS: Array<[string, (s: StateStore) => Promise<unknown>]> = [
   ["create: ttlSeconds 0", (s) => s.sessions.create({ sessionId: NEW, ttlSeconds: 0 })],
   ["create: ttlSeconds -5", (s) => s.sessions.create({ sessionId: NEW, ttlSeconds: -5 })],
   ["create: ttlSeconds NaN", (s) => s.sessions.create({ sessionId: NEW, ttlSeconds: Number.NaN })],
+  ["create: unknown field", (s) => s.sessions.create({ sessionId: NEW, version: 5 } as Loose)],
   ["create: ttlSeconds 1.5", (s) => s.sessions.create({ sessionId: NEW, ttlSeconds: 1.5 })],
   ["update: NaN in state", (s) => s.sessions.update(T, { state: { n: Number.NaN } })],
   ["update: Map as state", (s) => s.sessions.update(T, { state: new Map() as Loose })],
