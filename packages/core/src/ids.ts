@@ -6,20 +6,29 @@ export function newSessionId(): string {
 }
 
 const SEQUENCE_WIDTH = 12;
+const MAX_SEQUENCE = 10 ** SEQUENCE_WIDTH - 1;
+const SEQUENCE_ID = /^m\d{12}$/;
 
 /**
- * The id of the n-th message of a session (n from 1): zero-padded so that plain string comparison
- * sorts ids in append order, e.g. `m000000000042`. For backends that number messages atomically.
+ * The id of the n-th message of a session (n from 1 to 10^12 - 1): zero-padded so that plain string
+ * comparison sorts ids in append order, e.g. `m000000000042`. For backends that number messages atomically.
+ * Throws `RangeError` for any other n, since its id would not sort in order.
  */
 export function sequenceMessageId(sequence: number): string {
+  if (!Number.isInteger(sequence) || sequence < 1 || sequence > MAX_SEQUENCE) {
+    throw new RangeError(
+      `message sequence must be a whole number from 1 to ${MAX_SEQUENCE}, got ${sequence}`,
+    );
+  }
   return `m${sequence.toString().padStart(SEQUENCE_WIDTH, "0")}`;
 }
 
 /** The sequence number in an id made by `sequenceMessageId`, or null for any other string. */
 export function parseSequenceMessageId(id: string): number | null {
-  if (id.length !== SEQUENCE_WIDTH + 1 || id[0] !== "m") return null;
+  // Number() alone would also read " 0000000001", "0x000000001" or "0000000001e1".
+  if (!SEQUENCE_ID.test(id)) return null;
   const n = Number(id.slice(1));
-  return Number.isSafeInteger(n) && n > 0 ? n : null;
+  return n > 0 ? n : null;
 }
 
 const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
