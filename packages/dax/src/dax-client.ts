@@ -1,0 +1,67 @@
+import type {
+  BatchGetCommandInput,
+  BatchGetCommandOutput,
+  GetCommandInput,
+  GetCommandOutput,
+  QueryCommandInput,
+  QueryCommandOutput,
+} from "@aws-sdk/lib-dynamodb";
+
+/**
+ * The read half of a DAX document client, method-style (the shape of `DaxDocument` from
+ * `@amazon-dax-sdk/lib-dax` and of `DynamoDBDocument`). Any client with these three methods can be injected.
+ */
+export interface DaxReadClient {
+  get(input: GetCommandInput): Promise<GetCommandOutput>;
+  query(input: QueryCommandInput): Promise<QueryCommandOutput>;
+  batchGet(input: BatchGetCommandInput): Promise<BatchGetCommandOutput>;
+}
+
+/** How to build the real `@amazon-dax-sdk/lib-dax` client. */
+export interface RealDaxClientConfig {
+  endpoints: string[];
+  region?: string;
+  /** Bounds one DAX request inside the SDK too (the decorator enforces its own timeout regardless). */
+  requestTimeoutMs: number;
+}
+
+/** A DAX read client plus the way to release it (the SDK's `shutdown()` exists at run time, not in its types). */
+export interface OwnedDaxClient {
+  client: DaxReadClient;
+  shutdown(): void;
+}
+
+/**
+ * Loads `@amazon-dax-sdk/lib-dax` on first use and builds a `DaxDocument`. Importing that SDK removes every
+ * `process` 'warning' listener, so the listeners present before the import are put back afterwards.
+ */
+export async function createRealDaxClient(config: RealDaxClientConfig): Promise<OwnedDaxClient> {
+  const sdk = await importPreservingWarningListeners(() => import("@amazon-dax-sdk/lib-dax"));
+  const document = new sdk.DaxDocument({
+    endpoints: config.endpoints,
+    ...(config.region !== undefined ? { region: config.region } : {}),
+    requestTimeout: config.requestTimeoutMs,
+    connectTimeout: config.requestTimeoutMs,
+    // The decorator falls back to DynamoDB itself, so the SDK should not sit in its own retry loop.
+    maxRetries: 0,
+    maxRetryDelay: Math.min(config.requestTimeoutMs, 500),
+  } as ConstructorParameters<typeof sdk.DaxDocument>[0]);
+  const shutdown = (document as unknown as { shutdown?: () => void }).shutdown;
+  return {
+    client: document,
+    shutdown: () => shutdown?.call(document),
+  };
+}
+
+/** Runs `load` (a dynamic import) and restores any `process` 'warning' listener the imported module removed. */
+export async function importPreservingWarningListeners<T>(load: () => Promise<T>): Promise<T> {
+  const before = process.listeners("warning");
+  try {
+    return await load();
+  } finally {
+    const after = new Set(process.listeners("warning"));
+    for (const listener of before) {
+      if (!after.has(listener)) process.on("warning", listener);
+    }
+  }
+}

@@ -1,0 +1,5 @@
+export type { BreakerOptions, BreakerState } from "./breaker.js";
+export { CircuitBreaker } from "./breaker.js";
+export type { DaxReadClient } from "./dax-client.js";
+export type { DaxEvent, DaxOperation, DaxStats, FallbackReason } from "./events.js";
+export type { L1Options } from "./l1-cache.js";

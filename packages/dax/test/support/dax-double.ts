@@ -1,0 +1,304 @@
+import { DescribeTableCommand } from "@aws-sdk/client-dynamodb";
+import type {
+  BatchGetCommandInput,
+  BatchGetCommandOutput,
+  DeleteCommandInput,
+  DeleteCommandOutput,
+  DynamoDBDocument,
+  GetCommandInput,
+  GetCommandOutput,
+  PutCommandInput,
+  PutCommandOutput,
+  QueryCommandInput,
+  QueryCommandOutput,
+  UpdateCommandInput,
+  UpdateCommandOutput,
+} from "@aws-sdk/lib-dynamodb";
+import type { DaxReadClient } from "../../src/index.js";
+
+type Item = Record<string, unknown>;
+
+export interface DaxDoubleOptions {
+  /** Item cache TTL (DAX default: 5 minutes). */
+  itemTtlMs?: number;
+  /** Query cache TTL (DAX default: 5 minutes). */
+  queryTtlMs?: number;
+  /** The double's clock for its TTLs (default Date.now). */
+  now?: () => number;
+}
+
+export interface DaxDoubleStats {
+  itemHits: number;
+  itemMisses: number;
+  queryHits: number;
+  queryMisses: number;
+  /** Strongly consistent reads passed straight to DynamoDB. */
+  passThroughs: number;
+  /** Every request the double sent to DynamoDB. */
+  dynamoRequests: number;
+}
+
+interface Cached<T> {
+  value: T;
+  storedAtMs: number;
+}
+
+/**
+ * A test double of a DAX cluster in front of DynamoDB (Local), modelling DAX's documented semantics:
+ * - item cache (GetItem / BatchGetItem) and query cache (Query) are separate, each with its own TTL;
+ * - a miss reads DynamoDB eventually consistently and caches the answer, an absent item or an empty page too
+ *   (negative caching);
+ * - `ConsistentRead: true` passes straight to DynamoDB and neither reads nor fills a cache;
+ * - writes sent THROUGH the double (`put`/`update`/`delete`) update its item cache but never its query cache;
+ *   writes that go to DynamoDB directly leave both caches stale until their TTL;
+ * - `down` makes every call fail like an unreachable cluster, `hang` makes calls never answer.
+ */
+export class DaxDouble implements DaxReadClient {
+  readonly stats: DaxDoubleStats = {
+    itemHits: 0,
+    itemMisses: 0,
+    queryHits: 0,
+    queryMisses: 0,
+    passThroughs: 0,
+    dynamoRequests: 0,
+  };
+  /** While true, every call rejects as DAX does when no node answers. */
+  down = false;
+  /** While true, every call stays pending until `shutdown()`. */
+  hang = false;
+  private readonly itemTtlMs: number;
+  private readonly queryTtlMs: number;
+  private readonly now: () => number;
+  // table → item key (canonical) → projection → cached item (undefined = cached absence)
+  private readonly items = new Map<string, Map<string, Map<string, Cached<Item | undefined>>>>();
+  private readonly queries = new Map<string, Cached<QueryCommandOutput>>();
+  private readonly keyNames = new Map<string, Promise<string[]>>();
+  private readonly hanging = new Set<(error: Error) => void>();
+
+  constructor(
+    private readonly dynamo: DynamoDBDocument,
+    options: DaxDoubleOptions = {},
+  ) {
+    this.itemTtlMs = options.itemTtlMs ?? 300_000;
+    this.queryTtlMs = options.queryTtlMs ?? 300_000;
+    this.now = options.now ?? Date.now;
+  }
+
+  async get(input: GetCommandInput): Promise<GetCommandOutput> {
+    await this.gate();
+    if (input.ConsistentRead) return this.passThrough(() => this.dynamo.get(input));
+    const projection = projectionOf(input);
+    const cached = this.cachedItem(input.TableName!, input.Key!, projection);
+    if (cached) {
+      this.stats.itemHits++;
+      return output(cached.value === undefined ? {} : { Item: structuredClone(cached.value) });
+    }
+    this.stats.itemMisses++;
+    this.stats.dynamoRequests++;
+    const { Item } = await this.dynamo.get({ ...input, ConsistentRead: false });
+    this.storeItem(input.TableName!, input.Key!, projection, Item);
+    return output(Item === undefined ? {} : { Item: structuredClone(Item) });
+  }
+
+  async query(input: QueryCommandInput): Promise<QueryCommandOutput> {
+    await this.gate();
+    if (input.ConsistentRead) return this.passThrough(() => this.dynamo.query(input));
+    const key = canonical({ ...input, ConsistentRead: undefined, ReturnConsumedCapacity: undefined });
+    const cached = this.queries.get(key);
+    if (cached && this.now() - cached.storedAtMs < this.queryTtlMs) {
+      this.stats.queryHits++;
+      return structuredClone(cached.value);
+    }
+    this.stats.queryMisses++;
+    this.stats.dynamoRequests++;
+    const answer = await this.dynamo.query({ ...input, ConsistentRead: false });
+    const page = output({
+      Items: answer.Items ?? [],
+      Count: answer.Count ?? 0,
+      ScannedCount: answer.ScannedCount ?? 0,
+      ...(answer.LastEvaluatedKey ? { LastEvaluatedKey: answer.LastEvaluatedKey } : {}),
+    });
+    this.queries.set(key, { value: structuredClone(page), storedAtMs: this.now() });
+    return page;
+  }
+
+  async batchGet(input: BatchGetCommandInput): Promise<BatchGetCommandOutput> {
+    await this.gate();
+    const requests = input.RequestItems ?? {};
+    if (Object.values(requests).some((request) => request?.ConsistentRead)) {
+      return this.passThrough(() => this.dynamo.batchGet(input));
+    }
+    const responses: Record<string, Item[]> = {};
+    const missing: NonNullable<BatchGetCommandInput["RequestItems"]> = {};
+    for (const [table, request] of Object.entries(requests)) {
+      if (!request) continue;
+      const projection = projectionOf(request);
+      responses[table] = [];
+      for (const key of request.Keys ?? []) {
+        const cached = this.cachedItem(table, key, projection);
+        if (cached) {
+          this.stats.itemHits++;
+          if (cached.value !== undefined) responses[table].push(structuredClone(cached.value));
+          continue;
+        }
+        this.stats.itemMisses++;
+        const pending = missing[table] ?? { ...request, Keys: [] };
+        pending.Keys!.push(key);
+        missing[table] = pending;
+      }
+    }
+    let unprocessed = missing;
+    while (Object.keys(unprocessed).length > 0) {
+      this.stats.dynamoRequests++;
+      const answer = await this.dynamo.batchGet({ RequestItems: unprocessed });
+      for (const [table, items] of Object.entries(answer.Responses ?? {})) {
+        const keyNames = await this.keyNamesOf(table);
+        const projection = projectionOf(unprocessed[table] ?? {});
+        for (const item of items) {
+          this.storeItem(table, pick(item, keyNames), projection, item);
+          responses[table]?.push(structuredClone(item));
+        }
+      }
+      // Keys DynamoDB answered without an item are cached as absent, as DAX does.
+      for (const [table, request] of Object.entries(unprocessed)) {
+        const keyNames = await this.keyNamesOf(table);
+        const found = new Set(
+          (answer.Responses?.[table] ?? []).map((item) => canonical(pick(item, keyNames))),
+        );
+        const retry = new Set((answer.UnprocessedKeys?.[table]?.Keys ?? []).map((key) => canonical(key)));
+        for (const key of request?.Keys ?? []) {
+          const id = canonical(key);
+          if (!found.has(id) && !retry.has(id))
+            this.storeItem(table, key, projectionOf(request ?? {}), undefined);
+        }
+      }
+      unprocessed = (answer.UnprocessedKeys ?? {}) as typeof unprocessed;
+    }
+    return output({ Responses: responses });
+  }
+
+  /** PutItem through DAX: written to DynamoDB, then the item cache holds the new item. */
+  async put(input: PutCommandInput): Promise<PutCommandOutput> {
+    await this.gate();
+    this.stats.dynamoRequests++;
+    const answer = await this.dynamo.put(input);
+    const keyNames = await this.keyNamesOf(input.TableName!);
+    this.replaceItem(input.TableName!, pick(input.Item!, keyNames), input.Item);
+    return answer;
+  }
+
+  /** UpdateItem through DAX: written to DynamoDB, then the item cache holds the updated item. */
+  async update(input: UpdateCommandInput): Promise<UpdateCommandOutput> {
+    await this.gate();
+    this.stats.dynamoRequests++;
+    const wanted = input.ReturnValues ?? "NONE";
+    if (wanted !== "NONE" && wanted !== "ALL_NEW") {
+      const answer = await this.dynamo.update(input);
+      this.dropItem(input.TableName!, input.Key!);
+      return answer;
+    }
+    const answer = await this.dynamo.update({ ...input, ReturnValues: "ALL_NEW" });
+    this.replaceItem(input.TableName!, input.Key!, answer.Attributes);
+    if (wanted === "NONE") delete answer.Attributes;
+    return answer;
+  }
+
+  /** DeleteItem through DAX: deleted in DynamoDB and dropped from the item cache. */
+  async delete(input: DeleteCommandInput): Promise<DeleteCommandOutput> {
+    await this.gate();
+    this.stats.dynamoRequests++;
+    const answer = await this.dynamo.delete(input);
+    this.dropItem(input.TableName!, input.Key!);
+    return answer;
+  }
+
+  /** Releases calls left hanging (they reject). */
+  shutdown(): void {
+    for (const reject of this.hanging) reject(new Error("DaxDouble shut down"));
+    this.hanging.clear();
+  }
+
+  private async gate(): Promise<void> {
+    if (this.hang) {
+      await new Promise<never>((_, reject) => this.hanging.add(reject));
+    }
+    if (this.down) {
+      throw Object.assign(new Error("No endpoints available"), {
+        name: "DaxClientError",
+        code: "NoRouteException",
+      });
+    }
+  }
+
+  private async passThrough<T>(read: () => Promise<T>): Promise<T> {
+    this.stats.passThroughs++;
+    this.stats.dynamoRequests++;
+    return read();
+  }
+
+  private cachedItem(table: string, key: Item, projection: string): Cached<Item | undefined> | undefined {
+    const cached = this.items.get(table)?.get(canonical(key))?.get(projection);
+    if (!cached || this.now() - cached.storedAtMs >= this.itemTtlMs) return undefined;
+    return cached;
+  }
+
+  private storeItem(table: string, key: Item, projection: string, item: Item | undefined): void {
+    const byKey = this.items.get(table) ?? new Map<string, Map<string, Cached<Item | undefined>>>();
+    this.items.set(table, byKey);
+    const byProjection = byKey.get(canonical(key)) ?? new Map<string, Cached<Item | undefined>>();
+    byKey.set(canonical(key), byProjection);
+    byProjection.set(projection, {
+      value: item === undefined ? undefined : structuredClone(item),
+      storedAtMs: this.now(),
+    });
+  }
+
+  private replaceItem(table: string, key: Item, item: Item | undefined): void {
+    this.dropItem(table, key);
+    if (item !== undefined) this.storeItem(table, key, "", item);
+  }
+
+  private dropItem(table: string, key: Item): void {
+    this.items.get(table)?.delete(canonical(key));
+  }
+
+  private keyNamesOf(table: string): Promise<string[]> {
+    let names = this.keyNames.get(table);
+    if (!names) {
+      this.stats.dynamoRequests++;
+      names = this.dynamo
+        .send(new DescribeTableCommand({ TableName: table }))
+        .then((answer) => (answer.Table?.KeySchema ?? []).map((element) => element.AttributeName!));
+      this.keyNames.set(table, names);
+    }
+    return names;
+  }
+}
+
+function projectionOf(input: {
+  ProjectionExpression?: string | undefined;
+  ExpressionAttributeNames?: Record<string, string> | undefined;
+}) {
+  if (!input.ProjectionExpression) return "";
+  return canonical({ p: input.ProjectionExpression, n: input.ExpressionAttributeNames ?? {} });
+}
+
+function pick(item: Item, names: readonly string[]): Item {
+  return Object.fromEntries(names.map((name) => [name, item[name]]));
+}
+
+/** JSON with sorted keys, so equal requests and keys map to one cache entry. */
+function canonical(value: unknown): string {
+  if (value === null || typeof value !== "object") return JSON.stringify(value) ?? "undefined";
+  if (value instanceof Uint8Array) return `b:${Buffer.from(value).toString("base64")}`;
+  if (value instanceof Set) return `s:${canonical([...value].sort())}`;
+  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+  const entries = Object.entries(value as Item)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(",")}}`;
+}
+
+function output<T extends object>(body: T): T & { $metadata: Record<string, never> } {
+  return { ...body, $metadata: {} };
+}

@@ -1,0 +1,67 @@
+import { randomUUID } from "node:crypto";
+import { CreateTableCommand, DeleteTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocument } from "@aws-sdk/lib-dynamodb";
+
+/** A low-level client for DynamoDB Local (dummy credentials; DynamoDB Local runs with -sharedDb). */
+export function localClient(endpoint: string): DynamoDBClient {
+  return new DynamoDBClient({
+    endpoint,
+    region: "us-east-1",
+    credentials: { accessKeyId: "local", secretAccessKey: "local" },
+  });
+}
+
+/** Counts every request a client sends to DynamoDB, by command name. */
+export interface RequestCounter {
+  total: number;
+  byCommand: Record<string, number>;
+  reset(): void;
+}
+
+/** Adds a counting middleware to `client` (every request passes the initialize step once). */
+export function countRequests(client: DynamoDBClient): RequestCounter {
+  const counter: RequestCounter = {
+    total: 0,
+    byCommand: {},
+    reset() {
+      counter.total = 0;
+      counter.byCommand = {};
+    },
+  };
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      counter.total++;
+      const name = context.commandName ?? "unknown";
+      counter.byCommand[name] = (counter.byCommand[name] ?? 0) + 1;
+      return next(args);
+    },
+    { step: "initialize", name: "agentStateRequestCounter" },
+  );
+  return counter;
+}
+
+/** A fresh table with a string `pk` and `sk`, for tests that model DAX on their own items. */
+export async function createPkSkTable(document: DynamoDBDocument): Promise<string> {
+  const tableName = `dax-double-${randomUUID()}`;
+  await document.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      BillingMode: "PAY_PER_REQUEST",
+      AttributeDefinitions: [
+        { AttributeName: "pk", AttributeType: "S" },
+        { AttributeName: "sk", AttributeType: "S" },
+      ],
+      KeySchema: [
+        { AttributeName: "pk", KeyType: "HASH" },
+        { AttributeName: "sk", KeyType: "RANGE" },
+      ],
+    }),
+  );
+  return tableName;
+}
+
+export async function dropTable(document: DynamoDBDocument, tableName: string): Promise<void> {
+  await document.send(new DeleteTableCommand({ TableName: tableName }));
+}
+
+export { DynamoDBDocument };
