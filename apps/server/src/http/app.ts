@@ -1,0 +1,133 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { StateStore } from "@agent-state/core";
+import {
+  localhostHostValidation,
+  type NodeIncomingMessageLike,
+  toNodeHandler,
+} from "@modelcontextprotocol/node";
+import { type AuthInfo, createMcpHandler } from "@modelcontextprotocol/server";
+import type { Logger } from "../logger.js";
+import { createAgentStateMcpServer, SERVER_VERSION } from "../mcp/create-mcp-server.js";
+import { handleAdminRequest } from "./admin-routes.js";
+import { bearerToken, secretsEqual, type TokenDirectory } from "./auth.js";
+import { openApiDocument } from "./openapi.js";
+import { HttpError, sendError, sendJson } from "./respond.js";
+
+export interface AppOptions {
+  store: StateStore;
+  storeKind: string;
+  adminToken: string;
+  /** MCP tokens; empty means every MCP caller is `localUserId` (and the server listens on loopback only). */
+  mcpTokens: TokenDirectory;
+  localUserId: string;
+  maxBodyBytes: number;
+  maxPageSize: number;
+  logger: Logger;
+}
+
+/** The HTTP face of the server: `/mcp`, `/state/*` (admin), `/healthz`, `/openapi.json`. */
+export interface App {
+  listener: (req: IncomingMessage, res: ServerResponse) => void;
+  /** Requests being served right now. */
+  readonly inFlight: number;
+  /** Aborts in-flight MCP exchanges (open streams); call after the HTTP server stopped accepting. */
+  close(): Promise<void>;
+}
+
+export function createApp(options: AppOptions): App {
+  const { store, logger } = options;
+  const mcpHandler = createMcpHandler(
+    (ctx) =>
+      createAgentStateMcpServer({ store, userId: userOf(ctx.authInfo), maxPageSize: options.maxPageSize }),
+    { maxRequestBodySize: options.maxBodyBytes, onerror: (error) => logger.warn("mcp error", { error }) },
+  );
+  const mcpNode = toNodeHandler(mcpHandler, {
+    maxRequestBodySize: options.maxBodyBytes,
+    onerror: (error) => logger.error("mcp handler failed", { error }),
+  });
+  const validateLocalHost = localhostHostValidation();
+  const openApi = JSON.stringify(openApiDocument(SERVER_VERSION));
+  let inFlight = 0;
+
+  const serveMcp = async (req: IncomingMessage, res: ServerResponse) => {
+    let userId: string;
+    let token = "";
+    if (options.mcpTokens.size === 0) {
+      // Loopback-only mode: refuse requests naming another host (DNS rebinding from a browser page).
+      if (!validateLocalHost(req, res)) return;
+      userId = options.localUserId;
+    } else {
+      token = bearerToken(req) ?? "";
+      const found = options.mcpTokens.userFor(token);
+      if (found === undefined) throw new HttpError("UNAUTHORIZED", "missing or unknown MCP bearer token");
+      userId = found;
+    }
+    const auth: AuthInfo = { token, clientId: userId, scopes: [], extra: { userId } };
+    // IncomingMessage fits the adapter's structural type except for exactOptionalPropertyTypes on `method`.
+    await mcpNode(Object.assign(req, { auth }) as unknown as NodeIncomingMessageLike, res);
+  };
+
+  const route = async (req: IncomingMessage, res: ServerResponse, url: URL) => {
+    const declaredLength = Number(req.headers["content-length"] ?? 0);
+    if (declaredLength > options.maxBodyBytes) {
+      throw new HttpError("PAYLOAD_TOO_LARGE", `request body over ${options.maxBodyBytes} bytes`);
+    }
+    if (url.pathname === "/mcp") return serveMcp(req, res);
+    // Admin and meta routes take no body: drain whatever was sent (bounded by the check above).
+    req.resume();
+    if (url.pathname === "/healthz" && req.method === "GET") {
+      return sendJson(res, 200, { status: "ok", store: options.storeKind });
+    }
+    if (url.pathname === "/openapi.json" && req.method === "GET") {
+      res.writeHead(200, { "content-type": "application/json; charset=utf-8" });
+      res.end(openApi);
+      return;
+    }
+    if (url.pathname === "/state" || url.pathname.startsWith("/state/")) {
+      const token = bearerToken(req);
+      if (token === undefined || !secretsEqual(token, options.adminToken)) {
+        throw new HttpError("UNAUTHORIZED", "missing or wrong admin bearer token");
+      }
+      return handleAdminRequest({ store, maxPageSize: options.maxPageSize }, req, res, url);
+    }
+    throw new HttpError("ROUTE_NOT_FOUND", `no route ${req.method} ${url.pathname}`);
+  };
+
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
+    inFlight++;
+    const url = new URL(req.url ?? "/", "http://localhost");
+    res.once("close", () => {
+      inFlight--;
+      logger.info("request", { method: req.method, path: url.pathname, status: res.statusCode });
+    });
+    route(req, res, url).catch((error: unknown) => {
+      if (!(error instanceof HttpError) && !isExpectedStoreError(error))
+        logger.error("request failed", { error, path: url.pathname });
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      sendError(res, error);
+    });
+  };
+
+  return {
+    listener,
+    get inFlight() {
+      return inFlight;
+    },
+    close: () => mcpHandler.close(),
+  };
+}
+
+function userOf(authInfo: AuthInfo | undefined): string {
+  const userId = authInfo?.extra?.userId;
+  // The HTTP layer authenticates every /mcp request before the factory runs; reaching here without is a bug.
+  if (typeof userId !== "string") throw new Error("MCP request without an authenticated user");
+  return userId;
+}
+
+function isExpectedStoreError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && code !== "UNAVAILABLE";
+}

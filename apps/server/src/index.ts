@@ -1,0 +1,10 @@
+export type { ParsedCommand, ServerConfig, StoreKind } from "./config.js";
+export { ConfigError, loadConfig, parseCommand, STORE_KINDS, USAGE } from "./config.js";
+export type { LogFields, Logger } from "./logger.js";
+export { createJsonLogger, silentLogger } from "./logger.js";
+export { createAgentStateMcpServer } from "./mcp/create-mcp-server.js";
+export { countWords } from "./mcp/word-count-tool.js";
+export type { RunningServer } from "./server.js";
+export { startServer } from "./server.js";
+export type { OpenedStore } from "./stores/open-store.js";
+export { openStore } from "./stores/open-store.js";

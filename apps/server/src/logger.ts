@@ -1,0 +1,41 @@
+import type { Writable } from "node:stream";
+
+export type LogLevel = "debug" | "info" | "warn" | "error";
+export type LogFields = Record<string, unknown>;
+
+/** Structured logs: one JSON object per line (`time`, `level`, `msg`, then the fields). */
+export interface Logger {
+  info(msg: string, fields?: LogFields): void;
+  warn(msg: string, fields?: LogFields): void;
+  error(msg: string, fields?: LogFields): void;
+}
+
+/**
+ * A logger writing JSON lines to `stream` (stdout for `serve`; stderr for `mcp --stdio`, whose stdout
+ * carries the protocol). Errors in fields are reduced to `{ name, message, code }`.
+ */
+export function createJsonLogger(stream: Writable, base: LogFields = {}): Logger {
+  const write = (level: LogLevel, msg: string, fields: LogFields = {}) => {
+    const line = { time: new Date().toISOString(), level, msg, ...base, ...serializeErrors(fields) };
+    stream.write(`${JSON.stringify(line)}\n`);
+  };
+  return {
+    info: (msg, fields) => write("info", msg, fields),
+    warn: (msg, fields) => write("warn", msg, fields),
+    error: (msg, fields) => write("error", msg, fields),
+  };
+}
+
+/** A logger that drops everything (tests that do not look at logs). */
+export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
+
+function serializeErrors(fields: LogFields): LogFields {
+  const out: LogFields = {};
+  for (const [key, value] of Object.entries(fields)) {
+    out[key] =
+      value instanceof Error
+        ? { name: value.name, message: value.message, code: (value as { code?: unknown }).code }
+        : value;
+  }
+  return out;
+}

@@ -1,0 +1,11 @@
+export type { CachedCallResult } from "./cached-call.js";
+export { cachedCall } from "./cached-call.js";
+export type {
+  SessionToolCall,
+  SessionToolConfig,
+  SessionToolContext,
+  SessionToolResult,
+} from "./session-tool.js";
+export { registerSessionTool } from "./session-tool.js";
+export type { ToolErrorBody } from "./tool-errors.js";
+export { TOOL_FAILED, toolErrorBody, toolErrorResult, toolJsonResult } from "./tool-errors.js";

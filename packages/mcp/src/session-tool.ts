@@ -1,0 +1,259 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import {
+  getOrCreate,
+  type Json,
+  LIMITS,
+  newSessionId,
+  type Session,
+  SessionNotFoundError,
+  type StateStore,
+  transact,
+} from "@agent-state/core";
+import type {
+  CallToolResult,
+  McpServer,
+  RegisteredTool,
+  ToolAnnotations,
+} from "@modelcontextprotocol/server";
+import { z } from "zod";
+import { type CachedCallResult, cachedCall } from "./cached-call.js";
+import { toolErrorBody, toolErrorResult, toolJsonResult } from "./tool-errors.js";
+
+/** What a session tool's handler sees besides its arguments. */
+export interface SessionToolContext {
+  sessionId: string;
+  /** The session as loaded (or created) before the call. */
+  session: Session;
+}
+
+/** One recorded call, as given to `checkpoint`. */
+export interface SessionToolCall<A, T extends Json> {
+  toolName: string;
+  args: A;
+  result: T;
+  cached: boolean;
+}
+
+export interface SessionToolConfig<S extends z.ZodRawShape, T extends Json> {
+  title?: string;
+  description?: string;
+  /** The tool's own arguments. The glue adds an optional `sessionId` argument (a new session when absent). */
+  inputSchema: z.ZodObject<S>;
+  annotations?: ToolAnnotations;
+  /**
+   * Keep results in the store's tool cache for `ttlSeconds`, keyed by the arguments (not the session). Only
+   * for deterministic tools: the handler then must depend on its arguments alone, since one computation is
+   * shared by every session and by concurrent identical calls.
+   */
+  cache?: { ttlSeconds: number };
+  /**
+   * The caller: sessions the tool creates belong to this user, and a session of any other user answers
+   * `NOT_FOUND`. Leave unset only when every caller may use every session.
+   */
+  userId?: string;
+  /** Stored on sessions the tool creates. */
+  agentId?: string;
+  /** Idle expiry of sessions the tool creates (default: the store's). */
+  sessionTtlSeconds?: number;
+  /**
+   * The session state after a successful call, from the state before it. It runs inside an optimistic
+   * transaction and may run again on a version conflict, so it must be pure. Default: state unchanged.
+   */
+  checkpoint?: (
+    state: Record<string, Json>,
+    call: SessionToolCall<z.output<z.ZodObject<S>>, T>,
+  ) => Record<string, Json>;
+  /** Attempts of the checkpoint's versioned update before a `VERSION_CONFLICT` is returned. Default 5. */
+  maxAttempts?: number;
+}
+
+/** The structured result of a successful session-tool call. */
+export interface SessionToolResult<T extends Json> {
+  sessionId: string;
+  result: T;
+  cached: boolean;
+  hitCount: number;
+  /** The session's version after the checkpoint. */
+  version: number;
+  messageCount: number;
+}
+
+const sessionIdArgument = z
+  .string()
+  .min(1)
+  .max(LIMITS.maxIdLength)
+  .optional()
+  .describe(
+    "The session this call belongs to; loaded, or created when it does not exist. Omit for a new session.",
+  );
+
+/**
+ * Registers an MCP tool whose calls run inside a session of `store`. Each call loads the session named by
+ * its `sessionId` argument (creating it when missing), runs `handler` (or answers from the tool cache when
+ * `config.cache` is set), records the call and its result as two messages (`assistant` call, `tool`
+ * result), then checkpoints with a versioned update that sets `lastToolCall` (and `state` via
+ * `config.checkpoint`), retried on conflict. The result's structured content is a `SessionToolResult`.
+ * Errors come back as MCP tool errors whose body is `{ error: { code, message } }`, with the store's
+ * error code (`NOT_FOUND`, `VALIDATION`, `VERSION_CONFLICT`, …) or `TOOL_FAILED` when the handler threw;
+ * a handler failure is recorded in the session too.
+ */
+export function registerSessionTool<S extends z.ZodRawShape, T extends Json>(
+  server: McpServer,
+  store: StateStore,
+  name: string,
+  config: SessionToolConfig<S, T>,
+  handler: (args: z.output<z.ZodObject<S>>, ctx: SessionToolContext) => T | Promise<T>,
+): RegisteredTool {
+  type Args = z.output<z.ZodObject<S>>;
+  const compute = computeWith(store, name, config, handler);
+  const inputSchema = config.inputSchema.extend({ sessionId: sessionIdArgument });
+
+  const run = async (input: Args & { sessionId?: string | undefined }): Promise<CallToolResult> => {
+    const { sessionId: requestedId, ...rest } = input;
+    const args = rest as Args;
+    const sessionId = requestedId ?? newSessionId();
+    let session: Session;
+    try {
+      session = await loadOwnSession(store, sessionId, config);
+    } catch (error) {
+      return toolErrorResult(error);
+    }
+
+    let outcome: CachedCallResult<T>;
+    try {
+      outcome = await compute(args, { sessionId, session });
+    } catch (error) {
+      return recordFailure(store, name, sessionId, args, error);
+    }
+
+    try {
+      await store.sessions.append(sessionId, [
+        callMessage(name, args),
+        { role: "tool", content: JSON.stringify(outcome.value), metadata: resultMetadata(name, outcome) },
+      ]);
+      const checkpoint = config.checkpoint;
+      const updated = await transact(
+        store,
+        sessionId,
+        (current) => ({
+          lastToolCall: name,
+          ...(checkpoint
+            ? {
+                state: checkpoint(current.state, {
+                  toolName: name,
+                  args,
+                  result: outcome.value,
+                  cached: outcome.cached,
+                }),
+              }
+            : {}),
+        }),
+        config.maxAttempts === undefined ? {} : { maxAttempts: config.maxAttempts },
+      );
+      const body: SessionToolResult<T> = {
+        sessionId,
+        result: outcome.value,
+        cached: outcome.cached,
+        hitCount: outcome.hitCount,
+        version: updated.version,
+        messageCount: updated.messageCount,
+      };
+      return toolJsonResult({ ...body });
+    } catch (error) {
+      return toolErrorResult(error);
+    }
+  };
+
+  return server.registerTool(
+    name,
+    {
+      ...(config.title === undefined ? {} : { title: config.title }),
+      ...(config.description === undefined ? {} : { description: config.description }),
+      ...(config.annotations === undefined ? {} : { annotations: config.annotations }),
+      inputSchema,
+    },
+    // The SDK infers the extended schema's output type; it is `Args` plus the optional sessionId.
+    (input: unknown) => run(input as Args & { sessionId?: string }),
+  );
+}
+
+/** The session with this id, created for `config.userId` when missing; another user's session is not found. */
+async function loadOwnSession(
+  store: StateStore,
+  sessionId: string,
+  config: Pick<SessionToolConfig<z.ZodRawShape, Json>, "userId" | "agentId" | "sessionTtlSeconds">,
+): Promise<Session> {
+  const session = await getOrCreate(store, {
+    sessionId,
+    ...(config.userId === undefined ? {} : { userId: config.userId }),
+    ...(config.agentId === undefined ? {} : { agentId: config.agentId }),
+    ...(config.sessionTtlSeconds === undefined ? {} : { ttlSeconds: config.sessionTtlSeconds }),
+  });
+  // Same answer as a missing session, so a caller cannot probe for other users' session ids.
+  if (config.userId !== undefined && session.userId !== config.userId)
+    throw new SessionNotFoundError(sessionId);
+  return session;
+}
+
+/** The handler, behind the tool cache when configured; in both cases reporting whether the value was cached. */
+function computeWith<A, T extends Json>(
+  store: StateStore,
+  name: string,
+  config: { cache?: { ttlSeconds: number } },
+  handler: (args: A, ctx: SessionToolContext) => T | Promise<T>,
+): (args: A, ctx: SessionToolContext) => Promise<CachedCallResult<T>> {
+  if (!config.cache) {
+    return async (args, ctx) => ({ value: await handler(args, ctx), cached: false, hitCount: 0 });
+  }
+  // The cached function takes only the arguments; the context of the call that computes is passed alongside.
+  const context = new AsyncLocalStorage<SessionToolContext>();
+  const cached = cachedCall<Record<string, Json>, T>(
+    store,
+    name,
+    (params) => {
+      const ctx = context.getStore();
+      if (!ctx) throw new Error("session tool context missing");
+      return handler(params as A, ctx);
+    },
+    config.cache,
+  );
+  return (args, ctx) => context.run(ctx, () => cached(args as Record<string, Json>));
+}
+
+function callMessage(name: string, args: unknown) {
+  const argumentsJson = JSON.parse(JSON.stringify(args ?? {})) as Json;
+  return {
+    role: "assistant" as const,
+    content: JSON.stringify({ tool: name, arguments: argumentsJson }),
+    metadata: { kind: "tool_call", toolName: name, arguments: argumentsJson },
+  };
+}
+
+function resultMetadata(name: string, outcome: { cached: boolean; hitCount: number }): Record<string, Json> {
+  return { kind: "tool_result", toolName: name, cached: outcome.cached, hitCount: outcome.hitCount };
+}
+
+/** Records a failed call in its session (best effort) and answers with the tool error. */
+async function recordFailure(
+  store: StateStore,
+  name: string,
+  sessionId: string,
+  args: unknown,
+  error: unknown,
+): Promise<CallToolResult> {
+  const body = toolErrorBody(error);
+  try {
+    await store.sessions.append(sessionId, [
+      callMessage(name, args),
+      {
+        role: "tool",
+        content: JSON.stringify(body),
+        metadata: { kind: "tool_error", toolName: name, ...body },
+      },
+    ]);
+    await transact(store, sessionId, () => ({ lastToolCall: name }));
+  } catch {
+    // The tool error below is what the caller needs; a failure to record it must not mask it.
+  }
+  return toolErrorResult(error);
+}
