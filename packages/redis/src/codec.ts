@@ -1,0 +1,93 @@
+import {
+  type Json,
+  type Message,
+  type MessageInput,
+  type Preferences,
+  type Session,
+  sequenceMessageId,
+} from "@agent-state/core";
+
+/**
+ * A hash reply as a map: flat [field, value…] (RESP2, ioredis' default "legacy" mapping) or an object
+ * (a caller's client with `replyMapping: "resp3"`).
+ */
+export function fieldsOf(reply: unknown): Map<string, string> {
+  if (reply !== null && typeof reply === "object" && !Array.isArray(reply)) {
+    return new Map(Object.entries(reply).map(([field, value]) => [field, String(value)]));
+  }
+  const fields = new Map<string, string>();
+  if (!Array.isArray(reply)) return fields;
+  for (let i = 0; i + 1 < reply.length; i += 2) fields.set(String(reply[i]), String(reply[i + 1]));
+  return fields;
+}
+
+function numberField(fields: Map<string, string>, name: string): number {
+  return Number(fields.get(name) ?? Number.NaN);
+}
+
+/** The session in a meta hash, or null when there is none or it has expired by `now`. */
+export function sessionFromFields(fields: Map<string, string>, now: number): Session | null {
+  const expiresAt = numberField(fields, "expires");
+  const sessionId = fields.get("id");
+  if (sessionId === undefined || !(now < expiresAt)) return null;
+  return {
+    sessionId,
+    userId: fields.get("user") || null,
+    agentId: fields.get("agent") || null,
+    state: JSON.parse(fields.get("state") ?? "{}") as Record<string, Json>,
+    version: numberField(fields, "version"),
+    messageCount: numberField(fields, "count"),
+    lastToolCall: fields.get("tool") || null,
+    lastActiveRegion: null,
+    createdAt: numberField(fields, "created"),
+    lastActiveAt: numberField(fields, "active"),
+    expiresAt,
+  };
+}
+
+/** What a stream entry's `m` field holds: the message without its id (the id is the entry's sequence). */
+export function encodeMessage(input: MessageInput, now: number): string {
+  const stored: Omit<Message, "id"> = {
+    role: input.role,
+    content: input.content,
+    timestamp: input.timestamp ?? now,
+  };
+  if (input.metadata !== undefined) stored.metadata = input.metadata;
+  return JSON.stringify(stored);
+}
+
+/** The message for one stream entry `[id "0-<n>", ["m", json]]`, with its sequence. */
+export function messageFromEntry(entry: unknown): { sequence: number; message: Message } {
+  const [entryId, values] = entry as [string, string[]];
+  const sequence = Number(String(entryId).slice(2));
+  const json = values[values.indexOf("m") + 1] ?? "{}";
+  return {
+    sequence,
+    message: { id: sequenceMessageId(sequence), ...(JSON.parse(json) as Omit<Message, "id">) },
+  };
+}
+
+/** The preferences in a record hash, or null when there is none or it has expired by `now`. */
+export function preferencesFromFields(
+  userId: string,
+  agentId: string,
+  fields: Map<string, string>,
+  now: number,
+): Preferences | null {
+  const expiresAt = numberField(fields, "_expires");
+  if (!(now < expiresAt)) return null;
+  // fromEntries defines own properties, so a preference named "__proto__" stays a plain key.
+  const values: Record<string, Json> = Object.fromEntries(
+    [...fields]
+      .filter(([field]) => field.startsWith("v:"))
+      .map(([field, value]) => [field.slice(2), JSON.parse(value)]),
+  );
+  return {
+    userId,
+    agentId,
+    values,
+    version: numberField(fields, "_version"),
+    updatedAt: numberField(fields, "_updated"),
+    expiresAt,
+  };
+}

@@ -1,0 +1,64 @@
+/**
+ * How records map to Redis keys. Every id is escaped so that distinct ids never share a key and never
+ * break out of their hash tag: `%`, `{`, `}` and `:` are percent-encoded (an injective mapping), so the
+ * hash tag `{...}` always ends at our own `}` and `:` only ever separates key parts.
+ *
+ * Layout (P = keyPrefix):
+ * - `P s:{<session>}:meta`  hash: one session's fields (slot chosen by the session id)
+ * - `P s:{<session>}:msgs`  stream: its messages, entry id `0-<sequence>` (same slot as meta)
+ * - `P u:{<user>}:sessions` sorted set (all scores 0, lexical order): the user's session ids
+ * - `P t:{<tool>}:e:<hash>` hash: one tool-cache entry (slot chosen by the tool name)
+ * - `P t:{<tool>}:index`    sorted set: the tool's entry hashes scored by expiresAt
+ * - `P p:{<user>}:<agent>`  hash: one user's preferences for one agent
+ * - `P {registry}:sessions` / `P {registry}:cache`: sorted sets that `stats()` counts
+ */
+export function escapeKeyPart(value: string): string {
+  return value.replace(/[%{}:]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`);
+}
+
+/** The key builders for one store, bound to its key prefix. */
+export class KeySpace {
+  constructor(readonly prefix: string) {
+    if (/[{}]/.test(prefix)) {
+      // A brace in the prefix would become the hash tag and put every record in one Cluster slot.
+      throw new Error(`keyPrefix must not contain "{" or "}" (got ${JSON.stringify(prefix)})`);
+    }
+  }
+
+  sessionMeta(sessionId: string): string {
+    return `${this.prefix}s:{${escapeKeyPart(sessionId)}}:meta`;
+  }
+
+  sessionMessages(sessionId: string): string {
+    return `${this.prefix}s:{${escapeKeyPart(sessionId)}}:msgs`;
+  }
+
+  userSessions(userId: string): string {
+    return `${this.prefix}u:{${escapeKeyPart(userId)}}:sessions`;
+  }
+
+  cacheEntry(toolName: string, paramsHash: string): string {
+    return `${this.prefix}t:{${escapeKeyPart(toolName)}}:e:${paramsHash}`;
+  }
+
+  toolIndex(toolName: string): string {
+    return `${this.prefix}t:{${escapeKeyPart(toolName)}}:index`;
+  }
+
+  preferences(userId: string, agentId: string): string {
+    return `${this.prefix}p:{${escapeKeyPart(userId)}}:${escapeKeyPart(agentId)}`;
+  }
+
+  sessionRegistry(): string {
+    return `${this.prefix}{registry}:sessions`;
+  }
+
+  cacheRegistry(): string {
+    return `${this.prefix}{registry}:cache`;
+  }
+
+  /** The cache registry's member for one entry (tool names are escaped, so `:` separates exactly). */
+  cacheRegistryMember(toolName: string, paramsHash: string): string {
+    return `${escapeKeyPart(toolName)}:${paramsHash}`;
+  }
+}

@@ -1,0 +1,93 @@
+import {
+  expiresAtFrom,
+  type Json,
+  type PreferenceStore,
+  type Preferences,
+  validateId,
+  validateJsonObject,
+  validateOptionalTtl,
+  validatePreferenceChanges,
+} from "@agent-state/core";
+import { send } from "./client.js";
+import { fieldsOf, preferencesFromFields } from "./codec.js";
+import type { StoreContext } from "./context.js";
+import { guarded } from "./errors.js";
+import { DELETE_PREFERENCES, WRITE_PREFERENCES } from "./scripts/preference-scripts.js";
+import { checkSize } from "./size.js";
+
+/** One hash per (user, agent) under the user's hash tag; each write is one script. */
+export class RedisPreferenceStore implements PreferenceStore {
+  constructor(private readonly context: StoreContext) {}
+
+  /** The live record, or null. */
+  async get(userId: string, agentId: string): Promise<Preferences | null> {
+    const key = this.key(userId, agentId);
+    const now = this.context.options.clock();
+    const reply = await guarded("preferences.get", () => send(this.context.client, "HGETALL", [key]));
+    return preferencesFromFields(userId, agentId, fieldsOf(reply), now);
+  }
+
+  /** Replaces all values (version +1, or 1 for a new record) and slides expiry. */
+  async set(
+    userId: string,
+    agentId: string,
+    values: Record<string, Json>,
+    opts?: { ttlSeconds?: number },
+  ): Promise<Preferences> {
+    const key = this.key(userId, agentId);
+    const checked = validateJsonObject("values", values);
+    const ttlSeconds = validateOptionalTtl("ttlSeconds", opts) ?? this.context.options.ttlSeconds.preferences;
+    const triples = Object.entries(checked).flatMap(([name, value]) => ["s", name, JSON.stringify(value)]);
+    return this.write("preferences.set", userId, agentId, key, "set", triples, ttlSeconds);
+  }
+
+  /** Merges per key (`undefined` removes the key), creating the record if absent; one script. */
+  async patch(
+    userId: string,
+    agentId: string,
+    changes: Record<string, Json | undefined>,
+    opts?: { ttlSeconds?: number },
+  ): Promise<Preferences> {
+    const key = this.key(userId, agentId);
+    const checked = validatePreferenceChanges(changes);
+    const ttlSeconds = validateOptionalTtl("ttlSeconds", opts) ?? this.context.options.ttlSeconds.preferences;
+    const triples = Object.entries(checked).flatMap(([name, value]) =>
+      value === undefined ? ["d", name, ""] : ["s", name, JSON.stringify(value)],
+    );
+    return this.write("preferences.patch", userId, agentId, key, "patch", triples, ttlSeconds);
+  }
+
+  /** Removes the record; false when there was no live record. */
+  async delete(userId: string, agentId: string): Promise<boolean> {
+    const key = this.key(userId, agentId);
+    const now = this.context.options.clock();
+    const reply = await guarded("preferences.delete", () =>
+      DELETE_PREFERENCES.run(this.context.client, [key], [String(now)]),
+    );
+    return Number(reply) === 1;
+  }
+
+  private key(userId: string, agentId: string): string {
+    return this.context.keys.preferences(validateId("userId", userId), validateId("agentId", agentId));
+  }
+
+  private async write(
+    operation: string,
+    userId: string,
+    agentId: string,
+    key: string,
+    mode: "set" | "patch",
+    triples: string[],
+    ttlSeconds: number,
+  ): Promise<Preferences> {
+    checkSize("preferences", triples);
+    const now = this.context.options.clock();
+    const expiresAt = expiresAtFrom(now, ttlSeconds);
+    const reply = await guarded(operation, () =>
+      WRITE_PREFERENCES.run(this.context.client, [key], [String(now), String(expiresAt), mode, ...triples]),
+    );
+    const preferences = preferencesFromFields(userId, agentId, fieldsOf(reply), now);
+    if (!preferences) throw new Error(`${operation}: the record just written is missing`);
+    return preferences;
+  }
+}

@@ -1,0 +1,45 @@
+import { LuaScript } from "../script.js";
+
+// KEYS[1] = one entry's hash, KEYS[2] = its tool's index; both under the tool's hash tag.
+
+/** ARGV: now. Counts the hit; returns {valueJson, hitCount, cachedAt, expiresAt} or false. */
+export const CACHE_GET = new LuaScript(
+  "cacheGet",
+  `#!lua
+local m = redis.call('HMGET', KEYS[1], 'value', 'cachedAt', 'expires')
+if not m[1] or tonumber(m[3]) <= tonumber(ARGV[1]) then return false end
+local hits = redis.call('HINCRBY', KEYS[1], 'hits', 1)
+return {m[1], hits, m[2], m[3]}
+`,
+);
+
+/**
+ * ARGV: now, expiresAt, valueJson, paramsHash. Replaces the entry (hit count 0), indexes it under its
+ * tool scored by expiry, drops index members that have expired, and keeps the index alive as long as
+ * its longest-lived entry.
+ */
+export const CACHE_SET = new LuaScript(
+  "cacheSet",
+  `#!lua
+redis.call('UNLINK', KEYS[1])
+redis.call('HSET', KEYS[1], 'value', ARGV[3], 'hits', 0, 'cachedAt', ARGV[1], 'expires', ARGV[2])
+redis.call('PEXPIREAT', KEYS[1], ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[4])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])
+if redis.call('PEXPIRETIME', KEYS[2]) < tonumber(ARGV[2]) then redis.call('PEXPIREAT', KEYS[2], ARGV[2]) end
+return 1
+`,
+);
+
+/**
+ * KEYS: the tool's index, then entry keys; ARGV: the matching params hashes. Removes those entries
+ * and their index members.
+ */
+export const CACHE_REMOVE = new LuaScript(
+  "cacheRemove",
+  `#!lua
+for i = 2, #KEYS do redis.call('UNLINK', KEYS[i]) end
+for i = 1, #ARGV do redis.call('ZREM', KEYS[1], ARGV[i]) end
+return #ARGV
+`,
+);

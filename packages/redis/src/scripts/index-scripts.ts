@@ -1,0 +1,31 @@
+import { LuaScript } from "../script.js";
+
+/**
+ * KEYS[1]: a user's session index. ARGV: sessionId, registeredUntil. Adds the id (all scores 0, so the
+ * set pages in lexical order) and makes the index live at least until `registeredUntil`.
+ */
+export const TOUCH_USER_INDEX = new LuaScript(
+  "touchUserIndex",
+  `#!lua
+redis.call('ZADD', KEYS[1], 0, ARGV[1])
+if redis.call('PEXPIRETIME', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIREAT', KEYS[1], ARGV[2]) end
+return 1
+`,
+);
+
+/**
+ * KEYS[1]: a stats registry. ARGV: now, score (a time until which the member may be live), member,
+ * 'gt' to only raise an existing score. Also drops members whose score has passed, so it stays small.
+ */
+export const REGISTER = new LuaScript(
+  "register",
+  `#!lua
+if ARGV[4] == 'gt' then
+  redis.call('ZADD', KEYS[1], 'GT', ARGV[2], ARGV[3])
+else
+  redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+return 1
+`,
+);

@@ -1,0 +1,271 @@
+import {
+  AlreadyExistsError,
+  DEFAULT_PAGE_SIZE,
+  decodeCursor,
+  encodeCursor,
+  expiresAtFrom,
+  type Message,
+  type MessageInput,
+  newSessionId,
+  type Page,
+  type Session,
+  type SessionChanges,
+  type SessionInit,
+  SessionNotFoundError,
+  type SessionStore,
+  ValidationError,
+  VersionConflictError,
+  validateCount,
+  validateExpectedVersion,
+  validateId,
+  validateMessages,
+  validateOrder,
+  validateSessionChanges,
+  validateSessionInit,
+} from "@agent-state/core";
+import { send } from "./client.js";
+import { encodeMessage, fieldsOf, messageFromEntry, sessionFromFields } from "./codec.js";
+import type { StoreContext } from "./context.js";
+import { guarded } from "./errors.js";
+import {
+  APPEND_MESSAGES,
+  CREATE_SESSION,
+  DELETE_SESSION,
+  GET_SESSION_WITH_RECENT,
+  PAGE_MESSAGES,
+  UPDATE_SESSION,
+} from "./scripts/session-scripts.js";
+import { SessionIndex } from "./session-index.js";
+import { checkSize } from "./size.js";
+
+/** Sessions as a meta hash plus a message stream under one hash tag; see keys.ts. */
+export class RedisSessionStore implements SessionStore {
+  private readonly index: SessionIndex;
+
+  constructor(private readonly context: StoreContext) {
+    this.index = new SessionIndex(context);
+  }
+
+  private sessionKeys(sessionId: string): string[] {
+    return [this.context.keys.sessionMeta(sessionId), this.context.keys.sessionMessages(sessionId)];
+  }
+
+  /** Creates a session (version 1, no messages); ALREADY_EXISTS when a live one has the id. */
+  async create(rawInit?: SessionInit): Promise<Session> {
+    const init = validateSessionInit(rawInit);
+    const sessionId = init.sessionId ?? newSessionId();
+    const ttlSeconds = init.ttlSeconds ?? this.context.options.ttlSeconds.session;
+    const stateJson = JSON.stringify(init.state ?? {});
+    checkSize("session state", [stateJson]);
+    const now = this.context.options.clock();
+    const expiresAt = expiresAtFrom(now, ttlSeconds);
+    const registeredUntil = String(expiresAt + ttlSeconds * 1000);
+    const session: Session = {
+      sessionId,
+      userId: init.userId ?? null,
+      agentId: init.agentId ?? null,
+      state: JSON.parse(stateJson),
+      version: 1,
+      messageCount: 0,
+      lastToolCall: null,
+      lastActiveRegion: null,
+      createdAt: now,
+      lastActiveAt: now,
+      expiresAt,
+    };
+    const args = [now, expiresAt, ttlSeconds * 1000, registeredUntil, sessionId];
+    const created = await guarded("sessions.create", async () => {
+      // Listing it in its user's index is harmless if the create loses (listings check the session
+      // itself), so both go out together: one round trip of latency.
+      const [reply] = await Promise.all([
+        CREATE_SESSION.run(this.context.client, this.sessionKeys(sessionId), [
+          ...args.map(String),
+          session.userId ?? "",
+          session.agentId ?? "",
+          stateJson,
+        ]),
+        this.index.register(sessionId, session.userId, registeredUntil),
+      ]);
+      return reply === "ok";
+    });
+    if (!created) throw new AlreadyExistsError(sessionId);
+    return session;
+  }
+
+  /** The live session or null; with `recentMessages: n`, also its last n messages, oldest first. */
+  async get(
+    sessionId: string,
+    opts?: { recentMessages?: number },
+  ): Promise<(Session & { recentMessages?: Message[] }) | null> {
+    validateId("sessionId", sessionId);
+    const recent =
+      opts?.recentMessages === undefined
+        ? undefined
+        : validateCount("recentMessages", opts.recentMessages, 0);
+    const now = this.context.options.clock();
+    return guarded("sessions.get", async () => {
+      if (recent === undefined || recent === 0) {
+        const reply = await send(this.context.client, "HGETALL", [this.context.keys.sessionMeta(sessionId)]);
+        const session = sessionFromFields(fieldsOf(reply), now);
+        return session && recent === 0 ? { ...session, recentMessages: [] } : session;
+      }
+      const reply = (await GET_SESSION_WITH_RECENT.run(this.context.client, this.sessionKeys(sessionId), [
+        String(now),
+        String(recent),
+      ])) as [unknown, unknown[]];
+      const session = sessionFromFields(fieldsOf(reply[0]), now);
+      if (!session) return null;
+      const recentMessages = reply[1].map((entry) => messageFromEntry(entry).message).reverse();
+      return { ...session, recentMessages };
+    });
+  }
+
+  /**
+   * Applies `changes`, adds 1 to the version and slides expiry, atomically in one script; with
+   * `expectedVersion` only if the stored version equals it (else VERSION_CONFLICT).
+   */
+  async update(
+    sessionId: string,
+    rawChanges: SessionChanges,
+    opts?: { expectedVersion?: number },
+  ): Promise<Session> {
+    validateId("sessionId", sessionId);
+    const changes = validateSessionChanges(rawChanges);
+    const expected =
+      opts?.expectedVersion === undefined ? undefined : validateExpectedVersion(opts.expectedVersion);
+    const stateJson = changes.state === undefined ? "" : JSON.stringify(changes.state);
+    checkSize("session state", [stateJson]);
+    const now = this.context.options.clock();
+    const reply = (await guarded("sessions.update", () =>
+      UPDATE_SESSION.run(this.context.client, this.sessionKeys(sessionId), [
+        String(now),
+        expected === undefined ? "" : String(expected),
+        changes.state === undefined ? "0" : "1",
+        stateJson,
+        changes.lastToolCall === undefined ? "0" : "1",
+        changes.lastToolCall ?? "",
+      ]),
+    )) as [string, ...unknown[]];
+    if (reply[0] === "missing") throw new SessionNotFoundError(sessionId);
+    if (reply[0] === "conflict") throw new VersionConflictError(sessionId, expected ?? 0, Number(reply[1]));
+    const session = sessionFromFields(fieldsOf(reply[1]), now);
+    if (!session) throw new SessionNotFoundError(sessionId);
+    const registeredUntil = String(reply[2] ?? "");
+    if (registeredUntil !== "") {
+      await guarded("sessions.update", () => this.index.register(sessionId, session.userId, registeredUntil));
+    }
+    return session;
+  }
+
+  /** Appends all messages or none, numbering them after every earlier one; slides expiry. */
+  async append(sessionId: string, rawMessages: MessageInput | MessageInput[]): Promise<Message[]> {
+    validateId("sessionId", sessionId);
+    const inputs = validateMessages(rawMessages);
+    const now = this.context.options.clock();
+    const encoded = inputs.map((input) => encodeMessage(input, now));
+    checkSize("messages", encoded);
+    const reply = (await guarded("sessions.append", () =>
+      APPEND_MESSAGES.run(this.context.client, this.sessionKeys(sessionId), [String(now), ...encoded]),
+    )) as [string, number?, string?, string?];
+    if (reply[0] !== "ok") throw new SessionNotFoundError(sessionId);
+    const first = Number(reply[1]);
+    const registeredUntil = String(reply[2] ?? "");
+    if (registeredUntil !== "") {
+      const userId = String(reply[3] ?? "") || null;
+      await guarded("sessions.append", () => this.index.register(sessionId, userId, registeredUntil));
+    }
+    return encoded.map((json, i) => messageFromEntry([`0-${first + i}`, ["m", json]]).message);
+  }
+
+  /** One page of messages in append order (or reversed), after the position in `cursor`. */
+  async messages(
+    sessionId: string,
+    opts?: { limit?: number; cursor?: string; order?: "asc" | "desc" },
+  ): Promise<Page<Message>> {
+    validateId("sessionId", sessionId);
+    const limit = validateCount("limit", opts?.limit ?? DEFAULT_PAGE_SIZE);
+    const order = validateOrder(opts?.order ?? "asc");
+    const scope = `redis:messages:${order}:${sessionId}`;
+    const after = opts?.cursor === undefined ? null : sequenceFromCursor(decodeCursor(scope, opts.cursor));
+    const now = this.context.options.clock();
+    const reply = (await guarded("sessions.messages", () =>
+      PAGE_MESSAGES.run(this.context.client, this.sessionKeys(sessionId), [
+        String(now),
+        order,
+        after === null ? "" : String(after),
+        String(limit + 1),
+      ]),
+    )) as [string, unknown[]] | null;
+    if (reply === null) throw new SessionNotFoundError(sessionId);
+    const entries = reply[1].map(messageFromEntry);
+    const page = entries.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      items: page.map((entry) => entry.message),
+      cursor: entries.length > limit && last ? encodeCursor(scope, last.sequence) : null,
+    };
+  }
+
+  /** Removes the session and all its messages; false when there was no live session. */
+  async delete(sessionId: string): Promise<boolean> {
+    validateId("sessionId", sessionId);
+    const now = this.context.options.clock();
+    return guarded("sessions.delete", async () => {
+      const [live, userId] = (await DELETE_SESSION.run(this.context.client, this.sessionKeys(sessionId), [
+        String(now),
+      ])) as [number, string];
+      await this.index.unregister(sessionId, userId || null);
+      return live === 1;
+    });
+  }
+
+  /**
+   * The user's live sessions in session-id order, a page at a time. Reads the user's index and checks
+   * each listed session (dropping ids whose session is gone, expired or now someone else's).
+   */
+  async listByUser(userId: string, opts?: { limit?: number; cursor?: string }): Promise<Page<Session>> {
+    validateId("userId", userId);
+    const limit = validateCount("limit", opts?.limit ?? DEFAULT_PAGE_SIZE);
+    const scope = `redis:users:${userId}`;
+    let after = opts?.cursor === undefined ? null : sessionIdFromCursor(decodeCursor(scope, opts.cursor));
+    const now = this.context.options.clock();
+    return guarded("sessions.listByUser", async () => {
+      const items: Session[] = [];
+      for (;;) {
+        const wanted = limit - items.length + 1; // one more than fits: tells whether another page exists
+        const ids = await this.index.userPage(userId, after, wanted);
+        const metas = await Promise.all(
+          ids.map((id) => send(this.context.client, "HGETALL", [this.context.keys.sessionMeta(id)])),
+        );
+        const dead: string[] = [];
+        for (const [i, id] of ids.entries()) {
+          const session = sessionFromFields(fieldsOf(metas[i]), now);
+          if (!session || session.userId !== userId) {
+            dead.push(id);
+          } else if (items.length === limit) {
+            await this.index.dropFromUser(userId, dead);
+            return { items, cursor: encodeCursor(scope, items[items.length - 1]!.sessionId) };
+          } else {
+            items.push(session);
+          }
+          after = id;
+        }
+        await this.index.dropFromUser(userId, dead);
+        if (ids.length < wanted) return { items, cursor: null };
+      }
+    });
+  }
+}
+
+function sequenceFromCursor(position: unknown): number {
+  if (typeof position !== "number" || !Number.isSafeInteger(position) || position < 0) {
+    throw new ValidationError("cursor", "is not a cursor this listing issued");
+  }
+  return position;
+}
+
+function sessionIdFromCursor(position: unknown): string {
+  if (typeof position !== "string")
+    throw new ValidationError("cursor", "is not a cursor this listing issued");
+  return position;
+}

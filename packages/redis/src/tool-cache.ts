@@ -1,0 +1,99 @@
+import {
+  type CachedResult,
+  expiresAtFrom,
+  hashParams,
+  type Json,
+  type ToolCache,
+  validateJson,
+  validateJsonObject,
+  validateToolName,
+  validateTtlSeconds,
+} from "@agent-state/core";
+import { send } from "./client.js";
+import type { StoreContext } from "./context.js";
+import { guarded } from "./errors.js";
+import { CACHE_GET, CACHE_REMOVE, CACHE_SET } from "./scripts/cache-scripts.js";
+import { REGISTER } from "./scripts/index-scripts.js";
+import { checkSize } from "./size.js";
+
+// Entries removed per script call by invalidate(tool), so one call never blocks Redis for long.
+const INVALIDATE_BATCH = 500;
+
+/** Tool results as one hash per entry, indexed per tool (by expiry) under the tool's hash tag. */
+export class RedisToolCache implements ToolCache {
+  constructor(private readonly context: StoreContext) {}
+
+  /** The live entry for this tool and these parameters, counting the hit atomically (one script). */
+  async get<T extends Json>(toolName: string, params: Record<string, Json>): Promise<CachedResult<T> | null> {
+    validateToolName(toolName);
+    const hash = hashParams(validateJsonObject("params", params));
+    const now = this.context.options.clock();
+    const reply = (await guarded("toolCache.get", () =>
+      CACHE_GET.run(this.context.client, [this.context.keys.cacheEntry(toolName, hash)], [String(now)]),
+    )) as [string, number, string, string] | null;
+    if (reply === null) return null;
+    return {
+      value: JSON.parse(reply[0]) as T,
+      hitCount: Number(reply[1]),
+      cachedAt: Number(reply[2]),
+      expiresAt: Number(reply[3]),
+    };
+  }
+
+  /** Stores (or replaces, resetting the hit count) the result for `ttlSeconds`. */
+  async set<T extends Json>(
+    toolName: string,
+    params: Record<string, Json>,
+    value: T,
+    opts: { ttlSeconds: number },
+  ): Promise<void> {
+    validateToolName(toolName);
+    const hash = hashParams(validateJsonObject("params", params));
+    const valueJson = JSON.stringify(validateJson("value", value));
+    const ttlSeconds = validateTtlSeconds("ttlSeconds", opts?.ttlSeconds);
+    checkSize("tool result", [valueJson]);
+    const { client, keys, options } = this.context;
+    const now = options.clock();
+    const expiresAt = String(expiresAtFrom(now, ttlSeconds));
+    await guarded("toolCache.set", () =>
+      Promise.all([
+        CACHE_SET.run(
+          client,
+          [keys.cacheEntry(toolName, hash), keys.toolIndex(toolName)],
+          [String(now), expiresAt, valueJson, hash],
+        ),
+        REGISTER.run(
+          client,
+          [keys.cacheRegistry()],
+          [String(now), expiresAt, keys.cacheRegistryMember(toolName, hash), ""],
+        ),
+      ]),
+    );
+  }
+
+  /**
+   * Removes one entry, or with no `params` every entry the tool's index lists (in batches), and
+   * nothing of any other tool. No keyspace scan: the tool's index knows its entries.
+   */
+  async invalidate(toolName: string, params?: Record<string, Json>): Promise<void> {
+    validateToolName(toolName);
+    const hashes = params === undefined ? null : [hashParams(validateJsonObject("params", params))];
+    const { client, keys } = this.context;
+    await guarded("toolCache.invalidate", async () => {
+      const all =
+        hashes ??
+        ((await send(client, "ZRANGE", [keys.toolIndex(toolName), 0, -1])) as unknown[]).map(String);
+      for (let start = 0; start < all.length; start += INVALIDATE_BATCH) {
+        const batch = all.slice(start, start + INVALIDATE_BATCH);
+        const entryKeys = batch.map((hash) => keys.cacheEntry(toolName, hash));
+        await Promise.all([
+          CACHE_REMOVE.run(client, [keys.toolIndex(toolName), ...entryKeys], batch),
+          send(client, "ZREM", [
+            keys.cacheRegistry(),
+            ...batch.map((hash) => keys.cacheRegistryMember(toolName, hash)),
+          ]),
+        ]);
+      }
+    });
+  }
+}
