@@ -90,7 +90,12 @@ export function cachedTool<P extends Record<string, Json>, T extends Json>(
   };
 
   return (params: P) => {
-    validateJsonObject("params", params);
+    try {
+      validateJsonObject("params", params);
+    } catch (error) {
+      // An async tool reports bad params as a rejection, never as a throw the caller's `.catch` misses.
+      return Promise.reject(error);
+    }
     const key = canonicalJson(params);
     const pending = inFlight.get(key);
     if (pending) return pending;
