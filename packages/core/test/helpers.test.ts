@@ -126,12 +126,16 @@ describe("transact", () => {
 
   it("throws NOT_FOUND for a missing or expired session without calling fn", async () => {
     let calls = 0;
-    await expect(transact(store, "missing", () => (calls++, {}))).rejects.toMatchObject({
+    const countCall = () => {
+      calls++;
+      return {};
+    };
+    await expect(transact(store, "missing", countCall)).rejects.toMatchObject({
       code: "NOT_FOUND",
     });
     await store.sessions.create({ sessionId: "short", ttlSeconds: 1 });
     clock.advance(1000);
-    await expect(transact(store, "short", () => (calls++, {}))).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await expect(transact(store, "short", countCall)).rejects.toMatchObject({ code: "NOT_FOUND" });
     expect(calls).toBe(0);
   });
 

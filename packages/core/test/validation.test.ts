@@ -385,6 +385,8 @@ describe("validateSessionInit", () => {
     ["state holding NaN", { state: { n: Number.NaN } }, "state.n"],
     ["ttlSeconds 0", { ttlSeconds: 0 }, "ttlSeconds"],
     ["fractional ttlSeconds", { ttlSeconds: 0.5 }, "ttlSeconds"],
+    ["a misspelt field", { sessionID: "s1" }, "init.sessionID"],
+    ["a field create sets itself", { version: 2 }, "init.version"],
   ])("rejects %s", (_label, init, field) => {
     expectRejected(() => validateSessionInit(init), field);
   });
