@@ -50,7 +50,14 @@ export class MemoryPreferenceStore implements PreferenceStore {
     const values: Record<string, Json> = previous ? { ...previous.values } : {};
     for (const [name, value] of Object.entries(valid)) {
       if (value === undefined) delete values[name];
-      else values[name] = structuredClone(value);
+      // Defined, not assigned: assigning to a "__proto__" key would set the prototype and lose the value.
+      else
+        Object.defineProperty(values, name, {
+          value: structuredClone(value),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
     }
     return this.write(key, userId, agentId, values, previous, now, ttlSeconds);
   }
