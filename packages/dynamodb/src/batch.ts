@@ -1,0 +1,54 @@
+import { ThrottledError } from "@agent-state/core";
+import type { BatchWriteCommandInput } from "@aws-sdk/lib-dynamodb";
+import type { DynamoDocumentMethods } from "./client.js";
+import { toStoreError } from "./errors.js";
+
+type WriteRequest = NonNullable<BatchWriteCommandInput["RequestItems"]>[string][number];
+
+/** DynamoDB's limit of items in one BatchWriteItem. */
+export const BATCH_WRITE_MAX_ITEMS = 25;
+
+/** Bounded exponential backoff with full jitter for unprocessed batch items. */
+export const BATCH_RETRY = { maxAttempts: 8, baseDelayMs: 20, maxDelayMs: 1_000 } as const;
+
+/**
+ * Writes (puts or deletes) `requests` to one table in batches of 25, resending `UnprocessedItems` with
+ * exponential backoff and jitter until all are done; throws `ThrottledError` if some are still unprocessed
+ * after `BATCH_RETRY.maxAttempts` tries. Batches are not atomic: callers only use this where a partial
+ * write is harmless (deletes, and the cache's value + counter pair).
+ */
+export async function batchWriteAll(
+  client: DynamoDocumentMethods,
+  table: string,
+  requests: WriteRequest[],
+  operation: string,
+): Promise<void> {
+  for (let start = 0; start < requests.length; start += BATCH_WRITE_MAX_ITEMS) {
+    let pending: WriteRequest[] = requests.slice(start, start + BATCH_WRITE_MAX_ITEMS);
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      if (attempt > BATCH_RETRY.maxAttempts) {
+        throw new ThrottledError(
+          `${operation}: ${pending.length} items still unprocessed after ${BATCH_RETRY.maxAttempts} attempts`,
+        );
+      }
+      if (attempt > 1) await sleep(backoffDelayMs(attempt - 1));
+      let output: Awaited<ReturnType<DynamoDocumentMethods["batchWrite"]>>;
+      try {
+        output = await client.batchWrite({ RequestItems: { [table]: pending } });
+      } catch (error) {
+        throw toStoreError(error, operation);
+      }
+      pending = output.UnprocessedItems?.[table] ?? [];
+    }
+  }
+}
+
+/** Full jitter: a random delay up to base · 2^(retry-1), capped. */
+export function backoffDelayMs(retry: number): number {
+  const ceiling = Math.min(BATCH_RETRY.maxDelayMs, BATCH_RETRY.baseDelayMs * 2 ** (retry - 1));
+  return Math.random() * ceiling;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,95 @@
+import { DynamoDBClient, type DynamoDBClientConfig } from "@aws-sdk/client-dynamodb";
+import {
+  BatchGetCommand,
+  type BatchGetCommandInput,
+  type BatchGetCommandOutput,
+  BatchWriteCommand,
+  type BatchWriteCommandInput,
+  type BatchWriteCommandOutput,
+  DeleteCommand,
+  type DeleteCommandInput,
+  type DeleteCommandOutput,
+  DynamoDBDocumentClient,
+  GetCommand,
+  type GetCommandInput,
+  type GetCommandOutput,
+  PutCommand,
+  type PutCommandInput,
+  type PutCommandOutput,
+  QueryCommand,
+  type QueryCommandInput,
+  type QueryCommandOutput,
+  ScanCommand,
+  type ScanCommandInput,
+  type ScanCommandOutput,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+  type TransactWriteCommandOutput,
+  UpdateCommand,
+  type UpdateCommandInput,
+  type UpdateCommandOutput,
+} from "@aws-sdk/lib-dynamodb";
+
+/**
+ * The reads a store can send to another client (for example a DAX client): method-style, the shape of
+ * lib-dynamodb's `DynamoDBDocument` and of the DAX SDK v3 client.
+ */
+export interface DynamoReader {
+  get(input: GetCommandInput): Promise<GetCommandOutput>;
+  query(input: QueryCommandInput): Promise<QueryCommandOutput>;
+  batchGet(input: BatchGetCommandInput): Promise<BatchGetCommandOutput>;
+}
+
+/** Every document-client call the store makes: a `DynamoDBDocument`, or any object with these methods. */
+export interface DynamoDocumentMethods extends DynamoReader {
+  put(input: PutCommandInput): Promise<PutCommandOutput>;
+  update(input: UpdateCommandInput): Promise<UpdateCommandOutput>;
+  delete(input: DeleteCommandInput): Promise<DeleteCommandOutput>;
+  batchWrite(input: BatchWriteCommandInput): Promise<BatchWriteCommandOutput>;
+  transactWrite(input: TransactWriteCommandInput): Promise<TransactWriteCommandOutput>;
+  scan(input: ScanCommandInput): Promise<ScanCommandOutput>;
+}
+
+/** A client the store accepts: a `DynamoDBDocumentClient` (command style) or a method-style document client. */
+export type DynamoClientLike = Pick<DynamoDBDocumentClient, "send"> | DynamoDocumentMethods;
+
+/** Turns either client style into the method style the store codes against. */
+export function toDocumentMethods(client: DynamoClientLike): DynamoDocumentMethods {
+  if (!("send" in client)) return client;
+  const send = client.send.bind(client) as (command: unknown) => Promise<never>;
+  return {
+    get: (input) => send(new GetCommand(input)),
+    query: (input) => send(new QueryCommand(input)),
+    batchGet: (input) => send(new BatchGetCommand(input)),
+    put: (input) => send(new PutCommand(input)),
+    update: (input) => send(new UpdateCommand(input)),
+    delete: (input) => send(new DeleteCommand(input)),
+    batchWrite: (input) => send(new BatchWriteCommand(input)),
+    transactWrite: (input) => send(new TransactWriteCommand(input)),
+    scan: (input) => send(new ScanCommand(input)),
+  };
+}
+
+/** Defaults for a client the store builds itself, so an outage fails within seconds instead of hanging. */
+export const OWNED_CLIENT_DEFAULTS = {
+  maxAttempts: 3,
+  connectionTimeoutMs: 2_000,
+  requestTimeoutMs: 5_000,
+} as const;
+
+/** A document client built from `clientConfig`, with bounded timeouts and attempts unless the config sets them. */
+export function createOwnedClient(config: DynamoDBClientConfig): {
+  low: DynamoDBClient;
+  doc: DynamoDBDocumentClient;
+} {
+  const low = new DynamoDBClient({
+    maxAttempts: OWNED_CLIENT_DEFAULTS.maxAttempts,
+    requestHandler: {
+      connectionTimeout: OWNED_CLIENT_DEFAULTS.connectionTimeoutMs,
+      requestTimeout: OWNED_CLIENT_DEFAULTS.requestTimeoutMs,
+    },
+    ...config,
+  });
+  const doc = DynamoDBDocumentClient.from(low, { marshallOptions: { removeUndefinedValues: true } });
+  return { low, doc };
+}

@@ -1,0 +1,27 @@
+import type { Clock } from "@agent-state/core";
+import type { DynamoDocumentMethods, DynamoReader } from "./client.js";
+import type { SortableIdSource } from "./ids.js";
+import type { TableNames } from "./schema.js";
+
+/** Everything the store's parts share. A reader view differs only in `reader` and `consistentReads`. */
+export interface StoreContext {
+  /** Writes, conditional checks and strongly consistent reads. */
+  writer: DynamoDocumentMethods;
+  /** Eventually consistent reads: the writer itself, or another client (e.g. DAX) in a `withReader` view. */
+  reader: DynamoReader;
+  /** True when `reader` is the writer: reads then ask for ConsistentRead (read-your-writes). */
+  consistentReads: boolean;
+  tables: TableNames;
+  clock: Clock;
+  sessionTtlSeconds: number;
+  preferencesTtlSeconds: number;
+  /** How long a message item is kept after its append (the `ttl` of message items). */
+  messageTtlSeconds: number;
+  region: string | null;
+  ids: SortableIdSource;
+}
+
+/** `ConsistentRead` for a read sent to `context.reader` (omitted entirely for a separate reader such as DAX). */
+export function readConsistency(context: StoreContext): { ConsistentRead?: true } {
+  return context.consistentReads ? { ConsistentRead: true } : {};
+}

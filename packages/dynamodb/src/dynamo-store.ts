@@ -1,0 +1,157 @@
+import {
+  type CommonStoreOptions,
+  type PreferenceStore,
+  resolveCommonOptions,
+  type SessionStore,
+  type StateStore,
+  type StoreStats,
+  type ToolCache,
+  validateTtlSeconds,
+} from "@agent-state/core";
+import type { DynamoDBClient, DynamoDBClientConfig } from "@aws-sdk/client-dynamodb";
+import type { ScanCommandInput } from "@aws-sdk/lib-dynamodb";
+import { createOwnedClient, type DynamoClientLike, type DynamoReader, toDocumentMethods } from "./client.js";
+import type { StoreContext } from "./context.js";
+import { toStoreError } from "./errors.js";
+import { SortableIdSource } from "./ids.js";
+import { DynamoPreferences } from "./preferences.js";
+import { META_SK, resolveTableNames, type TableNames } from "./schema.js";
+import { DynamoSessions } from "./sessions.js";
+import { DynamoToolCache } from "./tool-cache.js";
+
+/** Default `ttl` of message items: 30 days after their append (see README, "Expiry"). */
+export const DEFAULT_MESSAGE_TTL_SECONDS = 30 * 24 * 3600;
+
+interface DynamoStoreBaseOptions extends CommonStoreOptions {
+  /** Table names; defaults `agent-sessions`, `agent-tool-cache`, `agent-user-preferences`. */
+  tables?: Partial<TableNames>;
+  /** This deployment's region, written as `lastActiveRegion` on every session write. Default: none (null). */
+  region?: string;
+  /** How long message items are kept after their append (their DynamoDB `ttl`). Default 30 days. */
+  messageTtlSeconds?: number;
+}
+
+/** Options: a client you own (the store never closes it) or a config the store builds (and destroys on close). */
+export type DynamoStateStoreOptions = DynamoStoreBaseOptions &
+  (
+    | { client: DynamoClientLike; clientConfig?: never }
+    | { clientConfig: DynamoDBClientConfig; client?: never }
+  );
+
+/**
+ * `StateStore` on DynamoDB (see README for the table layout, costs and consistency). Build one per process
+ * and share it; `withReader(daxClient)` gives a view whose eventually consistent reads go to another client.
+ */
+export class DynamoStateStore implements StateStore {
+  readonly sessions: SessionStore;
+  readonly toolCache: ToolCache;
+  readonly preferences: PreferenceStore;
+  private readonly context: StoreContext;
+  /** The low-level client the store created (destroyed by close()), or null when the caller owns the client. */
+  private owned: DynamoDBClient | null;
+
+  constructor(options: DynamoStateStoreOptions, view?: StoreContext) {
+    if (view !== undefined) {
+      this.context = view;
+      this.owned = null;
+    } else {
+      const common = resolveCommonOptions(options);
+      let writer: ReturnType<typeof toDocumentMethods>;
+      if (options.client !== undefined) {
+        writer = toDocumentMethods(options.client);
+        this.owned = null;
+      } else {
+        const { low, doc } = createOwnedClient(options.clientConfig);
+        writer = toDocumentMethods(doc);
+        this.owned = low;
+      }
+      this.context = {
+        writer,
+        reader: writer,
+        consistentReads: true,
+        tables: resolveTableNames(options.tables),
+        clock: common.clock,
+        sessionTtlSeconds: common.ttlSeconds.session,
+        preferencesTtlSeconds: common.ttlSeconds.preferences,
+        messageTtlSeconds:
+          options.messageTtlSeconds === undefined
+            ? DEFAULT_MESSAGE_TTL_SECONDS
+            : validateTtlSeconds("messageTtlSeconds", options.messageTtlSeconds),
+        region: options.region ?? null,
+        ids: new SortableIdSource(common.clock),
+      };
+    }
+    this.sessions = new DynamoSessions(this.context);
+    this.toolCache = new DynamoToolCache(this.context);
+    this.preferences = new DynamoPreferences(this.context);
+  }
+
+  /** The table names this store uses. */
+  get tables(): TableNames {
+    return { ...this.context.tables };
+  }
+
+  /**
+   * A view sharing this store's tables, clock, options and write client, whose eventually consistent reads
+   * (sessions.get with or without recentMessages, messages, listByUser, the tool cache's value read,
+   * preferences.get) go through `reader` without `ConsistentRead`. Writes, conditional checks and reads that
+   * must be strong stay on the main client. Closing the view closes nothing.
+   */
+  withReader(reader: DynamoReader): DynamoStateStore {
+    return new DynamoStateStore(
+      { client: this.context.writer },
+      { ...this.context, reader, consistentReads: false },
+    );
+  }
+
+  /**
+   * Exact counts of live sessions and cache entries, by a paginated Scan of the sessions and tool-cache
+   * tables (Select COUNT; costs a read of both tables: for dashboards, not hot paths).
+   */
+  async stats(): Promise<StoreStats> {
+    const { context } = this;
+    const now = context.clock();
+    const [activeSessions, cacheEntries] = await Promise.all([
+      this.count({
+        TableName: context.tables.sessions,
+        FilterExpression: "#sk = :meta AND #expiresAt > :now",
+        ExpressionAttributeNames: { "#sk": "sk", "#expiresAt": "expiresAt" },
+        ExpressionAttributeValues: { ":meta": META_SK, ":now": now },
+      }),
+      this.count({
+        TableName: context.tables.toolCache,
+        FilterExpression: "attribute_exists(#value) AND #expiresAt > :now",
+        ExpressionAttributeNames: { "#value": "value", "#expiresAt": "expiresAt" },
+        ExpressionAttributeValues: { ":now": now },
+      }),
+    ]);
+    return { activeSessions, cacheEntries, approximate: false };
+  }
+
+  /** Destroys the client if the store created it. Idempotent; a `withReader` view closes nothing. */
+  async close(): Promise<void> {
+    const owned = this.owned;
+    this.owned = null;
+    owned?.destroy();
+  }
+
+  private async count(input: ScanCommandInput): Promise<number> {
+    let total = 0;
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      try {
+        const output = await this.context.writer.scan({
+          ...input,
+          Select: "COUNT",
+          ConsistentRead: true,
+          ...(startKey !== undefined ? { ExclusiveStartKey: startKey } : {}),
+        });
+        total += output.Count ?? 0;
+        startKey = output.LastEvaluatedKey;
+      } catch (error) {
+        throw toStoreError(error, "stats");
+      }
+    } while (startKey !== undefined);
+    return total;
+  }
+}

@@ -1,0 +1,113 @@
+import {
+  ItemTooLargeError,
+  isStateStoreError,
+  type StateStoreError,
+  ThrottledError,
+  UnavailableError,
+} from "@agent-state/core";
+import type { AttributeValue } from "@aws-sdk/client-dynamodb";
+import { unmarshall } from "@aws-sdk/util-dynamodb";
+import { MAX_ITEM_BYTES } from "./schema.js";
+
+type Item = Record<string, unknown>;
+
+interface SdkErrorShape {
+  name?: string;
+  message?: string;
+  code?: string;
+  $fault?: string;
+  $metadata?: { httpStatusCode?: number };
+  Item?: Record<string, unknown>;
+  CancellationReasons?: Array<{ Code?: string; Item?: Record<string, unknown> }>;
+}
+
+const THROTTLING = new Set([
+  "ProvisionedThroughputExceededException",
+  "ThrottlingException",
+  "RequestLimitExceeded",
+  "ThrottlingError",
+  "ProvisionedThroughputExceeded",
+]);
+const NETWORK_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ETIMEDOUT",
+  "EPIPE",
+  "EHOSTUNREACH",
+]);
+const NETWORK_NAMES = new Set(["TimeoutError", "RequestTimeout", "AbortError", "NetworkingError"]);
+
+function shape(error: unknown): SdkErrorShape {
+  return typeof error === "object" && error !== null ? (error as SdkErrorShape) : {};
+}
+
+/** True when a single-item conditional write failed its condition. */
+export function isConditionFailure(error: unknown): boolean {
+  return shape(error).name === "ConditionalCheckFailedException";
+}
+
+/** The item as it was when the condition failed (`ReturnValuesOnConditionCheckFailure: ALL_OLD`), or null. */
+export function conditionFailureItem(error: unknown): Item | null {
+  return normalizeItem(shape(error).Item);
+}
+
+/** Per-item reasons of a cancelled transaction, with the old item of each failed condition unmarshalled. */
+export function cancellationReasons(error: unknown): Array<{ code: string; item: Item | null }> | null {
+  const s = shape(error);
+  if (s.name !== "TransactionCanceledException" || !Array.isArray(s.CancellationReasons)) return null;
+  return s.CancellationReasons.map((reason) => ({
+    code: reason.Code ?? "None",
+    item: normalizeItem(reason.Item),
+  }));
+}
+
+/** The service returns failure items marshalled (`{ S: "…" }`); lib-dynamodb does not convert them. */
+function normalizeItem(item: Record<string, unknown> | undefined): Item | null {
+  if (item === undefined || item === null || Object.keys(item).length === 0) return null;
+  const looksMarshalled = Object.values(item).every(
+    (value) => typeof value === "object" && value !== null && Object.keys(value).length === 1,
+  );
+  return looksMarshalled ? unmarshall(item as Record<string, AttributeValue>) : item;
+}
+
+/** Maps anything thrown by the SDK to a state-store error with the original as `cause`. */
+export function toStoreError(error: unknown, operation: string): StateStoreError {
+  if (isStateStoreError(error)) return error;
+  const s = shape(error);
+  const name = s.name ?? "";
+  const message = s.message ?? String(error);
+  if (THROTTLING.has(name))
+    return new ThrottledError(`DynamoDB throttled ${operation}: ${message}`, { cause: error });
+  if (name === "TransactionCanceledException") {
+    const codes = (s.CancellationReasons ?? []).map((r) => r.Code ?? "");
+    if (codes.some((code) => THROTTLING.has(code))) {
+      return new ThrottledError(`DynamoDB throttled ${operation}: ${message}`, { cause: error });
+    }
+  }
+  if (
+    name === "ValidationException" &&
+    /item size|size of an item|transaction request cannot be larger/i.test(message)
+  ) {
+    return new ItemTooLargeError(operation, MAX_ITEM_BYTES + 1, MAX_ITEM_BYTES);
+  }
+  if (name === "ResourceNotFoundException") {
+    return new UnavailableError(`DynamoDB ${operation}: table not found (run createTables): ${message}`, {
+      cause: error,
+    });
+  }
+  if (NETWORK_NAMES.has(name) || (s.code !== undefined && NETWORK_CODES.has(s.code))) {
+    return new UnavailableError(`DynamoDB unreachable during ${operation}: ${message}`, { cause: error });
+  }
+  return new UnavailableError(`DynamoDB ${operation} failed: ${name} ${message}`.trim(), { cause: error });
+}
+
+/** Runs one backend call, mapping SDK errors (state-store errors pass through unchanged). */
+export async function guarded<T>(operation: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw toStoreError(error, operation);
+  }
+}

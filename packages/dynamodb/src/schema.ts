@@ -1,0 +1,84 @@
+/**
+ * How records map to DynamoDB items. Three tables, each with a string partition key `pk` and sort key `sk`,
+ * and a `ttl` attribute (epoch seconds) on every item for DynamoDB's TTL sweep. Expiry is judged on read by
+ * the `expiresAt` attribute (epoch ms) against the store's clock, because the sweep runs days late.
+ *
+ * sessions     pk = "session#<sessionId>"   sk = "meta"                      the session (state, version, ...)
+ *              pk = "session#<sessionId>"   sk = "m#<messageId>"             one item per message
+ *              GSI "byUser": userId (hash) + sessionId (range), on meta items only (messages have no userId)
+ * tool cache   pk = <toolName>              sk = <sha256 of canonical params> the cached value
+ *              pk = <toolName>              sk = "hits#<sha256>"             its hit counter (small, so counting
+ *                                                                             a hit never rewrites the value)
+ * preferences  pk = <userId>                sk = <agentId>                   values: map of "_<key>" -> JSON text
+ *
+ * Ids are never concatenated with each other, so ("a#b","c") and ("a","b#c") are different keys whatever
+ * they contain. Message ids are ULIDs; "m#…" sorts below "meta", so one descending Query returns the meta
+ * item followed by the newest messages. Each session incarnation has its own `incarnation` ULID and only
+ * messages with larger ids belong to it: a session id reused after expiry never shows the old messages.
+ */
+export interface TableNames {
+  sessions: string;
+  toolCache: string;
+  preferences: string;
+}
+
+export const DEFAULT_TABLE_NAMES: TableNames = {
+  sessions: "agent-sessions",
+  toolCache: "agent-tool-cache",
+  preferences: "agent-user-preferences",
+};
+
+export const USER_INDEX = "byUser";
+export const META_SK = "meta";
+export const MESSAGE_SK_PREFIX = "m#";
+/** Sorts above every message id (ULIDs are Crockford base32) and below "meta". */
+export const MESSAGE_SK_MAX = "m#~";
+export const HITS_SK_PREFIX = "hits#";
+export const PREFERENCE_KEY_PREFIX = "_";
+
+/** DynamoDB's item size limit. */
+export const MAX_ITEM_BYTES = 400 * 1024;
+/** DynamoDB's limit on the total size of one TransactWriteItems request. */
+export const MAX_TRANSACTION_BYTES = 4 * 1024 * 1024;
+
+export function sessionPk(sessionId: string): string {
+  return `session#${sessionId}`;
+}
+
+export function messageSk(messageId: string): string {
+  return MESSAGE_SK_PREFIX + messageId;
+}
+
+export function messageIdOf(sk: string): string {
+  return sk.slice(MESSAGE_SK_PREFIX.length);
+}
+
+export function hitsSk(paramsHash: string): string {
+  return HITS_SK_PREFIX + paramsHash;
+}
+
+export function resolveTableNames(tables: Partial<TableNames> | undefined): TableNames {
+  return { ...DEFAULT_TABLE_NAMES, ...tables };
+}
+
+/**
+ * Upper bound of an item's stored size in bytes (DynamoDB counts attribute names plus values; a number
+ * takes at most 21 bytes), used to throw `ItemTooLargeError` before writing.
+ */
+export function itemSizeBytes(item: Record<string, unknown>): number {
+  let size = 0;
+  for (const [name, value] of Object.entries(item)) {
+    if (value === undefined) continue;
+    size += Buffer.byteLength(name, "utf8") + valueSizeBytes(value);
+  }
+  return size;
+}
+
+function valueSizeBytes(value: unknown): number {
+  if (typeof value === "string") return Buffer.byteLength(value, "utf8");
+  if (typeof value === "number") return 21;
+  if (typeof value === "boolean" || value === null) return 1;
+  if (typeof value === "object")
+    return 3 + itemSizeBytes(value as Record<string, unknown>) + 4 * Object.keys(value).length;
+  return 0;
+}

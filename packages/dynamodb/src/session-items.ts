@@ -1,0 +1,99 @@
+import { isExpired, type Message, type MessageRole, type Session } from "@agent-state/core";
+import { decodeJson } from "./json-codec.js";
+import { MESSAGE_SK_PREFIX } from "./schema.js";
+
+/** A session's meta item as stored (state as JSON text, see json-codec.ts). */
+export interface SessionItem {
+  pk: string;
+  sk: string;
+  sessionId: string;
+  userId?: string;
+  agentId?: string;
+  state: string;
+  version: number;
+  messageCount: number;
+  lastToolCall?: string;
+  lastActiveRegion?: string;
+  createdAt: number;
+  lastActiveAt: number;
+  expiresAt: number;
+  ttl: number;
+  /** The session's own sliding ttl, so update/append can slide expiry inside one update expression. */
+  ttlMs: number;
+  ttlSeconds: number;
+  /** ULID of this incarnation of the session id; its messages have larger ids. */
+  incarnation: string;
+  /** The largest message id appended (the incarnation when there is none): new ids must sort after it. */
+  lastMessageId: string;
+}
+
+export interface MessageItem {
+  pk: string;
+  sk: string;
+  role: MessageRole;
+  content: string;
+  timestamp: number;
+  metadata?: string;
+  ttl: number;
+}
+
+/** Attribute names used in expressions (all go through placeholders: several are reserved words). */
+export const NAMES = {
+  "#pk": "pk",
+  "#sk": "sk",
+  "#userId": "userId",
+  "#state": "state",
+  "#version": "version",
+  "#messageCount": "messageCount",
+  "#lastToolCall": "lastToolCall",
+  "#region": "lastActiveRegion",
+  "#lastActiveAt": "lastActiveAt",
+  "#expiresAt": "expiresAt",
+  "#ttl": "ttl",
+  "#ttlMs": "ttlMs",
+  "#ttlSeconds": "ttlSeconds",
+  "#lastMessageId": "lastMessageId",
+} as const;
+
+/** Picks the placeholders an expression uses (DynamoDB rejects unused ones). */
+export function namesFor(...placeholders: Array<keyof typeof NAMES>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const placeholder of placeholders) out[placeholder] = NAMES[placeholder];
+  return out;
+}
+
+export function isLiveItem(item: { expiresAt?: unknown } | null | undefined, now: number): boolean {
+  return (
+    item !== null &&
+    item !== undefined &&
+    typeof item.expiresAt === "number" &&
+    !isExpired(item.expiresAt, now)
+  );
+}
+
+export function toSession(item: SessionItem): Session {
+  return {
+    sessionId: item.sessionId,
+    userId: item.userId ?? null,
+    agentId: item.agentId ?? null,
+    state: decodeJson(item.state),
+    version: item.version,
+    messageCount: item.messageCount,
+    lastToolCall: item.lastToolCall ?? null,
+    lastActiveRegion: item.lastActiveRegion ?? null,
+    createdAt: item.createdAt,
+    lastActiveAt: item.lastActiveAt,
+    expiresAt: item.expiresAt,
+  };
+}
+
+export function toMessage(item: MessageItem): Message {
+  const message: Message = {
+    id: item.sk.slice(MESSAGE_SK_PREFIX.length),
+    role: item.role,
+    content: item.content,
+    timestamp: item.timestamp,
+  };
+  if (item.metadata !== undefined) message.metadata = decodeJson(item.metadata);
+  return message;
+}

@@ -1,0 +1,174 @@
+import { randomUUID } from "node:crypto";
+import {
+  type CachedResult,
+  expiresAtFrom,
+  hashParams,
+  ItemTooLargeError,
+  type Json,
+  LIMITS,
+  type ToolCache,
+  toEpochSeconds,
+  validateId,
+  validateJson,
+  validateJsonObject,
+  validateTtlSeconds,
+} from "@agent-state/core";
+import { batchWriteAll } from "./batch.js";
+import { readConsistency, type StoreContext } from "./context.js";
+import { isConditionFailure, toStoreError } from "./errors.js";
+import { decodeJson, encodeJson } from "./json-codec.js";
+import { hitsSk, itemSizeBytes, MAX_ITEM_BYTES } from "./schema.js";
+import { isLiveItem } from "./session-items.js";
+
+interface ValueItem {
+  pk: string;
+  sk: string;
+  value: string;
+  /** Identifies one `set`; the counter item carries the same id so a hit never counts for a replaced entry. */
+  entryId: string;
+  cachedAt: number;
+  expiresAt: number;
+  ttl: number;
+}
+
+const NAMES = { "#entryId": "entryId", "#expiresAt": "expiresAt", "#hitCount": "hitCount" };
+
+function validateToolName(toolName: unknown): string {
+  return validateId("toolName", toolName, LIMITS.maxToolNameLength);
+}
+
+/**
+ * Tool results keyed by tool name (partition) and parameter hash (sort key). The hit count lives in a small
+ * separate counter item, so a hit costs one read of the value plus a 1 WCU ADD, never a rewrite of the value.
+ */
+export class DynamoToolCache implements ToolCache {
+  constructor(private readonly context: StoreContext) {}
+
+  /** The live entry, counting the hit atomically (GetItem through the reader + one UpdateItem ADD). */
+  async get<T extends Json>(toolName: string, params: Record<string, Json>): Promise<CachedResult<T> | null> {
+    validateToolName(toolName);
+    const hash = hashParams(validateJsonObject("params", params));
+    const { context } = this;
+    let item = await this.readValue(toolName, hash, false);
+    for (let attempt = 1; item !== null; attempt++) {
+      const now = context.clock();
+      if (!isLiveItem(item, now)) return null;
+      try {
+        const output = await context.writer.update({
+          TableName: context.tables.toolCache,
+          Key: { pk: toolName, sk: hitsSk(hash) },
+          UpdateExpression: "ADD #hitCount :one",
+          ConditionExpression: "#entryId = :entryId AND #expiresAt > :now",
+          ExpressionAttributeNames: NAMES,
+          ExpressionAttributeValues: { ":one": 1, ":entryId": item.entryId, ":now": now },
+          ReturnValues: "UPDATED_NEW",
+        });
+        return {
+          value: decodeJson<T>(item.value),
+          hitCount: Number(output.Attributes?.hitCount),
+          cachedAt: item.cachedAt,
+          expiresAt: item.expiresAt,
+        };
+      } catch (error) {
+        if (!isConditionFailure(error)) throw toStoreError(error, "toolCache.get");
+      }
+      // Replaced, invalidated or expired since the read (or the reader was stale): read once more, strongly.
+      if (attempt >= 2) return null;
+      item = await this.readValue(toolName, hash, true);
+    }
+    return null;
+  }
+
+  /** Writes the value item and a fresh counter (hit count 0) in one BatchWriteItem. */
+  async set<T extends Json>(
+    toolName: string,
+    params: Record<string, Json>,
+    value: T,
+    opts: { ttlSeconds: number },
+  ): Promise<void> {
+    validateToolName(toolName);
+    const hash = hashParams(validateJsonObject("params", params));
+    const encoded = encodeJson(validateJson("value", value));
+    const ttlSeconds = validateTtlSeconds("ttlSeconds", opts?.ttlSeconds);
+    const { context } = this;
+    const now = context.clock();
+    const expiresAt = expiresAtFrom(now, ttlSeconds);
+    const entryId = randomUUID();
+    const valueItem: ValueItem = {
+      pk: toolName,
+      sk: hash,
+      value: encoded,
+      entryId,
+      cachedAt: now,
+      expiresAt,
+      ttl: toEpochSeconds(expiresAt),
+    };
+    const size = itemSizeBytes(valueItem as unknown as Record<string, unknown>);
+    if (size > MAX_ITEM_BYTES) throw new ItemTooLargeError("toolCache.set: value", size, MAX_ITEM_BYTES);
+    const counterItem = {
+      pk: toolName,
+      sk: hitsSk(hash),
+      entryId,
+      hitCount: 0,
+      expiresAt,
+      ttl: valueItem.ttl,
+    };
+    await batchWriteAll(
+      context.writer,
+      context.tables.toolCache,
+      [{ PutRequest: { Item: valueItem } }, { PutRequest: { Item: counterItem } }],
+      "toolCache.set",
+    );
+  }
+
+  /** One entry (one BatchWriteItem), or every entry of the tool: a Query of its partition plus batched deletes. */
+  async invalidate(toolName: string, params?: Record<string, Json>): Promise<void> {
+    validateToolName(toolName);
+    const { context } = this;
+    const table = context.tables.toolCache;
+    if (params !== undefined) {
+      const hash = hashParams(validateJsonObject("params", params));
+      const keys = [hash, hitsSk(hash)].map((sk) => ({ DeleteRequest: { Key: { pk: toolName, sk } } }));
+      await batchWriteAll(context.writer, table, keys, "toolCache.invalidate");
+      return;
+    }
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      let output: Awaited<ReturnType<typeof context.writer.query>>;
+      try {
+        output = await context.writer.query({
+          TableName: table,
+          KeyConditionExpression: "#pk = :pk",
+          ExpressionAttributeNames: { "#pk": "pk", "#sk": "sk" },
+          ExpressionAttributeValues: { ":pk": toolName },
+          ProjectionExpression: "#sk",
+          ConsistentRead: true,
+          ...(startKey !== undefined ? { ExclusiveStartKey: startKey } : {}),
+        });
+      } catch (error) {
+        throw toStoreError(error, "toolCache.invalidate");
+      }
+      const deletes = (output.Items ?? []).map((item) => ({
+        DeleteRequest: { Key: { pk: toolName, sk: item.sk } },
+      }));
+      await batchWriteAll(context.writer, table, deletes, "toolCache.invalidate");
+      startKey = output.LastEvaluatedKey;
+    } while (startKey !== undefined);
+  }
+
+  private async readValue(toolName: string, hash: string, strongly: boolean): Promise<ValueItem | null> {
+    const { context } = this;
+    const consistency = strongly ? { ConsistentRead: true as const } : readConsistency(context);
+    try {
+      const request = {
+        TableName: context.tables.toolCache,
+        Key: { pk: toolName, sk: hash },
+        ...consistency,
+      };
+      const output = strongly ? await context.writer.get(request) : await context.reader.get(request);
+      return (output.Item as ValueItem | undefined) ?? null;
+    } catch (error) {
+      throw toStoreError(error, "toolCache.get");
+    }
+  }
+}
