@@ -48,7 +48,7 @@ export function connect(options: RedisConnectionOptions): { client: RedisClient;
       ...options.cluster.options,
       redisOptions: { ...OUTAGE_DEFAULTS, ...options.cluster.options?.redisOptions, replyMapping: "legacy" },
     };
-    return { client: new Cluster(options.cluster.nodes, clusterOptions), owned: true };
+    return { client: quietly(new Cluster(options.cluster.nodes, clusterOptions)), owned: true };
   }
   const redisOptions: RedisOptions & { replyMapping: "legacy" } = {
     ...OUTAGE_DEFAULTS,
@@ -56,5 +56,12 @@ export function connect(options: RedisConnectionOptions): { client: RedisClient;
     ...options.redisOptions,
     replyMapping: "legacy",
   };
-  return { client: new Redis(redisOptions), owned: true };
+  return { client: quietly(new Redis(redisOptions)), owned: true };
+}
+
+// Without an 'error' listener ioredis logs every failed reconnect attempt. The store's own connection
+// needs none: each command that fails meanwhile already rejects with UNAVAILABLE to its caller.
+function quietly<T extends RedisClient>(client: T): T {
+  client.on("error", () => {});
+  return client;
 }

@@ -48,11 +48,15 @@ export class RedisStateStore implements StateStore {
       return;
     }
     this.closed = true;
+    if (this.client.status === "end") return;
+    // quit() resolves on Redis' OK, before the socket is closed; "end" is when nothing is left open.
+    const ended = new Promise<void>((resolve) => this.client.once("end", () => resolve()));
     try {
       await this.client.quit();
     } catch {
       // Quit fails when the server is already gone; dropping the socket is all that is left to do.
       this.client.disconnect();
     }
+    await ended;
   }
 }

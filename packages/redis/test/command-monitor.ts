@@ -1,0 +1,57 @@
+import { randomUUID } from "node:crypto";
+import { Redis } from "ioredis";
+
+/** One command a client sent, as MONITOR saw it (commands run inside scripts are left out). */
+export interface SeenCommand {
+  name: string;
+  args: string[];
+}
+
+/**
+ * Counts the commands clients send to a server, with MONITOR. Commands run by Lua scripts are reported
+ * by MONITOR with the source "lua" and are not round trips, so they are not counted.
+ */
+export class CommandMonitor {
+  private constructor(
+    private readonly probe: Redis,
+    private readonly monitor: Redis,
+  ) {}
+
+  static async open(host: string, port: number): Promise<CommandMonitor> {
+    const probe = new Redis({ host, port });
+    const monitor = await new Redis({ host, port }).monitor();
+    return new CommandMonitor(probe, monitor);
+  }
+
+  /** The client commands sent while `run` ran (run must not overlap other traffic on the server). */
+  async during(run: () => Promise<unknown>): Promise<SeenCommand[]> {
+    const seen: SeenCommand[] = [];
+    const marker = `marker-${randomUUID()}`;
+    let markerSeen: () => void = () => {};
+    const markerArrived = new Promise<void>((resolve) => {
+      markerSeen = resolve;
+    });
+    const listener = (_time: string, args: string[], source: string) => {
+      if (args[1] === marker) {
+        markerSeen();
+      } else if (source !== "lua") {
+        seen.push({ name: String(args[0]).toUpperCase(), args: args.slice(1).map(String) });
+      }
+    };
+    this.monitor.on("monitor", listener);
+    try {
+      await run();
+      // Every command of `run` reached the server before this one, so once MONITOR shows it, it showed them.
+      await this.probe.echo(marker);
+      await markerArrived;
+    } finally {
+      this.monitor.off("monitor", listener);
+    }
+    return seen;
+  }
+
+  async close(): Promise<void> {
+    this.monitor.disconnect();
+    await this.probe.quit();
+  }
+}

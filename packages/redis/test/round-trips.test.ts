@@ -1,0 +1,114 @@
+import { randomUUID } from "node:crypto";
+import { ManualClock } from "@agent-state/core/testing";
+import { RedisStateStore } from "@agent-state/redis";
+import { type RedisServerHandle, startRedisServer } from "@agent-state/redis/testing";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CommandMonitor } from "./command-monitor.js";
+
+let server: RedisServerHandle;
+let monitor: CommandMonitor;
+let store: RedisStateStore;
+const clock = new ManualClock();
+const keyPrefix = `rt-${randomUUID()}:`;
+
+beforeAll(async () => {
+  server = await startRedisServer();
+  monitor = await CommandMonitor.open(server.host, server.port);
+  store = new RedisStateStore({
+    redisOptions: { host: server.host, port: server.port },
+    keyPrefix,
+    clock: clock.now,
+  });
+  // Warm up: connect and load every script once, so the counts below are the steady state.
+  await store.sessions.create({ sessionId: "warm", userId: "u" });
+  await store.sessions.append("warm", { role: "user", content: "x" });
+  await store.sessions.update("warm", {});
+  await store.sessions.get("warm", { recentMessages: 1 });
+  await store.sessions.messages("warm");
+  await store.toolCache.set("tool", { q: 1 }, "r", { ttlSeconds: 60 });
+  await store.toolCache.get("tool", { q: 1 });
+  await store.preferences.patch("u", "a", { theme: "dark" });
+}, 60_000);
+
+afterAll(async () => {
+  await store?.close();
+  await monitor?.close();
+  await server?.destroy();
+});
+
+describe("redis: one round trip per operation", () => {
+  it("each hot operation is exactly one command (a script by SHA, or one read)", async () => {
+    await store.sessions.create({ sessionId: "s1", userId: "u1" });
+    const operations: [string, () => Promise<unknown>, string][] = [
+      ["sessions.get", () => store.sessions.get("s1"), "HGETALL"],
+      ["sessions.get with 20 recent", () => store.sessions.get("s1", { recentMessages: 20 }), "EVALSHA"],
+      ["sessions.update", () => store.sessions.update("s1", { state: { a: 1 } }), "EVALSHA"],
+      [
+        "sessions.update with expectedVersion",
+        () => store.sessions.update("s1", { lastToolCall: "t" }, { expectedVersion: 2 }),
+        "EVALSHA",
+      ],
+      [
+        "sessions.append of 3",
+        () =>
+          store.sessions.append("s1", [
+            { role: "user", content: "1" },
+            { role: "assistant", content: "2" },
+            { role: "tool", content: "3" },
+          ]),
+        "EVALSHA",
+      ],
+      ["sessions.messages", () => store.sessions.messages("s1", { limit: 2 }), "EVALSHA"],
+      ["toolCache.get (hit)", () => store.toolCache.get("tool", { q: 1 }), "EVALSHA"],
+      ["toolCache.get (miss)", () => store.toolCache.get("tool", { q: 2 }), "EVALSHA"],
+      [
+        "preferences.patch",
+        () => store.preferences.patch("u", "a", { font: 12, theme: undefined }),
+        "EVALSHA",
+      ],
+      ["preferences.get", () => store.preferences.get("u", "a"), "HGETALL"],
+    ];
+    for (const [name, run, command] of operations) {
+      const seen = await monitor.during(run);
+      expect({ name, commands: seen.map((c) => c.name) }).toEqual({ name, commands: [command] });
+    }
+  });
+
+  it("an append slides expiry on both keys of the session inside its one script", async () => {
+    const created = await store.sessions.create({ sessionId: "slide", ttlSeconds: 600 });
+    clock.advanceSeconds(30);
+    const seen = await monitor.during(() => store.sessions.append("slide", { role: "user", content: "m" }));
+    expect(seen).toHaveLength(1);
+    const session = await store.sessions.get("slide");
+    expect(session?.expiresAt).toBe(created.expiresAt + 30_000);
+    const probe = new Redis({ host: server.host, port: server.port });
+    try {
+      const meta = await probe.call("PEXPIRETIME", `${keyPrefix}s:{slide}:meta`);
+      const messages = await probe.call("PEXPIRETIME", `${keyPrefix}s:{slide}:msgs`);
+      expect([meta, messages]).toEqual([session?.expiresAt, session?.expiresAt]);
+    } finally {
+      await probe.quit();
+    }
+  });
+
+  it("after SCRIPT FLUSH a script is re-sent once (NOSCRIPT then EVAL), then called by SHA again", async () => {
+    await store.sessions.create({ sessionId: "flushed" });
+    const admin = new Redis({ host: server.host, port: server.port });
+    try {
+      await admin.script("FLUSH");
+    } finally {
+      await admin.quit();
+    }
+    const first = await monitor.during(() =>
+      store.sessions.append("flushed", { role: "user", content: "a" }),
+    );
+    expect(first.map((c) => c.name)).toEqual(["EVALSHA", "EVAL"]);
+    const second = await monitor.during(() =>
+      store.sessions.append("flushed", { role: "user", content: "b" }),
+    );
+    expect(second.map((c) => c.name)).toEqual(["EVALSHA"]);
+    const page = await store.sessions.messages("flushed");
+    expect(page.items.map((m) => m.content)).toEqual(["a", "b"]);
+  });
+});
