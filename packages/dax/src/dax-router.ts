@@ -1,3 +1,4 @@
+import { UnavailableError } from "@agent-state/core";
 import type {
   BatchGetCommandInput,
   BatchGetCommandOutput,
@@ -8,14 +9,37 @@ import type {
 } from "@aws-sdk/lib-dynamodb";
 import type { CircuitBreaker } from "./breaker.js";
 import type { DaxReadClient } from "./dax-client.js";
-import type { DaxEvent, DaxOperation, MutableDaxCounters } from "./events.js";
+import type { DaxEvent, DaxOperation, FallbackReason, MutableDaxCounters } from "./events.js";
 import { DaxTimeoutError, withTimeout } from "./with-timeout.js";
+
+const DAX_UNAVAILABLE = Symbol("agent-state.dax-unavailable");
+
+/**
+ * DAX could not answer (error, timeout, or breaker open). The decorator catches it, wherever the wrapped
+ * store rethrew it, and runs the read against DynamoDB instead; callers never see it.
+ */
+export class DaxUnavailableError extends UnavailableError {
+  readonly [DAX_UNAVAILABLE] = true;
+  constructor(
+    readonly reason: FallbackReason,
+    cause?: unknown,
+  ) {
+    super(`DAX unavailable (${reason})`, { cause });
+  }
+}
+
+/** True when `error`, or an error in its `cause` chain, is a `DaxUnavailableError`. */
+export function isDaxUnavailable(error: unknown): boolean {
+  for (let current = error, depth = 0; current && depth < 8; depth++) {
+    if (typeof current === "object" && DAX_UNAVAILABLE in current) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
 
 export interface DaxRouterDeps {
   /** Resolves the DAX client, creating it on first use; a rejection counts as a DAX failure. */
   daxClient: () => Promise<DaxReadClient>;
-  /** Where reads go when DAX cannot answer: DynamoDB itself. */
-  dynamo: DaxReadClient;
   breaker: CircuitBreaker;
   timeoutMs: number;
   counters: MutableDaxCounters;
@@ -23,53 +47,34 @@ export interface DaxRouterDeps {
 }
 
 /**
- * A reader that tries DAX first and falls back to DynamoDB: on any DAX error, after `timeoutMs`, or while the
- * circuit breaker is open. Strongly consistent reads go straight to DynamoDB (DAX would only pass them through).
+ * The reader handed to the wrapped store's `withReader` view: every read goes to DAX, bounded by `timeoutMs`
+ * and guarded by the circuit breaker; when DAX cannot answer it throws `DaxUnavailableError`, so that the
+ * decorator sends the whole read to DynamoDB.
  */
 export class DaxRouter implements DaxReadClient {
   constructor(private readonly deps: DaxRouterDeps) {}
 
-  /** GetItem through DAX's item cache, falling back to DynamoDB. */
+  /** GetItem through DAX's item cache. */
   get(input: GetCommandInput): Promise<GetCommandOutput> {
-    if (input.ConsistentRead) return this.deps.dynamo.get(input);
-    return this.route(
-      "get",
-      (client) => client.get(input),
-      () => this.deps.dynamo.get(input),
-    );
+    return this.route("get", (client) => client.get(input));
   }
 
-  /** Query through DAX's query cache, falling back to DynamoDB. */
+  /** Query through DAX's query cache. */
   query(input: QueryCommandInput): Promise<QueryCommandOutput> {
-    if (input.ConsistentRead) return this.deps.dynamo.query(input);
-    return this.route(
-      "query",
-      (client) => client.query(input),
-      () => this.deps.dynamo.query(input),
-    );
+    return this.route("query", (client) => client.query(input));
   }
 
-  /** BatchGetItem through DAX's item cache, falling back to DynamoDB. */
+  /** BatchGetItem through DAX's item cache. */
   batchGet(input: BatchGetCommandInput): Promise<BatchGetCommandOutput> {
-    const anyConsistent = Object.values(input.RequestItems ?? {}).some((request) => request?.ConsistentRead);
-    if (anyConsistent) return this.deps.dynamo.batchGet(input);
-    return this.route(
-      "batchGet",
-      (client) => client.batchGet(input),
-      () => this.deps.dynamo.batchGet(input),
-    );
+    return this.route("batchGet", (client) => client.batchGet(input));
   }
 
-  private async route<T>(
-    operation: DaxOperation,
-    viaDax: (client: DaxReadClient) => Promise<T>,
-    viaDynamo: () => Promise<T>,
-  ): Promise<T> {
+  private async route<T>(operation: DaxOperation, viaDax: (client: DaxReadClient) => Promise<T>): Promise<T> {
     const { breaker, counters, emit } = this.deps;
     if (!breaker.tryAcquire()) {
       counters.fallbacks++;
       emit({ type: "fallback", operation, reason: "breaker-open" });
-      return viaDynamo();
+      throw new DaxUnavailableError("breaker-open");
     }
     let answer: T;
     try {
@@ -81,10 +86,10 @@ export class DaxRouter implements DaxReadClient {
       breaker.recordFailure();
       counters.daxFailures++;
       counters.fallbacks++;
-      const timedOut = error instanceof DaxTimeoutError;
-      if (timedOut) counters.daxTimeouts++;
-      emit({ type: "fallback", operation, reason: timedOut ? "timeout" : "error", error });
-      return viaDynamo();
+      const reason: FallbackReason = error instanceof DaxTimeoutError ? "timeout" : "error";
+      if (reason === "timeout") counters.daxTimeouts++;
+      emit({ type: "fallback", operation, reason, error });
+      throw new DaxUnavailableError(reason, error);
     }
     breaker.recordSuccess();
     counters.daxReads++;

@@ -1,0 +1,94 @@
+import type {
+  Message,
+  MessageInput,
+  Page,
+  Session,
+  SessionChanges,
+  SessionInit,
+  SessionStore,
+} from "@agent-state/core";
+import { type ReadPath, scopes } from "./read-path.js";
+
+type SessionWithRecent = Session & { recentMessages?: Message[] };
+
+/**
+ * Sessions with hot reads through the L1 and DAX. Writes go to the wrapped store (DynamoDB); every read of a
+ * session this process wrote within the DAX TTL window goes to DynamoDB directly (read-your-writes).
+ */
+export class DaxSessions implements SessionStore {
+  constructor(
+    private readonly direct: SessionStore,
+    private readonly viaDax: SessionStore,
+    private readonly path: ReadPath,
+  ) {}
+
+  /** Creates the session in DynamoDB (see `SessionStore.create`). */
+  create(init?: SessionInit): Promise<Session> {
+    const known = typeof init?.sessionId === "string" ? [scopes.session(init.sessionId)] : [];
+    return this.path.write(
+      [...known, scopes.userListings],
+      () => this.direct.create(init),
+      (session) => [scopes.session(session.sessionId)],
+    );
+  }
+
+  /**
+   * The live session, from the L1, DAX or DynamoDB (see `SessionStore.get`). Another process's writes show
+   * after at most the L1 TTL plus the DAX TTL; this process's own writes show at once.
+   */
+  get(sessionId: string, opts?: { recentMessages?: number }): Promise<SessionWithRecent | null> {
+    return this.path.read({
+      scope: scopes.session(sessionId),
+      l1Key: JSON.stringify(["session", sessionId, opts?.recentMessages ?? null]),
+      viaDax: () => this.viaDax.get(sessionId, opts),
+      direct: () => this.direct.get(sessionId, opts),
+      expiresAtOf: (session) => session?.expiresAt ?? null,
+    });
+  }
+
+  /** Applies the changes in DynamoDB, the version checked there (see `SessionStore.update`). */
+  update(sessionId: string, changes: SessionChanges, opts?: { expectedVersion?: number }): Promise<Session> {
+    return this.path.write([scopes.session(sessionId), scopes.userListings], () =>
+      this.direct.update(sessionId, changes, opts),
+    );
+  }
+
+  /** Appends in DynamoDB (see `SessionStore.append`). */
+  append(sessionId: string, messages: MessageInput | MessageInput[]): Promise<Message[]> {
+    return this.path.write([scopes.session(sessionId), scopes.userListings], () =>
+      this.direct.append(sessionId, messages),
+    );
+  }
+
+  /** A page of messages through DAX's query cache, or DynamoDB after our own writes (see `SessionStore.messages`). */
+  messages(
+    sessionId: string,
+    opts?: { limit?: number; cursor?: string; order?: "asc" | "desc" },
+  ): Promise<Page<Message>> {
+    return this.path.read({
+      scope: scopes.session(sessionId),
+      l1Key: null,
+      viaDax: () => this.viaDax.messages(sessionId, opts),
+      direct: () => this.direct.messages(sessionId, opts),
+      expiresAtOf: () => null,
+    });
+  }
+
+  /** Deletes in DynamoDB (see `SessionStore.delete`). */
+  delete(sessionId: string): Promise<boolean> {
+    return this.path.write([scopes.session(sessionId), scopes.userListings], () =>
+      this.direct.delete(sessionId),
+    );
+  }
+
+  /** A page of the user's sessions through DAX's query cache (see `SessionStore.listByUser`). */
+  listByUser(userId: string, opts?: { limit?: number; cursor?: string }): Promise<Page<Session>> {
+    return this.path.read({
+      scope: scopes.userListings,
+      l1Key: null,
+      viaDax: () => this.viaDax.listByUser(userId, opts),
+      direct: () => this.direct.listByUser(userId, opts),
+      expiresAtOf: () => null,
+    });
+  }
+}

@@ -1,0 +1,120 @@
+import type { PreferenceStore, SessionStore, StateStore, StoreStats, ToolCache } from "@agent-state/core";
+import type { DynamoStateStore } from "@agent-state/dynamodb";
+import { CircuitBreaker } from "./breaker.js";
+import { createRealDaxClient, type DaxReadClient, type OwnedDaxClient } from "./dax-client.js";
+import { DaxPreferences } from "./dax-preferences.js";
+import { DaxRouter } from "./dax-router.js";
+import { DaxSessions } from "./dax-sessions.js";
+import { type DaxEvent, type DaxStats, type MutableDaxCounters, zeroCounters } from "./events.js";
+import { L1Cache } from "./l1-cache.js";
+import { type DaxOptions, type ResolvedDaxOptions, resolveDaxOptions } from "./options.js";
+import { OwnWrites } from "./own-writes.js";
+import { ReadPath } from "./read-path.js";
+
+/** How many recently written records the read-your-writes tracker remembers one by one. */
+const MAX_TRACKED_WRITES = 100_000;
+
+/**
+ * Wraps a `DynamoStateStore` so its hot reads (sessions.get, messages, listByUser, preferences.get) go
+ * L1 → DAX → DynamoDB, while writes, version checks and the tool cache stay on DynamoDB. Takes ownership of
+ * `store`: `close()` closes it and shuts down the DAX client the decorator created.
+ */
+export function withDax(store: DynamoStateStore, options: DaxOptions): DaxStateStore {
+  return new DaxStateStore(store, resolveDaxOptions(options));
+}
+
+/** The `StateStore` that `withDax` returns; `daxStats()` shows what the caches and DAX did. */
+export class DaxStateStore implements StateStore {
+  readonly sessions: SessionStore;
+  readonly toolCache: ToolCache;
+  readonly preferences: PreferenceStore;
+  private readonly counters: MutableDaxCounters = zeroCounters();
+  private readonly breaker: CircuitBreaker;
+  private readonly emit: (event: DaxEvent) => void;
+  private owned: Promise<OwnedDaxClient> | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly store: DynamoStateStore,
+    private readonly options: ResolvedDaxOptions,
+  ) {
+    this.emit = (event) => {
+      try {
+        options.onEvent(event);
+      } catch {
+        // An observer's bug must not fail a read.
+      }
+    };
+    this.breaker = new CircuitBreaker(options.breaker, options.cacheClock, (state, consecutiveFailures) =>
+      this.emit({ type: "breaker", state, consecutiveFailures }),
+    );
+    const router = new DaxRouter({
+      daxClient: () => this.daxClient(),
+      breaker: this.breaker,
+      timeoutMs: options.timeoutMs,
+      counters: this.counters,
+      emit: this.emit,
+    });
+    const view = store.withReader(router);
+    const l1 = options.l1 === false ? null : new L1Cache(options.l1, options.cacheClock);
+    const ownWrites = new OwnWrites({
+      bypassWindowMs: options.bypassWindowMs,
+      maxTracked: MAX_TRACKED_WRITES,
+      now: options.cacheClock,
+    });
+    const path = new ReadPath(l1, ownWrites, this.counters, options.clock);
+    this.sessions = new DaxSessions(store.sessions, view.sessions, path);
+    // The tool cache's get counts a hit (a write), so it is never answered from a cache.
+    this.toolCache = store.toolCache;
+    this.preferences = new DaxPreferences(store.preferences, view.preferences, path);
+  }
+
+  /** Counters since creation, and the breaker's state. */
+  daxStats(): DaxStats {
+    return { ...this.counters, breakerState: this.breaker.state };
+  }
+
+  /** Exact counts from DynamoDB (see `DynamoStateStore.stats`). */
+  stats(): Promise<StoreStats> {
+    return this.store.stats();
+  }
+
+  /** Shuts down the DAX client the decorator created (an injected one is left alone), then closes the store. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const owned = this.owned;
+    this.owned = null;
+    if (owned !== null) {
+      try {
+        (await owned).shutdown();
+      } catch {
+        // It never started: nothing to shut down.
+      }
+    }
+    await this.store.close();
+  }
+
+  private daxClient(): Promise<DaxReadClient> {
+    const { source } = this.options;
+    if (this.closed) return Promise.reject(new Error("the store is closed"));
+    if (source.kind === "client") return Promise.resolve(source.client);
+    if (this.owned === null) {
+      const creating = createRealDaxClient({
+        endpoints: source.endpoints,
+        ...(source.region !== undefined ? { region: source.region } : {}),
+        requestTimeoutMs: this.options.timeoutMs,
+      });
+      this.owned = creating;
+      creating.then(
+        () => this.emit({ type: "client-created" }),
+        (error: unknown) => {
+          // Try again on a later read (the breaker spaces the attempts out).
+          if (this.owned === creating) this.owned = null;
+          this.emit({ type: "client-failed", error });
+        },
+      );
+    }
+    return this.owned.then((owned) => owned.client);
+  }
+}

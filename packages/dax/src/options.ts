@@ -1,0 +1,111 @@
+import { type Clock, systemClock, ValidationError } from "@agent-state/core";
+import type { BreakerOptions } from "./breaker.js";
+import type { DaxReadClient } from "./dax-client.js";
+import type { DaxEvent } from "./events.js";
+import type { L1Options } from "./l1-cache.js";
+import { nonNegative, positiveInteger } from "./option-checks.js";
+
+interface CommonDaxOptions {
+  /** The AWS region of the DAX cluster (for `endpoints`). */
+  region?: string;
+  /** The longest a read waits on DAX (client creation included) before going to DynamoDB. Default 500 ms. */
+  timeoutMs?: number;
+  /** The in-process cache in front of DAX; `false` turns it off. */
+  l1?: L1Options | false;
+  /** When to stop trying DAX after failures, and when to probe it again. */
+  breaker?: BreakerOptions;
+  /**
+   * The cluster's longer of its item-cache and query-cache TTLs (DAX default: 5 minutes). For this long
+   * after one of its own writes, this process reads that record from DynamoDB directly, never from DAX.
+   */
+  daxTtlMs?: number;
+  /**
+   * Time source for the L1 TTL, the own-write window and the breaker cool-down (not for record expiry,
+   * which is judged by the wrapped store's clock). Default `Date.now`.
+   */
+  cacheClock?: () => number;
+  /**
+   * The clock the wrapped store was built with (default `Date.now`). An L1 entry is never served once its
+   * record's `expiresAt` has passed on this clock, so pass the same one you gave the store.
+   */
+  clock?: Clock;
+  /** Fallbacks, breaker transitions and client creation, as they happen. Must not throw. */
+  onEvent?: (event: DaxEvent) => void;
+}
+
+/** Options of `withDax`: either the cluster `endpoints` (the decorator builds the DAX client) or a `client`. */
+export type DaxOptions = CommonDaxOptions &
+  (
+    | {
+        /** Cluster discovery endpoints, e.g. `["daxs://my-cluster.abc123.dax-clusters.us-east-1.amazonaws.com"]`. */
+        endpoints: string[];
+        client?: never;
+      }
+    | {
+        /** Any client with the method-style read shape; the caller keeps ownership (close() leaves it alone). */
+        client: DaxReadClient;
+        endpoints?: never;
+      }
+  );
+
+export interface ResolvedDaxOptions {
+  source:
+    | { kind: "endpoints"; endpoints: string[]; region?: string }
+    | { kind: "client"; client: DaxReadClient };
+  timeoutMs: number;
+  l1: L1Options | false;
+  breaker: BreakerOptions;
+  bypassWindowMs: number;
+  cacheClock: () => number;
+  clock: Clock;
+  onEvent: (event: DaxEvent) => void;
+}
+
+/** Margin past the DAX TTL for a fill that started just before our write and for replication lag. */
+const BYPASS_MARGIN_MS = 5_000;
+
+export function resolveDaxOptions(options: DaxOptions): ResolvedDaxOptions {
+  if (typeof options !== "object" || options === null)
+    throw new ValidationError("options", "must be an object");
+  const { endpoints, client } = options as { endpoints?: unknown; client?: unknown };
+  if ((endpoints === undefined) === (client === undefined)) {
+    throw new ValidationError("options", "pass exactly one of `endpoints` and `client`");
+  }
+  let source: ResolvedDaxOptions["source"];
+  if (client !== undefined) {
+    if (!isReadClient(client))
+      throw new ValidationError("client", "must have get, query and batchGet methods");
+    source = { kind: "client", client };
+  } else {
+    if (
+      !Array.isArray(endpoints) ||
+      endpoints.length === 0 ||
+      !endpoints.every((e) => typeof e === "string" && e)
+    ) {
+      throw new ValidationError("endpoints", "must be a non-empty list of DAX endpoint URLs");
+    }
+    source = {
+      kind: "endpoints",
+      endpoints,
+      ...(options.region !== undefined ? { region: options.region } : {}),
+    };
+  }
+  const timeoutMs = positiveInteger("timeoutMs", options.timeoutMs ?? 500);
+  const daxTtlMs = nonNegative("daxTtlMs", options.daxTtlMs ?? 300_000);
+  return {
+    source,
+    timeoutMs,
+    l1: options.l1 ?? {},
+    breaker: options.breaker ?? {},
+    bypassWindowMs: daxTtlMs + BYPASS_MARGIN_MS,
+    cacheClock: options.cacheClock ?? Date.now,
+    clock: options.clock ?? systemClock,
+    onEvent: options.onEvent ?? (() => {}),
+  };
+}
+
+function isReadClient(value: unknown): value is DaxReadClient {
+  if (typeof value !== "object" || value === null) return false;
+  const candidate = value as Record<string, unknown>;
+  return ["get", "query", "batchGet"].every((method) => typeof candidate[method] === "function");
+}

@@ -1,0 +1,96 @@
+import { type Clock, isExpired } from "@agent-state/core";
+import { isDaxUnavailable } from "./dax-router.js";
+import type { MutableDaxCounters } from "./events.js";
+import type { L1Cache } from "./l1-cache.js";
+import type { OwnWrites } from "./own-writes.js";
+
+/** One read as the decorator sees it. */
+export interface ReadRequest<T> {
+  /** The record the read depends on (see `OwnWrites`). */
+  scope: string;
+  /** The L1 key for this exact read, or null when its answer is never kept in the L1. */
+  l1Key: string | null;
+  /** The read through DAX; may throw `DaxUnavailableError` (possibly as the `cause` of the store's error). */
+  viaDax: () => Promise<T>;
+  /** The same read sent to DynamoDB by the wrapped store itself (strongly consistent). */
+  direct: () => Promise<T>;
+  /** The answer's own expiry (epoch ms), or null for an answer not worth keeping (e.g. a missing record). */
+  expiresAtOf: (answer: T) => number | null;
+}
+
+/**
+ * The order every cacheable read follows: L1 (if the answer is younger than the L1 TTL, not older than one
+ * of our writes to the same record, and not expired on the store's clock) → DynamoDB directly when this
+ * process wrote the record within the DAX TTL window (DAX may still hold the old answer) → DAX → DynamoDB
+ * when DAX cannot answer.
+ */
+export class ReadPath {
+  constructor(
+    private readonly l1: L1Cache | null,
+    private readonly ownWrites: OwnWrites,
+    private readonly counters: MutableDaxCounters,
+    private readonly storeClock: Clock,
+  ) {}
+
+  async read<T>(request: ReadRequest<T>): Promise<T> {
+    const { l1 } = this;
+    const l1Key = l1 === null ? null : request.l1Key;
+    if (l1 !== null && l1Key !== null) {
+      const entry = l1.peek(l1Key);
+      if (entry !== undefined) {
+        const fresh = !this.ownWrites.changedSince(request.scope, entry.readFrom);
+        const live = entry.expiresAt === null || !isExpired(entry.expiresAt, this.storeClock());
+        if (fresh && live) {
+          this.counters.l1Hits++;
+          return entry.value as T;
+        }
+        l1.delete(l1Key);
+      }
+      this.counters.l1Misses++;
+    }
+    const readFrom = this.ownWrites.position();
+    let answer: T;
+    if (this.ownWrites.mustBypassDax(request.scope)) {
+      this.counters.ownWriteBypasses++;
+      answer = await request.direct();
+    } else {
+      try {
+        answer = await request.viaDax();
+      } catch (error) {
+        // DAX failed somewhere inside the read (already counted and reported): redo it all on DynamoDB.
+        if (!isDaxUnavailable(error)) throw error;
+        answer = await request.direct();
+      }
+    }
+    if (l1 !== null && l1Key !== null && !this.ownWrites.changedSince(request.scope, readFrom)) {
+      const expiresAt = request.expiresAtOf(answer);
+      if (expiresAt !== null) l1.set(l1Key, answer, readFrom, expiresAt);
+    }
+    return answer;
+  }
+
+  /** Runs one of our writes, recording it against `scopes` before it starts and after it ends (even failed). */
+  async write<T>(
+    scopes: readonly string[],
+    run: () => Promise<T>,
+    scopesOfResult?: (result: T) => string[],
+  ): Promise<T> {
+    this.ownWrites.record(scopes);
+    let result: T | undefined;
+    try {
+      result = await run();
+      return result;
+    } finally {
+      const extra = result !== undefined && scopesOfResult ? scopesOfResult(result) : [];
+      this.ownWrites.record([...scopes, ...extra]);
+    }
+  }
+}
+
+/** Scope names: one per record kind and key, and one for every user listing. */
+export const scopes = {
+  session: (sessionId: string) => `s:${sessionId}`,
+  preferences: (userId: string, agentId: string) => `p:${JSON.stringify([userId, agentId])}`,
+  /** `listByUser` depends on every session of a user; our session writes do not know the user, so one scope. */
+  userListings: "u",
+} as const;
