@@ -26,10 +26,13 @@ export type RedisStateStoreOptions = RedisConnectionOptions &
 /** How long a command may wait for its reply before it fails as UNAVAILABLE. */
 export const DEFAULT_COMMAND_TIMEOUT_MS = 5000;
 
-// Fail fast while disconnected instead of queueing forever: a queued command is rejected after one
-// failed reconnect attempt, reconnects keep going in the background (so the store heals by itself),
-// and every command has a reply deadline.
-const OUTAGE_DEFAULTS = {
+/**
+ * The connection settings the store uses for connections it makes; spread them into your own client's
+ * options to get the same behaviour. They fail fast while disconnected instead of queueing forever: a
+ * queued command is rejected after one failed reconnect attempt, reconnects go on in the background (so
+ * the store heals by itself), and every command has a reply deadline.
+ */
+export const FAIL_FAST_REDIS_OPTIONS = {
   maxRetriesPerRequest: 1,
   commandTimeout: DEFAULT_COMMAND_TIMEOUT_MS,
   connectTimeout: DEFAULT_COMMAND_TIMEOUT_MS,
@@ -46,12 +49,16 @@ export function connect(options: RedisConnectionOptions): { client: RedisClient;
     const clusterOptions: ClusterOptionsWithReplyMapping<"legacy"> = {
       clusterRetryStrategy: reconnectDelayMs,
       ...options.cluster.options,
-      redisOptions: { ...OUTAGE_DEFAULTS, ...options.cluster.options?.redisOptions, replyMapping: "legacy" },
+      redisOptions: {
+        ...FAIL_FAST_REDIS_OPTIONS,
+        ...options.cluster.options?.redisOptions,
+        replyMapping: "legacy",
+      },
     };
     return { client: quietly(new Cluster(options.cluster.nodes, clusterOptions)), owned: true };
   }
   const redisOptions: RedisOptions & { replyMapping: "legacy" } = {
-    ...OUTAGE_DEFAULTS,
+    ...FAIL_FAST_REDIS_OPTIONS,
     retryStrategy: reconnectDelayMs,
     ...options.redisOptions,
     replyMapping: "legacy",

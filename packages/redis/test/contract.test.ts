@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { describeStateStoreContract } from "@agent-state/core/testing";
-import { RedisStateStore } from "@agent-state/redis";
+import { FAIL_FAST_REDIS_OPTIONS, RedisStateStore } from "@agent-state/redis";
 import {
   type RedisClusterHandle,
   type RedisServerHandle,
@@ -30,7 +30,7 @@ let client: Cluster;
 describeStateStoreContract("redis cluster", {
   beforeAll: async () => {
     cluster = await startRedisCluster({ masters: 3 });
-    client = new Cluster(cluster.nodes, { redisOptions: { maxRetriesPerRequest: 1, commandTimeout: 5000 } });
+    client = new Cluster(cluster.nodes, { redisOptions: FAIL_FAST_REDIS_OPTIONS });
   },
   create: ({ clock }) => new RedisStateStore({ redis: client, keyPrefix: `t-${randomUUID()}:`, clock }),
   afterAll: async () => {

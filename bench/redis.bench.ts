@@ -1,0 +1,159 @@
+/**
+ * The Redis store's hot paths against raw ioredis sending the minimal equivalent commands to the same
+ * redis-server in the same run (started here on a free port, stopped at the end). Raw sends its commands
+ * without waiting between them (one round trip) and parses nothing; the store also validates input,
+ * runs a Lua script and builds typed results. Two modes: one caller awaiting each operation, and
+ * CONCURRENT callers with operations in flight together (ioredis pipelines them on one connection).
+ */
+import type { Json } from "@agent-state/core";
+import { type RedisClient, RedisStateStore } from "@agent-state/redis";
+import { startRedisServer } from "@agent-state/redis/testing";
+import { Bench, type Task } from "tinybench";
+
+const MESSAGES_IN_SESSION = 200;
+const RECENT_MESSAGES = 20;
+const CONCURRENT = 32;
+const TTL_MS = 3_600_000;
+const PREFIX = "bench:";
+
+const searchParams: Record<string, Json> = {
+  query: "weather in Oslo tomorrow",
+  limit: 10,
+  filters: { lang: "en" },
+};
+const searchResult: Json = {
+  results: Array.from({ length: 5 }, (_, i) => ({ title: `Result ${i}`, score: i / 10 })),
+};
+const messageJson = JSON.stringify({ role: "user", content: "what is the weather tomorrow?", timestamp: 0 });
+
+interface HotPath {
+  name: string;
+  store: () => Promise<unknown>;
+  raw: () => Promise<unknown>;
+}
+
+function opsPerSecond(task: Task | undefined, opsPerIteration: number): number {
+  const result = task?.result;
+  if (!result || (result.state !== "completed" && result.state !== "aborted-with-statistics")) {
+    const cause = result && "error" in result ? result.error : undefined;
+    throw new Error(`benchmark task ${task?.name ?? "?"} did not complete`, { cause });
+  }
+  return result.throughput.mean * opsPerIteration;
+}
+
+async function seed(store: RedisStateStore): Promise<{ cacheKey: string }> {
+  for (const sessionId of ["read", "append"]) {
+    await store.sessions.create({ sessionId, userId: "u1", state: { step: 3, plan: ["a", "b"] } });
+    for (let i = 0; i < MESSAGES_IN_SESSION; i += 50) {
+      const batch = Array.from({ length: 50 }, (_, j) => ({
+        role: "user" as const,
+        content: `message ${i + j}`,
+      }));
+      await store.sessions.append(sessionId, batch);
+    }
+  }
+  await store.toolCache.set("search", searchParams, searchResult, { ttlSeconds: 3600 });
+  await store.preferences.set("u1", "agent", { theme: "dark", fontSize: 14 });
+  const { hashParams } = await import("@agent-state/core");
+  return { cacheKey: `${PREFIX}t:{search}:e:${hashParams(searchParams)}` };
+}
+
+export default async function redisBench(): Promise<void> {
+  const server = await startRedisServer();
+  const store = new RedisStateStore({
+    redisOptions: { host: server.host, port: server.port },
+    keyPrefix: PREFIX,
+  });
+  // A second connection to the same server with the same options, for the raw side.
+  const raw = (store.client as unknown as { duplicate(): RedisClient }).duplicate();
+  const send = (command: string, ...args: (string | number)[]) => raw.call(command, args) as Promise<unknown>;
+  try {
+    const { cacheKey } = await seed(store);
+    const meta = `${PREFIX}s:{read}:meta`;
+    const messages = `${PREFIX}s:{read}:msgs`;
+    // Raw appends get their own keys: its XADD ids would not follow the store's numbering.
+    const appendMeta = `${PREFIX}s:{append-raw}:meta`;
+    const appendMessages = `${PREFIX}s:{append-raw}:msgs`;
+    const prefs = `${PREFIX}p:{u1}:agent`;
+    let counter = 0;
+    const paths: HotPath[] = [
+      {
+        name: `sessions.get (${RECENT_MESSAGES} recent of ${MESSAGES_IN_SESSION})`,
+        store: () => store.sessions.get("read", { recentMessages: RECENT_MESSAGES }),
+        raw: () =>
+          Promise.all([
+            send("HGETALL", meta),
+            send("XREVRANGE", messages, "+", "-", "COUNT", RECENT_MESSAGES),
+          ]),
+      },
+      {
+        name: "sessions.append (1 message)",
+        store: () =>
+          store.sessions.append("append", { role: "user", content: "what is the weather tomorrow?" }),
+        raw: () => {
+          const expiresAt = Date.now() + TTL_MS;
+          return Promise.all([
+            send("XADD", appendMessages, "*", "m", messageJson),
+            send("HINCRBY", appendMeta, "count", 1),
+            send("PEXPIREAT", appendMeta, expiresAt),
+            send("PEXPIREAT", appendMessages, expiresAt),
+          ]);
+        },
+      },
+      {
+        name: "toolCache.get (hit)",
+        store: () => store.toolCache.get("search", searchParams),
+        raw: () =>
+          Promise.all([
+            send("HINCRBY", cacheKey, "hits", 1),
+            send("HMGET", cacheKey, "value", "cachedAt", "expires"),
+          ]),
+      },
+      {
+        name: "preferences.patch (1 key)",
+        store: () => store.preferences.patch("u1", "agent", { fontSize: counter++ % 30 }),
+        raw: () =>
+          Promise.all([
+            send("HSET", prefs, "v:fontSize", String(counter++ % 30)),
+            send("HINCRBY", prefs, "_version", 1),
+            send("PEXPIREAT", prefs, Date.now() + TTL_MS),
+            send("HGETALL", prefs),
+          ]),
+      },
+    ];
+
+    const bench = new Bench({ time: 1000, warmupTime: 200 });
+    const concurrently = (op: () => Promise<unknown>) => () =>
+      Promise.all(Array.from({ length: CONCURRENT }, op));
+    for (const path of paths) {
+      bench.add(`store 1: ${path.name}`, path.store, { async: true });
+      bench.add(`raw 1: ${path.name}`, path.raw, { async: true });
+      bench.add(`store N: ${path.name}`, concurrently(path.store), { async: true });
+      bench.add(`raw N: ${path.name}`, concurrently(path.raw), { async: true });
+    }
+    await bench.run();
+
+    const rows = paths.flatMap((path) =>
+      (["1", "N"] as const).map((mode) => {
+        const perIteration = mode === "1" ? 1 : CONCURRENT;
+        const storeOps = opsPerSecond(bench.getTask(`store ${mode}: ${path.name}`), perIteration);
+        const rawOps = opsPerSecond(bench.getTask(`raw ${mode}: ${path.name}`), perIteration);
+        return {
+          path: path.name,
+          callers: mode === "1" ? "1 (sequential)" : `${CONCURRENT} (pipelined)`,
+          "store ops/s": Math.round(storeOps).toLocaleString("en-US"),
+          "raw ioredis ops/s": Math.round(rawOps).toLocaleString("en-US"),
+          "store / raw": `${(storeOps / rawOps).toFixed(2)}×`,
+        };
+      }),
+    );
+    console.table(rows);
+    console.log(
+      `node ${process.version}, redis-server on 127.0.0.1, ${bench.time} ms per task after ${bench.warmupTime} ms warm-up`,
+    );
+  } finally {
+    raw.disconnect();
+    await store.close();
+    await server.destroy();
+  }
+}
