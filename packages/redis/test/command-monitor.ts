@@ -23,27 +23,41 @@ export class CommandMonitor {
     return new CommandMonitor(probe, monitor);
   }
 
-  /** The client commands sent while `run` ran (run must not overlap other traffic on the server). */
+  /**
+   * The client commands sent while `run` ran (run must not overlap other traffic on the server). MONITOR
+   * reports asynchronously, so counting starts at a marker sent before `run` and stops at one sent after.
+   */
   async during(run: () => Promise<unknown>): Promise<SeenCommand[]> {
     const seen: SeenCommand[] = [];
-    const marker = `marker-${randomUUID()}`;
-    let markerSeen: () => void = () => {};
-    const markerArrived = new Promise<void>((resolve) => {
-      markerSeen = resolve;
-    });
+    const begin = `begin-${randomUUID()}`;
+    const end = `end-${randomUUID()}`;
+    let counting = false;
+    let markerSeen: (marker: string) => void = () => {};
+    const waitFor = (marker: string) =>
+      new Promise<void>((resolve) => {
+        markerSeen = (seenMarker) => {
+          if (seenMarker === marker) resolve();
+        };
+      });
     const listener = (_time: string, args: string[], source: string) => {
-      if (args[1] === marker) {
-        markerSeen();
-      } else if (source !== "lua") {
+      const marker = String(args[1]);
+      if (marker === begin || marker === end) {
+        counting = marker === begin;
+        markerSeen(marker);
+      } else if (counting && source !== "lua") {
         seen.push({ name: String(args[0]).toUpperCase(), args: args.slice(1).map(String) });
       }
     };
     this.monitor.on("monitor", listener);
     try {
+      const begun = waitFor(begin);
+      await this.probe.echo(begin);
+      await begun;
       await run();
       // Every command of `run` reached the server before this one, so once MONITOR shows it, it showed them.
-      await this.probe.echo(marker);
-      await markerArrived;
+      const ended = waitFor(end);
+      await this.probe.echo(end);
+      await ended;
     } finally {
       this.monitor.off("monitor", listener);
     }
