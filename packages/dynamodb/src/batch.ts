@@ -1,6 +1,6 @@
 import { ThrottledError } from "@agent-state/core";
 import type { BatchWriteCommandInput } from "@aws-sdk/lib-dynamodb";
-import type { DynamoDocumentMethods } from "./client.js";
+import type { DynamoDocumentMethods, DynamoReader } from "./client.js";
 import { toStoreError } from "./errors.js";
 
 type WriteRequest = NonNullable<BatchWriteCommandInput["RequestItems"]>[string][number];
@@ -51,4 +51,44 @@ export function backoffDelayMs(retry: number): number {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** DynamoDB's limit of keys in one BatchGetItem. */
+export const BATCH_GET_MAX_KEYS = 100;
+
+/**
+ * Reads `keys` from one table in batches of 100, resending `UnprocessedKeys` with exponential backoff and
+ * jitter; throws `ThrottledError` if some are still unprocessed after `BATCH_RETRY.maxAttempts` tries.
+ * Returns the items found, in no particular order.
+ */
+export async function batchGetAll(
+  client: DynamoReader,
+  table: string,
+  keys: Array<Record<string, unknown>>,
+  consistent: boolean,
+  operation: string,
+): Promise<Array<Record<string, unknown>>> {
+  const found: Array<Record<string, unknown>> = [];
+  for (let start = 0; start < keys.length; start += BATCH_GET_MAX_KEYS) {
+    let pending = keys.slice(start, start + BATCH_GET_MAX_KEYS);
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      if (attempt > BATCH_RETRY.maxAttempts) {
+        throw new ThrottledError(
+          `${operation}: ${pending.length} keys still unprocessed after ${BATCH_RETRY.maxAttempts} attempts`,
+        );
+      }
+      if (attempt > 1) await sleep(backoffDelayMs(attempt - 1));
+      let output: Awaited<ReturnType<DynamoReader["batchGet"]>>;
+      try {
+        output = await client.batchGet({
+          RequestItems: { [table]: { Keys: pending, ...(consistent ? { ConsistentRead: true } : {}) } },
+        });
+      } catch (error) {
+        throw toStoreError(error, operation);
+      }
+      found.push(...(output.Responses?.[table] ?? []));
+      pending = output.UnprocessedKeys?.[table]?.Keys ?? [];
+    }
+  }
+  return found;
 }

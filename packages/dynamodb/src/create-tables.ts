@@ -41,7 +41,7 @@ export function tableDefinitions(tables?: Partial<TableNames>): CreateTableComma
         { AttributeName: "userId", KeyType: "HASH" },
         { AttributeName: "sessionId", KeyType: "RANGE" },
       ],
-      Projection: { ProjectionType: "ALL" },
+      Projection: { ProjectionType: "KEYS_ONLY" },
     },
   ];
   return [sessions, keyed(names.toolCache), keyed(names.preferences)];

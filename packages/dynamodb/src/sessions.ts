@@ -24,6 +24,7 @@ import {
   validateSessionChanges,
   validateSessionInit,
 } from "@agent-state/core";
+import { batchGetAll } from "./batch.js";
 import type { StoreContext } from "./context.js";
 import { conditionFailureItem, isConditionFailure, toStoreError } from "./errors.js";
 import { encodeJson } from "./json-codec.js";
@@ -218,7 +219,10 @@ export class DynamoSessions implements SessionStore {
     return isLiveItem(old, now);
   }
 
-  /** The user's live sessions by the `byUser` index (eventually consistent), ordered by session id. */
+  /**
+   * The user's live sessions, ordered by session id: a Query of the keys-only `byUser` index (so appends and
+   * updates never write to the index) and one BatchGetItem of the meta items per page, through the reader.
+   */
   async listByUser(userId: string, opts?: { limit?: number; cursor?: string }): Promise<Page<Session>> {
     validateId("userId", userId);
     const limit = opts?.limit === undefined ? DEFAULT_PAGE_SIZE : validateCount("limit", opts.limit);
@@ -240,16 +244,29 @@ export class DynamoSessions implements SessionStore {
           TableName: context.tables.sessions,
           IndexName: USER_INDEX,
           KeyConditionExpression: "#userId = :userId",
-          FilterExpression: "#expiresAt > :now",
-          ExpressionAttributeNames: namesFor("#userId", "#expiresAt"),
-          ExpressionAttributeValues: { ":userId": userId, ":now": now },
+          ExpressionAttributeNames: namesFor("#userId"),
+          ExpressionAttributeValues: { ":userId": userId },
           Limit: limit - sessions.length + 1,
           ...(startKey !== undefined ? { ExclusiveStartKey: startKey } : {}),
         });
       } catch (error) {
         throw toStoreError(error, "sessions.listByUser");
       }
-      for (const item of output.Items ?? []) sessions.push(toSession(item as SessionItem));
+      const keys = (output.Items ?? []).map((item) => ({ pk: item.pk, sk: item.sk }));
+      const metas = await batchGetAll(
+        context.reader,
+        context.tables.sessions,
+        keys,
+        context.consistentReads,
+        "sessions.listByUser",
+      );
+      const byPk = new Map(metas.map((item) => [String(item.pk), item as unknown as SessionItem]));
+      for (const key of keys) {
+        const item = byPk.get(String(key.pk));
+        // The index is eventually consistent: skip entries whose session is gone, expired or now another user's.
+        if (item !== undefined && isLiveItem(item, now) && item.userId === userId)
+          sessions.push(toSession(item));
+      }
       if (sessions.length > limit) {
         const page = sessions.slice(0, limit);
         return { items: page, cursor: encodeCursor(scope, page[limit - 1]?.sessionId ?? "") };

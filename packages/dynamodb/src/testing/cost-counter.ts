@@ -1,4 +1,5 @@
-import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { type DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
+import { attributeMapBytes, toAttributeMap, writeUnitsFor } from "./item-size.js";
 
 /** Requests and capacity as DynamoDB bills them, counted on a low-level client. */
 export interface CostSnapshot {
@@ -33,57 +34,74 @@ const DATA_OPERATIONS = new Set([
   "BatchGetItem",
   "TransactGetItems",
 ]);
+/** Marks the counter's own look-ups so they are not counted. */
+const UNCOUNTED = Symbol("uncounted");
+
+type TransactItem = {
+  Put?: { TableName?: string; Item?: Record<string, unknown> };
+  Update?: { TableName?: string; Key?: Record<string, unknown> };
+  Delete?: unknown;
+  ConditionCheck?: unknown;
+};
 
 /**
  * Adds a middleware to `client` (and so to document clients built from it) that asks for
- * `ReturnConsumedCapacity: TOTAL` on every data request and adds up requests and capacity units, correcting
- * DynamoDB Local's two gaps: TransactWriteItems is reported at 1× (DynamoDB bills 2×), and a failed
- * conditional write reports nothing (DynamoDB bills 1 WCU; counted per failed condition in a transaction).
+ * `ReturnConsumedCapacity: TOTAL` on every data request and adds up requests and capacity units as DynamoDB
+ * bills them, correcting DynamoDB Local where it differs:
+ * - TransactWriteItems: billed 2 × Σ per item ⌈size / 1 KB⌉. DynamoDB Local's figure is unusable (it is 2×,
+ *   but items of equal unit counts are counted once), so the counter computes it: Put sizes from the request,
+ *   Update sizes by an uncounted strongly consistent GetItem of the item afterwards.
+ * - A failed conditional write: DynamoDB bills 1 WCU (per failed condition in a transaction); Local reports none.
  */
-export function attachCostCounter(client: Pick<DynamoDBClient, "middlewareStack">): CostCounter {
+export function attachCostCounter(client: Pick<DynamoDBClient, "middlewareStack" | "send">): CostCounter {
   let totals = empty();
   client.middlewareStack.add(
     (next, context) => async (args) => {
+      const input = args.input as Record<string | symbol, unknown>;
       const operation = String((context as { commandName?: string }).commandName ?? "").replace(
         /Command$/,
         "",
       );
-      const counted = DATA_OPERATIONS.has(operation);
-      if (counted) {
-        (args.input as Record<string, unknown>).ReturnConsumedCapacity = "TOTAL";
-        totals.requests++;
-        totals.byOperation[operation] = (totals.byOperation[operation] ?? 0) + 1;
-      }
+      const counted = DATA_OPERATIONS.has(operation) && input[UNCOUNTED] !== true;
+      if (!counted) return next(args);
+      input.ReturnConsumedCapacity = "TOTAL";
+      totals.requests++;
+      totals.byOperation[operation] = (totals.byOperation[operation] ?? 0) + 1;
       try {
         const result = await next(args);
-        if (counted)
-          addCapacity(operation, (result.output as { ConsumedCapacity?: unknown }).ConsumedCapacity);
+        if (operation === "TransactWriteItems") {
+          totals.writeUnits += 2 * (await transactionUnits(input.TransactItems as TransactItem[]));
+        } else {
+          const units = capacityUnits((result.output as { ConsumedCapacity?: unknown }).ConsumedCapacity);
+          if (WRITE_OPERATIONS.has(operation)) totals.writeUnits += units;
+          else totals.readUnits += units;
+        }
         return result;
       } catch (error) {
-        if (counted) addFailedConditions(error);
+        totals.writeUnits += failedConditions(error);
         throw error;
       }
     },
     { step: "initialize", name: "agentStateCostCounter", override: true },
   );
 
-  function addCapacity(operation: string, consumed: unknown): void {
-    const list = Array.isArray(consumed) ? consumed : consumed === undefined ? [] : [consumed];
+  async function transactionUnits(items: TransactItem[]): Promise<number> {
     let units = 0;
-    for (const entry of list) units += Number((entry as { CapacityUnits?: number }).CapacityUnits ?? 0);
-    if (operation === "TransactWriteItems") units *= 2;
-    if (WRITE_OPERATIONS.has(operation)) totals.writeUnits += units;
-    else totals.readUnits += units;
-  }
-
-  function addFailedConditions(error: unknown): void {
-    const e = error as { name?: string; CancellationReasons?: Array<{ Code?: string }> };
-    if (e.name === "ConditionalCheckFailedException") totals.writeUnits += 1;
-    if (e.name === "TransactionCanceledException") {
-      totals.writeUnits += (e.CancellationReasons ?? []).filter(
-        (r) => r.Code === "ConditionalCheckFailed",
-      ).length;
+    for (const item of items) {
+      if (item.Put?.Item !== undefined)
+        units += writeUnitsFor(attributeMapBytes(toAttributeMap(item.Put.Item)));
+      else if (item.Update?.Key !== undefined) {
+        const lookup = {
+          TableName: item.Update.TableName,
+          Key: toAttributeMap(item.Update.Key),
+          ConsistentRead: true,
+        };
+        Object.defineProperty(lookup, UNCOUNTED, { value: true });
+        const stored = await client.send(new GetItemCommand(lookup));
+        units += writeUnitsFor(stored.Item === undefined ? 0 : attributeMapBytes(stored.Item));
+      } else units += 1;
     }
+    return units;
   }
 
   return {
@@ -97,6 +115,23 @@ export function attachCostCounter(client: Pick<DynamoDBClient, "middlewareStack"
       return { ...totals, byOperation: { ...totals.byOperation } };
     },
   };
+}
+
+function capacityUnits(consumed: unknown): number {
+  const list = Array.isArray(consumed) ? consumed : consumed === undefined ? [] : [consumed];
+  return list.reduce(
+    (sum: number, entry) => sum + Number((entry as { CapacityUnits?: number }).CapacityUnits ?? 0),
+    0,
+  );
+}
+
+function failedConditions(error: unknown): number {
+  const e = error as { name?: string; CancellationReasons?: Array<{ Code?: string }> };
+  if (e.name === "ConditionalCheckFailedException") return 1;
+  if (e.name === "TransactionCanceledException") {
+    return (e.CancellationReasons ?? []).filter((r) => r.Code === "ConditionalCheckFailed").length;
+  }
+  return 0;
 }
 
 function empty(): CostSnapshot {
