@@ -1,12 +1,12 @@
 import { canonicalJson } from "./canonical.js";
-import { isStateStoreError, SessionNotFoundError } from "./errors.js";
+import { isStateStoreError, SessionNotFoundError, ValidationError } from "./errors.js";
 import type { Json, Session, SessionChanges, SessionInit, StateStore } from "./types.js";
 import { validateJsonObject, validateToolName, validateTtlSeconds } from "./validation.js";
 
 /**
  * Optimistic read-modify-write of one session: reads it, calls `fn`, writes the changes with
- * `expectedVersion`, and on a version conflict starts over (at most `maxAttempts` times, default 5,
- * with a short jittered pause). `fn` may run more than once, so it must not have side effects.
+ * `expectedVersion`, and on a version conflict starts over (at most `maxAttempts` times, a whole
+ * number ≥ 1, default 5, with a short jittered pause). `fn` may run more than once, so it must not have side effects.
  * Throws `SessionNotFoundError` when the session is missing, and the last `VersionConflictError` when
  * every attempt lost.
  */
@@ -17,6 +17,10 @@ export async function transact(
   options: { maxAttempts?: number } = {},
 ): Promise<Session> {
   const maxAttempts = options.maxAttempts ?? 5;
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
+    // NaN or Infinity would retry forever under contention.
+    throw new ValidationError("maxAttempts", `must be a whole number ≥ 1, got ${maxAttempts}`);
+  }
   for (let attempt = 1; ; attempt++) {
     const session = await store.sessions.get(sessionId);
     if (!session) throw new SessionNotFoundError(sessionId);

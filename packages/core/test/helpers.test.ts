@@ -139,6 +139,17 @@ describe("transact", () => {
     expect(calls).toBe(0);
   });
 
+  it.each([[0], [-1], [1.5], [Number.NaN], [Number.POSITIVE_INFINITY]])(
+    "rejects maxAttempts %d before reading (NaN would otherwise retry forever)",
+    async (maxAttempts) => {
+      await store.sessions.create({ sessionId: "s" });
+      let calls = 0;
+      const attempt = transact(store, "s", () => ({ state: { n: ++calls } }), { maxAttempts });
+      await expect(attempt).rejects.toMatchObject({ code: "VALIDATION", field: "maxAttempts" });
+      expect(calls).toBe(0);
+    },
+  );
+
   it("does not retry other errors", async () => {
     await store.sessions.create({ sessionId: "s" });
     let calls = 0;

@@ -38,13 +38,13 @@ it("the helpers example runs and logs what its comments say", async () => {
 
 it("the limits table matches LIMITS", () => {
   const rows = new Map(
-    [...readme.matchAll(/^\| `(\w+)` \| (\d+) \|/gm)].map((m) => [m[1] as string, Number(m[2])]),
+    [...readme.matchAll(/^\| `(\w+)` +\| (\d+) +\|/gm)].map((m) => [m[1] as string, Number(m[2])]),
   );
   expect(Object.fromEntries(rows)).toEqual({ ...LIMITS });
 });
 
 it("the errors table lists every code once", () => {
-  const codes = [...readme.matchAll(/^\| `\w+Error` \| `([A-Z_]+)` \|/gm)].map((m) => m[1]);
+  const codes = [...readme.matchAll(/^\| `\w+Error` +\| `([A-Z_]+)` +\|/gm)].map((m) => m[1]);
   expect(codes.sort()).toEqual([
     "ALREADY_EXISTS",
     "ITEM_TOO_LARGE",

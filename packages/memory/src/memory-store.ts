@@ -3,6 +3,7 @@ import {
   resolveCommonOptions,
   type StateStore,
   type StoreStats,
+  ValidationError,
 } from "@agent-state/core";
 import { MemoryPreferenceStore } from "./preferences.js";
 import { MemorySessionStore } from "./sessions.js";
@@ -11,7 +12,8 @@ import { MemoryToolCache } from "./tool-cache.js";
 export interface MemoryStateStoreOptions extends CommonStoreOptions {
   /**
    * How often (in the store's clock time) a write also sweeps every expired record, so memory held by records
-   * nobody reads again is reclaimed. Default 60 000 ms. Expired records are also freed when touched.
+   * nobody reads again is reclaimed. Default 60 000 ms; 0 sweeps on every write, Infinity only on `sweep()`.
+   * Expired records are also freed when touched.
    */
   sweepIntervalMs?: number;
 }
@@ -34,6 +36,13 @@ export class MemoryStateStore implements StateStore {
     const resolved = resolveCommonOptions(options);
     this.clock = resolved.clock;
     this.sweepIntervalMs = options.sweepIntervalMs ?? 60_000;
+    // NaN would never sweep (a silent leak); 0 sweeps on every write; Infinity only on `sweep()`.
+    if (!(this.sweepIntervalMs >= 0)) {
+      throw new ValidationError(
+        "sweepIntervalMs",
+        `must be a number of milliseconds ≥ 0, got ${this.sweepIntervalMs}`,
+      );
+    }
     this.lastSweepAt = this.clock();
     const sweeping = <T extends object>(target: T): T => this.sweepOnWrite(target);
     this.sessions = sweeping(new MemorySessionStore(resolved));

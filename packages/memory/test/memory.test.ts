@@ -117,6 +117,13 @@ describe("memory held by expired records is reclaimed", () => {
     expect(await store.sessions.get("long-lived")).not.toBeNull();
   });
 
+  it("rejects a sweepIntervalMs that would never (NaN) or nonsensically (negative) sweep", () => {
+    for (const sweepIntervalMs of [Number.NaN, -1]) {
+      expect(() => new MemoryStateStore({ sweepIntervalMs })).toThrow(ValidationError);
+    }
+    expect(() => new MemoryStateStore({ sweepIntervalMs: 0 })).not.toThrow();
+  });
+
   it("an expired record is freed as soon as it is touched", async () => {
     const clock = new RewindableClock();
     const start = clock.current;
