@@ -13,6 +13,13 @@ export default mergeConfig(
         { find: /^@agent-state\/dynamodb-local$/, replacement: `${packages}dynamodb-local/src/index.ts` },
       ],
     },
-    test: { name: "server", include: ["test/**/*.test.ts"] },
+    test: {
+      name: "server",
+      include: ["test/**/*.test.ts"],
+      globalSetup: ["test/global-setup.ts"],
+      // Starting DynamoDB Local (a JVM) on a shared 2-core machine can take a while.
+      testTimeout: 60_000,
+      hookTimeout: 120_000,
+    },
   }),
 );

@@ -22,7 +22,29 @@ async function main(): Promise<void> {
 
   // stdout carries the protocol in stdio mode, so logs go to stderr there.
   const logger = createJsonLogger(command.stdio ? process.stderr : process.stdout);
-  let stop: () => Promise<void>;
+  // Handlers go in before anything starts: a signal during start-up (while DynamoDB Local boots) must still
+  // stop what was started instead of killing this process and orphaning the JVM.
+  let stop: (() => Promise<void>) | undefined;
+  let signalled = false;
+  const shutdown = () => {
+    if (!stop) return;
+    stop().then(
+      () => exitSoon(0),
+      (error: unknown) => {
+        logger.error("shutdown failed", { error });
+        exitSoon(1);
+      },
+    );
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signalled) return;
+    signalled = true;
+    logger.info(`received ${signal}`);
+    shutdown();
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+
   try {
     if (command.stdio) {
       const running = await runStdio(command.config, logger);
@@ -34,22 +56,10 @@ async function main(): Promise<void> {
     }
   } catch (error) {
     logger.error(`failed to start: ${error instanceof Error ? error.message : String(error)}`, { error });
-    process.exitCode = 1;
+    exitSoon(1);
     return;
   }
-
-  const onSignal = (signal: NodeJS.Signals) => {
-    logger.info(`received ${signal}`);
-    stop().then(
-      () => exitSoon(0),
-      (error: unknown) => {
-        logger.error("shutdown failed", { error });
-        exitSoon(1);
-      },
-    );
-  };
-  process.once("SIGTERM", onSignal);
-  process.once("SIGINT", onSignal);
+  if (signalled) shutdown();
 }
 
 /** Exits with `code` once the event loop drains, or after a short grace if some handle lingers. */

@@ -6,7 +6,8 @@ describe("admin HTTP API", () => {
   let server: RunningServer;
   const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
-  const get = (path: string, headers: Record<string, string> = auth) => fetch(`${server.url}${path}`, { headers });
+  const get = (path: string, headers: Record<string, string> = auth) =>
+    fetch(`${server.url}${path}`, { headers });
   const del = (path: string, headers: Record<string, string> = auth) =>
     fetch(`${server.url}${path}`, { method: "DELETE", headers });
 
@@ -76,7 +77,11 @@ describe("admin HTTP API", () => {
   it("GET /state/sessions/:id returns the session (ids percent-decoded), with recentMessages on request", async () => {
     const res = await get("/state/sessions/s%2F1?recentMessages=2");
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { sessionId: string; messageCount: number; recentMessages: { content: string }[] };
+    const body = (await res.json()) as {
+      sessionId: string;
+      messageCount: number;
+      recentMessages: { content: string }[];
+    };
     expect(body).toMatchObject({ sessionId: "s/1", userId: "carol", state: { step: 1 }, messageCount: 25 });
     expect(body.recentMessages.map((m) => m.content)).toEqual(["message 23", "message 24"]);
   });
@@ -84,7 +89,9 @@ describe("admin HTTP API", () => {
   it("answers 404 NOT_FOUND for a missing session and 400 VALIDATION for bad ids and parameters", async () => {
     const missing = await get("/state/sessions/nope");
     expect(missing.status).toBe(404);
-    expect(await missing.json()).toEqual({ error: { code: "NOT_FOUND", message: 'session "nope" not found' } });
+    expect(await missing.json()).toEqual({
+      error: { code: "NOT_FOUND", message: 'session "nope" not found' },
+    });
 
     for (const path of [
       `/state/sessions/${"x".repeat(257)}`,
@@ -108,7 +115,8 @@ describe("admin HTTP API", () => {
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const query: string = cursor === null ? "limit=1000" : `limit=1000&cursor=${encodeURIComponent(cursor)}`;
+      const query: string =
+        cursor === null ? "limit=1000" : `limit=1000&cursor=${encodeURIComponent(cursor)}`;
       const res = await get(`/state/sessions/s%2F1/conversation?${query}`);
       expect(res.status).toBe(200);
       const body = (await res.json()) as { messages: { content: string }[]; cursor: string | null };
@@ -121,7 +129,9 @@ describe("admin HTTP API", () => {
     expect(seen).toEqual(Array.from({ length: 25 }, (_, i) => `message ${i}`));
 
     const newest = await get("/state/sessions/s%2F1/conversation?limit=1&order=desc");
-    expect(((await newest.json()) as { messages: { content: string }[] }).messages[0]?.content).toBe("message 24");
+    expect(((await newest.json()) as { messages: { content: string }[] }).messages[0]?.content).toBe(
+      "message 24",
+    );
     expect((await get("/state/sessions/nope/conversation")).status).toBe(404);
   });
 
@@ -130,7 +140,9 @@ describe("admin HTTP API", () => {
     expect(first.status).toBe(200);
     const page1 = (await first.json()) as { sessions: { sessionId: string }[]; cursor: string };
     expect(page1.sessions).toHaveLength(3);
-    const second = await get(`/state/users/carol/sessions?limit=3&cursor=${encodeURIComponent(page1.cursor)}`);
+    const second = await get(
+      `/state/users/carol/sessions?limit=3&cursor=${encodeURIComponent(page1.cursor)}`,
+    );
     const page2 = (await second.json()) as { sessions: { sessionId: string }[]; cursor: string | null };
     expect(page2.cursor).toBeNull();
     expect([...page1.sessions, ...page2.sessions].map((s) => s.sessionId).sort()).toEqual([
