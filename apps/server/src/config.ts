@@ -12,7 +12,7 @@ export interface ServerConfig {
   port: number;
   /** Interface to bind. Forced to 127.0.0.1 when no MCP tokens are configured. */
   host: string;
-  /** Where the embedded store keeps its files. Default `./.agent-state`. */
+  /** Where the embedded store keeps its files. Default `./.agent-state` (of the directory `pnpm start` ran in). */
   dataDir: string;
   /** Admin API bearer token; generated at start when unset. */
   adminToken: string | undefined;
@@ -97,7 +97,12 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv): ServerConfig {
     port: parseWholeNumber("--port / PORT", flags.port ?? env.PORT, DEFAULT_PORT, 0, 65535),
     // Without MCP tokens anyone who can connect acts as the local user, so only this machine may connect.
     host: mcpTokens.size === 0 ? "127.0.0.1" : (requestedHost ?? "0.0.0.0"),
-    dataDir: resolve(flags["data-dir"] ?? env.AGENT_STATE_DATA_DIR ?? ".agent-state"),
+    // Relative paths count from where the user ran the command: under `pnpm start` the script runs in
+    // apps/server, and pnpm passes the original directory as INIT_CWD.
+    dataDir: resolve(
+      env.INIT_CWD ?? process.cwd(),
+      flags["data-dir"] ?? env.AGENT_STATE_DATA_DIR ?? ".agent-state",
+    ),
     adminToken: nonEmpty(env.AGENT_STATE_ADMIN_TOKEN),
     mcpTokens,
     localUserId: nonEmpty(env.AGENT_STATE_LOCAL_USER) ?? "local",
