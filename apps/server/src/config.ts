@@ -69,7 +69,8 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): ParsedComm
 
 function parseFlags(argv: string[]) {
   return parseArgs({
-    args: argv,
+    // `pnpm start -- --store memory` may hand over the `--` separator itself; flags after it are still flags.
+    args: argv.filter((arg) => arg !== "--"),
     allowPositionals: true,
     options: {
       store: { type: "string" },
