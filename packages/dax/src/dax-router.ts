@@ -83,12 +83,12 @@ export class DaxRouter implements DaxReadClient {
         this.deps.timeoutMs,
       );
     } catch (error) {
-      breaker.recordFailure();
       counters.daxFailures++;
       counters.fallbacks++;
       const reason: FallbackReason = error instanceof DaxTimeoutError ? "timeout" : "error";
       if (reason === "timeout") counters.daxTimeouts++;
       emit({ type: "fallback", operation, reason, error });
+      breaker.recordFailure();
       throw new DaxUnavailableError(reason, error);
     }
     breaker.recordSuccess();

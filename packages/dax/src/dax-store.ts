@@ -16,8 +16,9 @@ const MAX_TRACKED_WRITES = 100_000;
 
 /**
  * Wraps a `DynamoStateStore` so its hot reads (sessions.get, messages, listByUser, preferences.get) go
- * L1 → DAX → DynamoDB, while writes, version checks and the tool cache stay on DynamoDB. Takes ownership of
- * `store`: `close()` closes it and shuts down the DAX client the decorator created.
+ * L1 → DAX → DynamoDB (L1 → DynamoDB without `endpoints` or `client`), while writes, version checks and the
+ * tool cache stay on DynamoDB. Takes ownership of `store`: `close()` closes it and shuts down the DAX client
+ * the decorator created. Throws `ValidationError` for bad options.
  */
 export function withDax(store: DynamoStateStore, options: DaxOptions): DaxStateStore {
   return new DaxStateStore(store, resolveDaxOptions(options));
@@ -55,7 +56,8 @@ export class DaxStateStore implements StateStore {
       counters: this.counters,
       emit: this.emit,
     });
-    const view = store.withReader(router);
+    // Without a DAX cluster (L1 only) the "DAX" side of a read is the store itself.
+    const view = options.source.kind === "none" ? store : store.withReader(router);
     const l1 = options.l1 === false ? null : new L1Cache(options.l1, options.cacheClock);
     const ownWrites = new OwnWrites({
       bypassWindowMs: options.bypassWindowMs,
@@ -99,6 +101,7 @@ export class DaxStateStore implements StateStore {
     const { source } = this.options;
     if (this.closed) return Promise.reject(new Error("the store is closed"));
     if (source.kind === "client") return Promise.resolve(source.client);
+    if (source.kind === "none") return Promise.reject(new Error("no DAX cluster configured"));
     if (this.owned === null) {
       const creating = createRealDaxClient({
         endpoints: source.endpoints,

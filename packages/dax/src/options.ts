@@ -33,9 +33,13 @@ interface CommonDaxOptions {
   onEvent?: (event: DaxEvent) => void;
 }
 
-/** Options of `withDax`: either the cluster `endpoints` (the decorator builds the DAX client) or a `client`. */
+/**
+ * Options of `withDax`: the cluster `endpoints` (the decorator builds the DAX client), or a `client`, or
+ * neither (L1 only: reads go L1 → DynamoDB).
+ */
 export type DaxOptions = CommonDaxOptions &
   (
+    | { endpoints?: never; client?: never }
     | {
         /** Cluster discovery endpoints, e.g. `["daxs://my-cluster.abc123.dax-clusters.us-east-1.amazonaws.com"]`. */
         endpoints: string[];
@@ -51,7 +55,8 @@ export type DaxOptions = CommonDaxOptions &
 export interface ResolvedDaxOptions {
   source:
     | { kind: "endpoints"; endpoints: string[]; region?: string }
-    | { kind: "client"; client: DaxReadClient };
+    | { kind: "client"; client: DaxReadClient }
+    | { kind: "none" };
   timeoutMs: number;
   l1: L1Options | false;
   breaker: BreakerOptions;
@@ -68,11 +73,13 @@ export function resolveDaxOptions(options: DaxOptions): ResolvedDaxOptions {
   if (typeof options !== "object" || options === null)
     throw new ValidationError("options", "must be an object");
   const { endpoints, client } = options as { endpoints?: unknown; client?: unknown };
-  if ((endpoints === undefined) === (client === undefined)) {
-    throw new ValidationError("options", "pass exactly one of `endpoints` and `client`");
+  if (endpoints !== undefined && client !== undefined) {
+    throw new ValidationError("options", "pass `endpoints` or `client`, not both");
   }
   let source: ResolvedDaxOptions["source"];
-  if (client !== undefined) {
+  if (endpoints === undefined && client === undefined) {
+    source = { kind: "none" };
+  } else if (client !== undefined) {
     if (!isReadClient(client))
       throw new ValidationError("client", "must have get, query and batchGet methods");
     source = { kind: "client", client };

@@ -5,7 +5,7 @@ import { DynamoDBDocument } from "@aws-sdk/lib-dynamodb";
 import { afterAll, afterEach, beforeEach, describe, expect, inject, it } from "vitest";
 import { type DaxStateStore, withDax } from "../src/index.js";
 import { DaxDouble } from "./support/dax-double.js";
-import { localClient } from "./support/dynamo.js";
+import { localClient, NO_TIMEOUT_MS } from "./support/dynamo.js";
 import { freshDynamoStore, sameTablesStore } from "./support/stores.js";
 
 const DAX_TTL_MS = 300_000;
@@ -35,7 +35,13 @@ describe("withDax: consistency despite DAX's stale caches", () => {
       queryTtlMs: DAX_TTL_MS,
       now: cacheClock,
     });
-    const options = { client: dax, clock: storeClock.now, cacheClock, daxTtlMs: DAX_TTL_MS } as const;
+    const options = {
+      client: dax,
+      clock: storeClock.now,
+      cacheClock,
+      daxTtlMs: DAX_TTL_MS,
+      timeoutMs: NO_TIMEOUT_MS,
+    } as const;
     a = withDax(fresh.store, options);
     // B has no L1, so each of its reads shows what DAX serves.
     b = withDax(sameTablesStore(client, tables, storeClock.now), { ...options, l1: false });

@@ -2,6 +2,12 @@ import { randomUUID } from "node:crypto";
 import { CreateTableCommand, DeleteTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocument } from "@aws-sdk/lib-dynamodb";
 
+/**
+ * A DAX timeout for tests that count what DAX (the double) answered: its misses read DynamoDB Local, which on
+ * a busy machine can take longer than the production default, and a fallback would change the counts.
+ */
+export const NO_TIMEOUT_MS = 30_000;
+
 /** A low-level client for DynamoDB Local (dummy credentials; DynamoDB Local runs with -sharedDb). */
 export function localClient(endpoint: string): DynamoDBClient {
   return new DynamoDBClient({
