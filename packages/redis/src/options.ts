@@ -30,9 +30,12 @@ export const DEFAULT_COMMAND_TIMEOUT_MS = 5000;
  * The connection settings the store uses for connections it makes; spread them into your own client's
  * options to get the same behaviour. They fail fast while disconnected instead of queueing forever: a
  * queued command is rejected after one failed reconnect attempt, reconnects go on in the background (so
- * the store heals by itself), and every command has a reply deadline.
+ * the store heals by itself), and every command has a reply deadline. Commands whose reply was lost with
+ * the connection are not re-sent after reconnecting (an append or a hit count would apply twice); they
+ * fail at their deadline as UNAVAILABLE, since whether they ran is unknown.
  */
 export const FAIL_FAST_REDIS_OPTIONS = {
+  autoResendUnfulfilledCommands: false,
   maxRetriesPerRequest: 1,
   commandTimeout: DEFAULT_COMMAND_TIMEOUT_MS,
   connectTimeout: DEFAULT_COMMAND_TIMEOUT_MS,

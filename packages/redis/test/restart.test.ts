@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { codeOf } from "@agent-state/core/testing";
 import { RedisStateStore } from "@agent-state/redis";
 import { type RedisServerHandle, startRedisServer } from "@agent-state/redis/testing";
+import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 let server: RedisServerHandle;
@@ -68,5 +69,40 @@ describe("redis: a restart of redis-server mid-run", () => {
     expect((await store.sessions.listByUser("u")).items.map((s) => s.sessionId)).toEqual(["durable"]);
     const [appended] = await store.sessions.append("durable", { role: "assistant", content: "back" });
     expect(appended?.id).toBe("m000000000041");
+  });
+});
+
+describe("redis: a write in flight when the server dies", () => {
+  it("fails as UNAVAILABLE and is not applied later, after reconnecting", async () => {
+    const inFlight = new RedisStateStore({
+      redisOptions: { host: server.host, port: server.port, commandTimeout: 1000 },
+      keyPrefix: `in-flight-${randomUUID()}:`,
+    });
+    try {
+      await inFlight.sessions.create({ sessionId: "s" });
+      // A script that never ends, with no BUSY replies: the server reads no other command until it dies.
+      const admin = new Redis({ host: server.host, port: server.port });
+      await admin.config("SET", "busy-reply-threshold", "0");
+      const blocker = new Redis({ host: server.host, port: server.port, maxRetriesPerRequest: 0 });
+      blocker.on("error", () => {});
+      await blocker.ping();
+      const blocked = blocker.eval("while true do end", 0).catch((error: unknown) => error);
+      admin.disconnect();
+
+      const append = codeOf(inFlight.sessions.append("s", { role: "user", content: "unknown outcome" }));
+      await server.stop({ kill: true });
+      await blocked;
+      blocker.disconnect();
+      await server.start();
+      await whenReady(inFlight);
+
+      expect(await append).toBe("UNAVAILABLE");
+      // Had the append been re-sent on reconnect, it would have run before this read.
+      expect((await inFlight.sessions.get("s"))?.messageCount).toBe(0);
+      await inFlight.sessions.append("s", { role: "user", content: "after" });
+      expect((await inFlight.sessions.messages("s")).items.map((m) => m.content)).toEqual(["after"]);
+    } finally {
+      await inFlight.close();
+    }
   });
 });
