@@ -1,7 +1,7 @@
 import {
   type CachedResult,
+  canonicalJson,
   expiresAtFrom,
-  hashParams,
   isExpired,
   type Json,
   type ResolvedCommonOptions,
@@ -12,15 +12,26 @@ import {
   validateTtlSeconds,
 } from "@agent-state/core";
 
-/** Tool results by tool name, then by the canonical hash of the parameters. */
+/** A cached result, its value kept as JSON text: parsing it is a cheaper copy-out than structuredClone. */
+interface Entry {
+  valueJson: string;
+  hitCount: number;
+  cachedAt: number;
+  expiresAt: number;
+}
+
+/**
+ * Tool results by tool name, then by the canonical JSON of the parameters (the hash the durable backends
+ * need for their keys would only cost time here).
+ */
 export class MemoryToolCache implements ToolCache {
-  private readonly tools = new Map<string, Map<string, CachedResult<Json>>>();
+  private readonly tools = new Map<string, Map<string, Entry>>();
 
   constructor(private readonly options: ResolvedCommonOptions) {}
 
   async get<T extends Json>(toolName: string, params: Record<string, Json>): Promise<CachedResult<T> | null> {
     validateToolName(toolName);
-    const key = hashParams(validateJsonObject("params", params));
+    const key = canonicalJson(validateJsonObject("params", params));
     const entries = this.tools.get(toolName);
     const entry = entries?.get(key);
     if (!entries || !entry) return null;
@@ -29,7 +40,12 @@ export class MemoryToolCache implements ToolCache {
       return null;
     }
     entry.hitCount += 1;
-    return structuredClone(entry) as CachedResult<T>;
+    return {
+      value: JSON.parse(entry.valueJson) as T,
+      hitCount: entry.hitCount,
+      cachedAt: entry.cachedAt,
+      expiresAt: entry.expiresAt,
+    };
   }
 
   async set<T extends Json>(
@@ -39,14 +55,14 @@ export class MemoryToolCache implements ToolCache {
     opts: { ttlSeconds: number },
   ): Promise<void> {
     validateToolName(toolName);
-    const key = hashParams(validateJsonObject("params", params));
-    validateJson("value", value);
+    const key = canonicalJson(validateJsonObject("params", params));
+    const valueJson = JSON.stringify(validateJson("value", value));
     const ttlSeconds = validateTtlSeconds("ttlSeconds", opts?.ttlSeconds);
     const now = this.options.clock();
-    const entries = this.tools.get(toolName) ?? new Map<string, CachedResult<Json>>();
+    const entries = this.tools.get(toolName) ?? new Map<string, Entry>();
     this.tools.set(toolName, entries);
     entries.set(key, {
-      value: structuredClone(value),
+      valueJson,
       hitCount: 0,
       cachedAt: now,
       expiresAt: expiresAtFrom(now, ttlSeconds),
@@ -59,7 +75,7 @@ export class MemoryToolCache implements ToolCache {
       this.tools.delete(toolName);
       return;
     }
-    const key = hashParams(validateJsonObject("params", params));
+    const key = canonicalJson(validateJsonObject("params", params));
     const entries = this.tools.get(toolName);
     if (entries) this.drop(toolName, entries, key);
   }
@@ -83,7 +99,7 @@ export class MemoryToolCache implements ToolCache {
     this.tools.clear();
   }
 
-  private drop(toolName: string, entries: Map<string, CachedResult<Json>>, key: string): void {
+  private drop(toolName: string, entries: Map<string, Entry>, key: string): void {
     entries.delete(key);
     if (entries.size === 0) this.tools.delete(toolName);
   }
