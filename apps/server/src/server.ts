@@ -26,15 +26,20 @@ export interface RunningServer {
 const DEFAULT_GRACE_MS = 10_000;
 
 /**
- * Opens the configured store and serves MCP (`/mcp`), the admin API (`/state/*`), `/healthz` and
+ * Opens the configured store (or takes `options.store`) and serves MCP (`/mcp`), the admin API (`/state/*`), `/healthz` and
  * `/openapi.json`. Logs one start-up line with the URLs; when no admin token is configured it generates one
  * and logs it once.
  */
-export async function startServer(config: ServerConfig, logger: Logger): Promise<RunningServer> {
+export async function startServer(
+  config: ServerConfig,
+  logger: Logger,
+  options: { store?: OpenedStore } = {},
+): Promise<RunningServer> {
   const generatedToken = config.adminToken === undefined;
   const adminToken = config.adminToken ?? randomBytes(24).toString("base64url");
   const mcpTokens = new TokenDirectory(config.mcpTokens);
-  const opened = await openStore(config, logger);
+  // `options.store` serves a store the caller opened (embedding); `stop()` still closes it.
+  const opened = options.store ?? (await openStore(config, logger));
 
   const app = createApp({
     store: opened.store,
