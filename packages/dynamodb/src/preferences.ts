@@ -214,8 +214,15 @@ function checkSize(values: Record<string, string>): void {
 
 function toPreferences(item: PreferencesItem): Preferences {
   const values: Record<string, Json> = {};
-  for (const [key, text] of Object.entries(item.values ?? {}))
-    values[key.slice(PREFERENCE_KEY_PREFIX.length)] = decodeJson(text);
+  for (const [key, text] of Object.entries(item.values ?? {})) {
+    // defineProperty, not assignment: a key named "__proto__" must stay a value, not become the prototype.
+    Object.defineProperty(values, key.slice(PREFERENCE_KEY_PREFIX.length), {
+      value: decodeJson(text),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
   return {
     userId: item.pk,
     agentId: item.sk,
