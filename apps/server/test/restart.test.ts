@@ -59,6 +59,13 @@ describe("agent-state serve on the embedded store (the built bin)", () => {
 
     expect(await terminate(first)).toBe(0);
     expect(first.bin.logs.some((line) => line.msg === "stopped")).toBe(true);
+    // Structured logs: every stdout line is one JSON object with time, level and msg.
+    for (const line of first.bin.logs)
+      expect(line).toMatchObject({
+        time: expect.any(String),
+        level: expect.any(String),
+        msg: expect.any(String),
+      });
 
     const second = await serve(dataDir);
     started.push(second.bin);
