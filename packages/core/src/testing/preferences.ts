@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { Json } from "../types.js";
 import { type StateStoreContractOptions, useStore } from "./harness.js";
 
 /** Preferences: set, patch (per-key merge, undefined removes), versions, delete. */
@@ -37,6 +38,16 @@ export function describePreferencesContract(options: StateStoreContractOptions):
       expect(removed.values).toEqual({ lang: "en", nested: { b: 2 } });
       expect(removed.version).toBe(3);
       expect(await t.store.preferences.get("u", "a")).toEqual(removed);
+    });
+
+    it("a key named __proto__ (as JSON.parse makes it) is stored as a value, never as a prototype", async () => {
+      const changes = JSON.parse('{"__proto__": {"polluted": true}, "plain": 1}') as Record<string, Json>;
+      const patched = await t.store.preferences.patch("u", "proto", changes);
+      expect(Object.keys(patched.values).sort()).toEqual(["__proto__", "plain"]);
+      const stored = await t.store.preferences.get("u", "proto");
+      expect([Object.prototype, null]).toContain(Object.getPrototypeOf(stored?.values));
+      expect(Object.getOwnPropertyDescriptor(stored?.values, "__proto__")?.value).toEqual({ polluted: true });
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     });
 
     it("patch stores null as a value, distinct from removing", async () => {
