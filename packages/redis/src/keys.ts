@@ -10,11 +10,23 @@
  * - `P t:{<tool>}:e:<hash>` hash: one tool-cache entry (slot chosen by the tool name)
  * - `P t:{<tool>}:index`    sorted set: the tool's entry hashes scored by expiresAt
  * - `P p:{<user>}:<agent>`  hash: one user's preferences for one agent
- * - `P {registry}:sessions` / `P {registry}:cache`: sorted sets that `stats()` counts
+ * - `P {registry:<shard>}:sessions` / `…:cache`: sorted sets that `stats()` counts, split into
+ *   REGISTRY_SHARDS shards by member so no one Cluster slot takes every create and cache write
  */
 export function escapeKeyPart(value: string): string {
   return value.replace(/[%{}:]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`);
 }
+
+/** How many shards (each its own hash tag, so its own Cluster slot) each stats registry is split into. */
+export const REGISTRY_SHARDS = 16;
+
+function shardOf(member: string): number {
+  let hash = 0x811c9dc5; // FNV-1a: cheap and evenly spread; this only balances load
+  for (let i = 0; i < member.length; i++) hash = Math.imul(hash ^ member.charCodeAt(i), 0x01000193);
+  return (hash >>> 0) % REGISTRY_SHARDS;
+}
+
+const ALL_SHARDS = Array.from({ length: REGISTRY_SHARDS }, (_, shard) => shard);
 
 /** The key builders for one store, bound to its key prefix. */
 export class KeySpace {
@@ -49,12 +61,22 @@ export class KeySpace {
     return `${this.prefix}p:{${escapeKeyPart(userId)}}:${escapeKeyPart(agentId)}`;
   }
 
-  sessionRegistry(): string {
-    return `${this.prefix}{registry}:sessions`;
+  /** The registry shard that lists this session. */
+  sessionRegistry(sessionId: string): string {
+    return `${this.prefix}{registry:${shardOf(sessionId)}}:sessions`;
   }
 
-  cacheRegistry(): string {
-    return `${this.prefix}{registry}:cache`;
+  /** The registry shard that lists this cache entry (by its `cacheRegistryMember`). */
+  cacheRegistry(member: string): string {
+    return `${this.prefix}{registry:${shardOf(member)}}:cache`;
+  }
+
+  allSessionRegistries(): string[] {
+    return ALL_SHARDS.map((shard) => `${this.prefix}{registry:${shard}}:sessions`);
+  }
+
+  allCacheRegistries(): string[] {
+    return ALL_SHARDS.map((shard) => `${this.prefix}{registry:${shard}}:cache`);
   }
 
   /** The cache registry's member for one entry (tool names are escaped, so `:` separates exactly). */

@@ -16,7 +16,7 @@ export class SessionIndex {
     const writes: Promise<unknown>[] = [
       REGISTER.run(
         client,
-        [keys.sessionRegistry()],
+        [keys.sessionRegistry(sessionId)],
         [String(options.clock()), registeredUntil, sessionId, "gt"],
       ),
     ];
@@ -28,7 +28,7 @@ export class SessionIndex {
 
   async unregister(sessionId: string, userId: string | null): Promise<void> {
     const { client, keys } = this.context;
-    const writes = [send(client, "ZREM", [keys.sessionRegistry(), sessionId])];
+    const writes = [send(client, "ZREM", [keys.sessionRegistry(sessionId), sessionId])];
     if (userId !== null) writes.push(send(client, "ZREM", [keys.userSessions(userId), sessionId]));
     await Promise.all(writes);
   }

@@ -16,14 +16,21 @@ export const EXACT_STATS_MAX_SESSIONS = 1000;
 export async function countRecords(context: StoreContext): Promise<StoreStats> {
   const { client, keys, options } = context;
   const now = options.clock();
-  const [sessionCandidates, cacheEntries] = await Promise.all([
-    liveCount(context, keys.sessionRegistry(), now),
-    liveCount(context, keys.cacheRegistry(), now),
+  const [sessionCounts, cacheCounts] = await Promise.all([
+    Promise.all(keys.allSessionRegistries().map((registry) => liveCount(context, registry, now))),
+    Promise.all(keys.allCacheRegistries().map((registry) => liveCount(context, registry, now))),
   ]);
+  const sessionCandidates = sum(sessionCounts);
+  const cacheEntries = sum(cacheCounts);
   if (sessionCandidates > EXACT_STATS_MAX_SESSIONS) {
     return { activeSessions: sessionCandidates, cacheEntries, approximate: true };
   }
-  const ids = ((await send(client, "ZRANGE", [keys.sessionRegistry(), 0, -1])) as unknown[]).map(String);
+  const shards = await Promise.all(
+    keys
+      .allSessionRegistries()
+      .map((registry) => send(client, "ZRANGE", [registry, 0, -1]) as Promise<unknown[]>),
+  );
+  const ids = shards.flat().map(String);
   const expiries = await Promise.all(
     ids.map((id) => send(client, "HGET", [keys.sessionMeta(id), "expires"])),
   );
@@ -31,7 +38,12 @@ export async function countRecords(context: StoreContext): Promise<StoreStats> {
   return { activeSessions, cacheEntries, approximate: false };
 }
 
+/** Drops the registry members whose time has passed; returns how many are left. */
 async function liveCount(context: StoreContext, registry: string, now: number): Promise<number> {
   await send(context.client, "ZREMRANGEBYSCORE", [registry, "-inf", now]);
   return Number(await send(context.client, "ZCARD", [registry]));
+}
+
+function sum(counts: number[]): number {
+  return counts.reduce((total, count) => total + count, 0);
 }

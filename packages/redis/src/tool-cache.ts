@@ -55,6 +55,7 @@ export class RedisToolCache implements ToolCache {
     const { client, keys, options } = this.context;
     const now = options.clock();
     const expiresAt = String(expiresAtFrom(now, ttlSeconds));
+    const member = keys.cacheRegistryMember(toolName, hash);
     await guarded("toolCache.set", () =>
       Promise.all([
         CACHE_SET.run(
@@ -62,11 +63,7 @@ export class RedisToolCache implements ToolCache {
           [keys.cacheEntry(toolName, hash), keys.toolIndex(toolName)],
           [String(now), expiresAt, valueJson, hash],
         ),
-        REGISTER.run(
-          client,
-          [keys.cacheRegistry()],
-          [String(now), expiresAt, keys.cacheRegistryMember(toolName, hash), ""],
-        ),
+        REGISTER.run(client, [keys.cacheRegistry(member)], [String(now), expiresAt, member, ""]),
       ]),
     );
   }
@@ -86,12 +83,15 @@ export class RedisToolCache implements ToolCache {
       for (let start = 0; start < all.length; start += INVALIDATE_BATCH) {
         const batch = all.slice(start, start + INVALIDATE_BATCH);
         const entryKeys = batch.map((hash) => keys.cacheEntry(toolName, hash));
+        const byRegistry = new Map<string, string[]>();
+        for (const hash of batch) {
+          const member = keys.cacheRegistryMember(toolName, hash);
+          const registry = keys.cacheRegistry(member);
+          byRegistry.set(registry, [...(byRegistry.get(registry) ?? []), member]);
+        }
         await Promise.all([
           CACHE_REMOVE.run(client, [keys.toolIndex(toolName), ...entryKeys], batch),
-          send(client, "ZREM", [
-            keys.cacheRegistry(),
-            ...batch.map((hash) => keys.cacheRegistryMember(toolName, hash)),
-          ]),
+          ...[...byRegistry].map(([registry, members]) => send(client, "ZREM", [registry, ...members])),
         ]);
       }
     });

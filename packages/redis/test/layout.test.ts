@@ -87,8 +87,8 @@ describe("redis store against a server", () => {
     await store.toolCache.set("tool", { q: 1 }, "v", { ttlSeconds: 30 });
     await store.preferences.patch("u", "a", { x: 1 });
     const keys = await probe.keys(`${keyPrefix}*`);
-    const registries = keys.filter((key) => key.includes("{registry}"));
-    const records = keys.filter((key) => !key.includes("{registry}"));
+    const registries = keys.filter((key) => key.includes("{registry:"));
+    const records = keys.filter((key) => !key.includes("{registry:"));
     expect(records.length).toBe(6); // meta, msgs, user index, cache entry, tool index, preferences
     for (const key of records)
       expect(Number(await probe.call("PEXPIRETIME", key))).toBeGreaterThan(Date.now());
@@ -113,7 +113,7 @@ describe("redis store against a server", () => {
     await store.toolCache.set("other", { i: 0 }, 0, { ttlSeconds: 60 });
     await store.sessions.delete("s");
     await store.toolCache.invalidate("tool");
-    const left = (await probe.keys(`${keyPrefix}*`)).filter((key) => !key.includes("{registry}")).sort();
+    const left = (await probe.keys(`${keyPrefix}*`)).filter((key) => !key.includes("{registry:")).sort();
     expect(left).toEqual([
       `${keyPrefix}t:{other}:e:${left[0]?.split(":e:")[1]}`,
       `${keyPrefix}t:{other}:index`,
