@@ -73,8 +73,12 @@ export function createApp(options: AppOptions): App {
       throw new HttpError("PAYLOAD_TOO_LARGE", `request body over ${options.maxBodyBytes} bytes`);
     }
     if (url.pathname === "/mcp") return serveMcp(req, res);
-    // Admin and meta routes take no body: drain whatever was sent (bounded by the check above).
-    req.resume();
+    // Admin and meta routes take no body: discard what was sent, but cut off a chunked body past the limit.
+    let discardedBytes = 0;
+    req.on("data", (chunk: Buffer) => {
+      discardedBytes += chunk.length;
+      if (discardedBytes > options.maxBodyBytes) req.destroy();
+    });
     if (url.pathname === "/healthz" && req.method === "GET") {
       return sendJson(res, 200, { status: "ok", store: options.storeKind });
     }
