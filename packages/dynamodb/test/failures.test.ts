@@ -76,6 +76,29 @@ describe("failures", () => {
     expect(leftovers.Items).toEqual([]);
   });
 
+  it("UnprocessedKeys of BatchGetItem are retried until every key is read", async () => {
+    const real = DynamoDBDocument.from(local.low);
+    const keyCounts: number[] = [];
+    const client = methodClient({
+      async batchGet(input) {
+        const [table, request] = Object.entries(input.RequestItems ?? {})[0] ?? ["", { Keys: [] }];
+        const keys = request.Keys ?? [];
+        keyCounts.push(keys.length);
+        if (keyCounts.length > 2) return real.batchGet(input);
+        // Serve the first key only, as DynamoDB does when a batch exceeds its size or throughput budget.
+        const served = await real.batchGet({
+          RequestItems: { [table]: { ...request, Keys: keys.slice(0, 1) } },
+        });
+        return { ...served, UnprocessedKeys: { [table]: { ...request, Keys: keys.slice(1) } } };
+      },
+    });
+    const store = new DynamoStateStore({ client, tables: local.tables });
+    for (let i = 0; i < 5; i++) await store.sessions.create({ sessionId: `s${i}`, userId: "many" });
+    const page = await store.sessions.listByUser("many");
+    expect(page.items.map((s) => s.sessionId)).toEqual(["s0", "s1", "s2", "s3", "s4"]);
+    expect(keyCounts).toEqual([5, 4, 3]);
+  });
+
   it("an endpoint that refuses connections gives UNAVAILABLE with the cause, after the bounded attempts", async () => {
     const port = await pickFreePort();
     const low = new DynamoDBClient({ ...localClientConfig(`http://127.0.0.1:${port}`), maxAttempts: 2 });
