@@ -1,21 +1,11 @@
-import type {
-  BatchGetCommandInput,
-  BatchGetCommandOutput,
-  GetCommandInput,
-  GetCommandOutput,
-  QueryCommandInput,
-  QueryCommandOutput,
-} from "@aws-sdk/lib-dynamodb";
+import type { DynamoReader } from "@agent-state/dynamodb";
 
 /**
- * The read half of a DAX document client, method-style (the shape of `DaxDocument` from
- * `@amazon-dax-sdk/lib-dax` and of `DynamoDBDocument`). Any client with these three methods can be injected.
+ * The read half of a DAX document client, method-style: `get`, `query`, `batchGet` (the shape of `DaxDocument`
+ * from `@amazon-dax-sdk/lib-dax`, of `DynamoDBDocument`, and of the store's `withReader` seam). Any client
+ * with these three methods can be injected.
  */
-export interface DaxReadClient {
-  get(input: GetCommandInput): Promise<GetCommandOutput>;
-  query(input: QueryCommandInput): Promise<QueryCommandOutput>;
-  batchGet(input: BatchGetCommandInput): Promise<BatchGetCommandOutput>;
-}
+export type DaxReadClient = DynamoReader;
 
 /** How to build the real `@amazon-dax-sdk/lib-dax` client. */
 export interface RealDaxClientConfig {

@@ -1,12 +1,4 @@
 import { UnavailableError } from "@agent-state/core";
-import type {
-  BatchGetCommandInput,
-  BatchGetCommandOutput,
-  GetCommandInput,
-  GetCommandOutput,
-  QueryCommandInput,
-  QueryCommandOutput,
-} from "@aws-sdk/lib-dynamodb";
 import type { CircuitBreaker } from "./breaker.js";
 import type { DaxReadClient } from "./dax-client.js";
 import type { DaxEvent, DaxOperation, FallbackReason, MutableDaxCounters } from "./events.js";
@@ -55,17 +47,17 @@ export class DaxRouter implements DaxReadClient {
   constructor(private readonly deps: DaxRouterDeps) {}
 
   /** GetItem through DAX's item cache. */
-  get(input: GetCommandInput): Promise<GetCommandOutput> {
+  get(input: Parameters<DaxReadClient["get"]>[0]): ReturnType<DaxReadClient["get"]> {
     return this.route("get", (client) => client.get(input));
   }
 
   /** Query through DAX's query cache. */
-  query(input: QueryCommandInput): Promise<QueryCommandOutput> {
+  query(input: Parameters<DaxReadClient["query"]>[0]): ReturnType<DaxReadClient["query"]> {
     return this.route("query", (client) => client.query(input));
   }
 
   /** BatchGetItem through DAX's item cache. */
-  batchGet(input: BatchGetCommandInput): Promise<BatchGetCommandOutput> {
+  batchGet(input: Parameters<DaxReadClient["batchGet"]>[0]): ReturnType<DaxReadClient["batchGet"]> {
     return this.route("batchGet", (client) => client.batchGet(input));
   }
 
