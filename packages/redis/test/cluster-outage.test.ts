@@ -22,7 +22,24 @@ async function clusterOk(port: number): Promise<boolean> {
   return (await redisCli(port, ["cluster", "info"]).catch(() => "")).includes("cluster_state:ok");
 }
 
-describe("redis cluster: a master goes down and comes back", () => {
+describe("redis cluster: scripts and a master going down", () => {
+  it("after SCRIPT FLUSH on every node, every operation still works (NOSCRIPT falls back to EVAL)", async () => {
+    await store.sessions.create({ sessionId: "flush", userId: "fu" });
+    await store.sessions.append("flush", { role: "user", content: "before" });
+    await store.toolCache.set("t", { a: 1 }, "v", { ttlSeconds: 60 });
+    await Promise.all(cluster.servers.map((server) => redisCli(server.port, ["script", "flush"])));
+    await store.sessions.append("flush", { role: "user", content: "after" });
+    expect(
+      (await store.sessions.get("flush", { recentMessages: 5 }))?.recentMessages?.map((m) => m.content),
+    ).toEqual(["before", "after"]);
+    expect((await store.toolCache.get("t", { a: 1 }))?.hitCount).toBe(1);
+    expect(await store.preferences.patch("fu", "a", { k: 1 })).toMatchObject({
+      version: 1,
+      values: { k: 1 },
+    });
+    expect(await store.sessions.delete("flush")).toBe(true);
+  });
+
   it("calls for its slots fail with UNAVAILABLE instead of hanging, and work again after it returns", async () => {
     const ids = Array.from({ length: 30 }, (_, i) => `s${i}`);
     for (const id of ids) await store.sessions.create({ sessionId: id });

@@ -111,4 +111,17 @@ describe("redis: one round trip per operation", () => {
     const page = await store.sessions.messages("flushed");
     expect(page.items.map((m) => m.content)).toEqual(["a", "b"]);
   });
+
+  it("invalidate(tool), listByUser and stats never scan the keyspace", async () => {
+    for (let i = 0; i < 30; i++) await store.toolCache.set("scan-tool", { i }, i, { ttlSeconds: 60 });
+    for (let i = 0; i < 5; i++) await store.sessions.create({ userId: "scan-user" });
+    const seen = [
+      ...(await monitor.during(() => store.toolCache.invalidate("scan-tool"))),
+      ...(await monitor.during(() => store.sessions.listByUser("scan-user", { limit: 2 }))),
+      ...(await monitor.during(() => store.stats())),
+    ];
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.filter((c) => ["KEYS", "SCAN"].includes(c.name))).toEqual([]);
+    expect(await store.toolCache.get("scan-tool", { i: 1 })).toBeNull();
+  });
 });
