@@ -188,6 +188,19 @@ describe("MCP over Streamable HTTP", () => {
     expect(control.code).toBe("VALIDATION");
   });
 
+  it("serves clients negotiating the 2026-07-28 protocol too, with the same per-user scoping", async () => {
+    const modern = await connectMcp(server.url, BOB_TOKEN, { modern: true });
+    try {
+      expect(modern.getNegotiatedProtocolVersion()).toBe("2026-07-28");
+      const result = await call(modern, "word_count", { text: "modern era call" });
+      const read = await call(modern, "session_get", { sessionId: result.sessionId });
+      expect(read.session).toMatchObject({ userId: "bob", messageCount: 2 });
+      expect((await callError(modern, "session_get", { sessionId: "alice-private" })).code).toBe("NOT_FOUND");
+    } finally {
+      await modern.close();
+    }
+  });
+
   it("refuses MCP calls without a valid token", async () => {
     await expect(connectMcp(server.url, "not-a-token-0123456789")).rejects.toThrow();
     const raw = await fetch(`${server.url}/mcp`, {
