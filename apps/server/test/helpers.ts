@@ -27,7 +27,11 @@ export async function startTestServer(overrides: Partial<ServerConfig> = {}): Pr
 }
 
 /** The SDK client over Streamable HTTP, authenticated with `token` when given. */
-export async function connectMcp(url: string, token?: string, options: { modern?: boolean } = {}): Promise<Client> {
+export async function connectMcp(
+  url: string,
+  token?: string,
+  options: { modern?: boolean } = {},
+): Promise<Client> {
   const client = new Client(
     { name: "agent-state-tests", version: "0.0.0" },
     // Default: the 2025 handshake; `modern` negotiates the 2026-07-28 per-request protocol.
