@@ -77,6 +77,7 @@ export default async function bench(): Promise<void> {
         }),
       ),
     );
+    rows.push(await measure("withDax, L1 only (no DAX)", withDax(reader(), { clock: clock.now })));
     rows.push(
       await measure(
         "withDax, L1 on (ttl 1 s), DAX double",
