@@ -32,6 +32,7 @@ interface ValueItem {
 }
 
 const NAMES = { "#entryId": "entryId", "#expiresAt": "expiresAt", "#hitCount": "hitCount" };
+const HIT_ATTEMPTS = 4;
 
 function validateToolName(toolName: unknown): string {
   return validateId("toolName", toolName, LIMITS.maxToolNameLength);
@@ -44,39 +45,93 @@ function validateToolName(toolName: unknown): string {
 export class DynamoToolCache implements ToolCache {
   constructor(private readonly context: StoreContext) {}
 
-  /** The live entry, counting the hit atomically (GetItem through the reader + one UpdateItem ADD). */
+  /**
+   * The live entry, counting the hit atomically: GetItem of the value (through the reader), then one
+   * UpdateItem `ADD hitCount` on its counter, conditioned on the counter belonging to that entry.
+   */
   async get<T extends Json>(toolName: string, params: Record<string, Json>): Promise<CachedResult<T> | null> {
     validateToolName(toolName);
     const hash = hashParams(validateJsonObject("params", params));
-    const { context } = this;
     let item = await this.readValue(toolName, hash, false);
-    for (let attempt = 1; item !== null; attempt++) {
-      const now = context.clock();
-      if (!isLiveItem(item, now)) return null;
-      try {
-        const output = await context.writer.update({
-          TableName: context.tables.toolCache,
-          Key: { pk: toolName, sk: hitsSk(hash) },
-          UpdateExpression: "ADD #hitCount :one",
-          ConditionExpression: "#entryId = :entryId AND #expiresAt > :now",
-          ExpressionAttributeNames: NAMES,
-          ExpressionAttributeValues: { ":one": 1, ":entryId": item.entryId, ":now": now },
-          ReturnValues: "UPDATED_NEW",
-        });
+    let readStrongly = false;
+    for (let attempt = 1; attempt <= HIT_ATTEMPTS; attempt++) {
+      if (item === null || !isLiveItem(item, this.context.clock())) return null;
+      const hitCount = await this.countHit(toolName, hash, item);
+      if (hitCount !== null) {
         return {
           value: decodeJson<T>(item.value),
-          hitCount: Number(output.Attributes?.hitCount),
+          hitCount,
           cachedAt: item.cachedAt,
           expiresAt: item.expiresAt,
         };
-      } catch (error) {
-        if (!isConditionFailure(error)) throw toStoreError(error, "toolCache.get");
       }
-      // Replaced, invalidated or expired since the read (or the reader was stale): read once more, strongly.
-      if (attempt >= 2) return null;
-      item = await this.readValue(toolName, hash, true);
+      // The counter belongs to another entry: the value was replaced or removed since our read (or the reader
+      // is stale), or a `set` wrote its value but not its counter (two sets racing, or a crash between them).
+      const current = await this.readValue(toolName, hash, true);
+      if (
+        readStrongly &&
+        current !== null &&
+        current.entryId === item.entryId &&
+        isLiveItem(current, this.context.clock())
+      ) {
+        const repaired = await this.restartCounter(toolName, hash, current);
+        if (repaired)
+          return {
+            value: decodeJson<T>(current.value),
+            hitCount: 1,
+            cachedAt: current.cachedAt,
+            expiresAt: current.expiresAt,
+          };
+      }
+      item = current;
+      readStrongly = true;
     }
     return null;
+  }
+
+  /** Adds 1 to the entry's counter; null when the counter is not this entry's. */
+  private async countHit(toolName: string, hash: string, item: ValueItem): Promise<number | null> {
+    const { context } = this;
+    try {
+      const output = await context.writer.update({
+        TableName: context.tables.toolCache,
+        Key: { pk: toolName, sk: hitsSk(hash) },
+        UpdateExpression: "ADD #hitCount :one",
+        ConditionExpression: "#entryId = :entryId AND #expiresAt > :now",
+        ExpressionAttributeNames: NAMES,
+        ExpressionAttributeValues: { ":one": 1, ":entryId": item.entryId, ":now": context.clock() },
+        ReturnValues: "UPDATED_NEW",
+      });
+      return Number(output.Attributes?.hitCount);
+    } catch (error) {
+      if (isConditionFailure(error)) return null;
+      throw toStoreError(error, "toolCache.get");
+    }
+  }
+
+  /** Gives a live entry whose counter is missing or another entry's a counter of its own, at 1 hit. */
+  private async restartCounter(toolName: string, hash: string, item: ValueItem): Promise<boolean> {
+    const { context } = this;
+    try {
+      await context.writer.update({
+        TableName: context.tables.toolCache,
+        Key: { pk: toolName, sk: hitsSk(hash) },
+        UpdateExpression: "SET #entryId = :entryId, #hitCount = :one, #expiresAt = :expiresAt, #ttl = :ttl",
+        ConditionExpression: "attribute_not_exists(#entryId) OR #entryId <> :entryId",
+        ExpressionAttributeNames: { ...NAMES, "#ttl": "ttl" },
+        ExpressionAttributeValues: {
+          ":entryId": item.entryId,
+          ":one": 1,
+          ":expiresAt": item.expiresAt,
+          ":ttl": item.ttl,
+        },
+      });
+      return true;
+    } catch (error) {
+      // Another caller restarted it first: count on it like any hit.
+      if (isConditionFailure(error)) return false;
+      throw toStoreError(error, "toolCache.get");
+    }
   }
 
   /** Writes the value item and a fresh counter (hit count 0) in one BatchWriteItem. */

@@ -75,6 +75,19 @@ describe("withReader (the seam for DAX)", () => {
     expect(calls).toEqual([]);
   });
 
+  it("a cache entry whose counter was lost (set interrupted between its two writes) restarts counting at 1", async () => {
+    const real = DynamoDBDocument.from(local.low);
+    await local.store.toolCache.set("t", { q: 2 }, "v", { ttlSeconds: 60 });
+    await real.delete({
+      TableName: local.tables.toolCache,
+      Key: { pk: "t", sk: `hits#${hashParams({ q: 2 })}` },
+    });
+    expect(await local.store.toolCache.get("t", { q: 2 })).toMatchObject({ value: "v", hitCount: 1 });
+    expect(await local.store.toolCache.get("t", { q: 2 })).toMatchObject({ value: "v", hitCount: 2 });
+    await local.store.toolCache.invalidate("t");
+    expect(await local.store.toolCache.get("t", { q: 2 })).toBeNull();
+  });
+
   it("a stale reader cannot make a cache hit count for a replaced entry", async () => {
     const real = DynamoDBDocument.from(local.low);
     let stale: Record<string, unknown> | undefined;
