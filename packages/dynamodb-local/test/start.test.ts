@@ -50,4 +50,14 @@ describe("startDynamoDbLocal", () => {
     await server.stop();
     expect(readdirSync(dataDir).some((name) => name.endsWith(".db"))).toBe(true);
   });
+
+  it("without java on PATH it throws an error that says how to install it", async () => {
+    const path = process.env.PATH;
+    process.env.PATH = "/nonexistent";
+    try {
+      await expect(startDynamoDbLocal()).rejects.toThrow("apt-get install openjdk-17-jre-headless");
+    } finally {
+      process.env.PATH = path;
+    }
+  });
 });
