@@ -4,6 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { findFreePort } from "./ports.js";
 
+const STOP_GRACE_MS = 5000;
+
 const INSTALL_HINT =
   "redis-server was not found on PATH. Install it: `apt-get update && apt-get install -y redis-server` " +
   "(Debian/Ubuntu; it does not need to run as a service), or `brew install redis` on macOS.";
@@ -68,6 +70,10 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   const ownsDir = options.dir === undefined;
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), "agent-state-redis-"));
   let child: ChildProcess | null = null;
+  // If this process exits without stopping the server (a failed hook, an uncaught error), stop it anyway.
+  const killOnExit = () => {
+    if (child?.pid !== undefined && child.exitCode === null) process.kill(child.pid, "SIGKILL");
+  };
 
   const args = ["--port", String(port), "--bind", host, "--save", "", "--dir", dir, "--protected-mode", "no"];
   args.push("--appendonly", options.appendOnly ? "yes" : "no");
@@ -80,6 +86,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   const start = async (): Promise<void> => {
     const proc = spawn("redis-server", args, { stdio: ["ignore", "pipe", "pipe"] });
     child = proc;
+    process.on("exit", killOnExit);
     let output = "";
     proc.stdout?.on("data", (chunk: Buffer) => {
       output = (output + chunk.toString()).slice(-4000);
@@ -111,10 +118,21 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     if (!proc || proc.exitCode !== null || proc.pid === undefined) return;
     const exited = new Promise((resolve) => proc.once("exit", resolve));
     process.kill(proc.pid, opts?.kill ? "SIGKILL" : "SIGTERM");
+    // A server stuck in a script ignores SIGTERM; don't leave it running.
+    const pid = proc.pid;
+    const escalate = setTimeout(() => process.kill(pid, "SIGKILL"), STOP_GRACE_MS);
     await exited;
+    clearTimeout(escalate);
+    process.off("exit", killOnExit);
   };
 
-  await start();
+  try {
+    await start();
+  } catch (error) {
+    await stop({ kill: true });
+    if (ownsDir) rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
   return {
     host,
     port,
