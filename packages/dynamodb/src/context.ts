@@ -19,6 +19,8 @@ export interface StoreContext {
   messageTtlSeconds: number;
   region: string | null;
   ids: SortableIdSource;
+  /** Background message-ttl refreshes in flight (see message-ttl.ts), awaited by close(). */
+  refreshes: Map<string, Promise<void>>;
 }
 
 /** `ConsistentRead` for a read sent to `context.reader` (omitted entirely for a separate reader such as DAX). */

@@ -27,7 +27,10 @@ interface DynamoStoreBaseOptions extends CommonStoreOptions {
   tables?: Partial<TableNames>;
   /** This deployment's region, written as `lastActiveRegion` on every session write. Default: none (null). */
   region?: string;
-  /** How long message items are kept after their append (their DynamoDB `ttl`). Default 30 days. */
+  /**
+   * DynamoDB `ttl` of message items, from their append (default 30 days). A session that stays active that
+   * long has its message items rewritten with a new ttl once (in the background), so it never loses messages.
+   */
   messageTtlSeconds?: number;
 }
 
@@ -79,6 +82,7 @@ export class DynamoStateStore implements StateStore {
             : validateTtlSeconds("messageTtlSeconds", options.messageTtlSeconds),
         region: options.region ?? null,
         ids: new SortableIdSource(common.clock),
+        refreshes: new Map(),
       };
     }
     this.sessions = new DynamoSessions(this.context);
@@ -130,6 +134,7 @@ export class DynamoStateStore implements StateStore {
 
   /** Destroys the client if the store created it. Idempotent; a `withReader` view closes nothing. */
   async close(): Promise<void> {
+    await Promise.all(this.context.refreshes.values());
     const owned = this.owned;
     this.owned = null;
     owned?.destroy();

@@ -20,6 +20,7 @@ import { backoffDelayMs, sleep } from "./batch.js";
 import { readConsistency, type StoreContext } from "./context.js";
 import { cancellationReasons, toStoreError } from "./errors.js";
 import { encodeJson } from "./json-codec.js";
+import { refreshMessageTtlIfDue } from "./message-ttl.js";
 import { readMeta } from "./meta-read.js";
 import {
   itemSizeBytes,
@@ -85,6 +86,7 @@ export async function appendMessages(
       "#ttl",
       "#ttlSeconds",
       "#messageCount",
+      "#messagesTtl",
     );
     const values: Record<string, unknown> = {
       ":now": now,
@@ -92,6 +94,7 @@ export async function appendMessages(
       ":first": firstId,
       ":last": lastId,
       ":count": items.length,
+      ":messagesTtl": toEpochSeconds(now) + context.messageTtlSeconds,
     };
     let regionSet = "";
     if (context.region !== null) {
@@ -109,7 +112,8 @@ export async function appendMessages(
               ConditionExpression: "attribute_exists(#pk) AND #expiresAt > :now AND #lastMessageId < :first",
               UpdateExpression:
                 "SET #lastMessageId = :last, #lastActiveAt = :now, #expiresAt = :now + #ttlMs, " +
-                `#ttl = :nowSeconds + #ttlSeconds${regionSet} ADD #messageCount :count`,
+                `#ttl = :nowSeconds + #ttlSeconds, #messagesTtl = if_not_exists(#messagesTtl, :messagesTtl)${regionSet} ` +
+                "ADD #messageCount :count",
               ExpressionAttributeNames: names,
               ExpressionAttributeValues: values,
               ReturnValuesOnConditionCheckFailure: "ALL_OLD",
@@ -184,6 +188,7 @@ export async function readRecent(
       if (meta === null) {
         if (item.sk !== META_SK || !isLiveItem(item, now)) return null;
         meta = item as SessionItem;
+        refreshMessageTtlIfDue(context, meta);
         continue;
       }
       if (String(item.sk) <= messageSk(meta.incarnation)) return finish(meta, newestFirst);

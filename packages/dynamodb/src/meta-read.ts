@@ -1,5 +1,6 @@
 import { readConsistency, type StoreContext } from "./context.js";
 import { toStoreError } from "./errors.js";
+import { refreshMessageTtlIfDue } from "./message-ttl.js";
 import { META_SK, sessionPk } from "./schema.js";
 import { isLiveItem, type SessionItem } from "./session-items.js";
 
@@ -16,5 +17,7 @@ export async function readMeta(context: StoreContext, sessionId: string): Promis
   } catch (error) {
     throw toStoreError(error, "sessions.get");
   }
-  return item !== undefined && isLiveItem(item, context.clock()) ? item : null;
+  if (item === undefined || !isLiveItem(item, context.clock())) return null;
+  refreshMessageTtlIfDue(context, item);
+  return item;
 }

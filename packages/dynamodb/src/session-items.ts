@@ -25,6 +25,8 @@ export interface SessionItem {
   incarnation: string;
   /** The largest message id appended (the incarnation when there is none): new ids must sort after it. */
   lastMessageId: string;
+  /** The smallest `ttl` among this incarnation's message items (absent before the first append). */
+  messagesTtl?: number;
 }
 
 export interface MessageItem {
@@ -53,6 +55,7 @@ export const NAMES = {
   "#ttlMs": "ttlMs",
   "#ttlSeconds": "ttlSeconds",
   "#lastMessageId": "lastMessageId",
+  "#messagesTtl": "messagesTtl",
 } as const;
 
 /** Picks the placeholders an expression uses (DynamoDB rejects unused ones). */

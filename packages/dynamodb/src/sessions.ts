@@ -28,6 +28,7 @@ import { batchGetAll } from "./batch.js";
 import type { StoreContext } from "./context.js";
 import { conditionFailureItem, isConditionFailure, toStoreError } from "./errors.js";
 import { encodeJson } from "./json-codec.js";
+import { refreshMessageTtlIfDue } from "./message-ttl.js";
 import { appendMessages, listMessages, readRecent } from "./messages.js";
 import { readMeta } from "./meta-read.js";
 import { purgeMessages } from "./purge.js";
@@ -171,7 +172,9 @@ export class DynamoSessions implements SessionStore {
         ReturnValues: "ALL_NEW",
         ReturnValuesOnConditionCheckFailure: "ALL_OLD",
       });
-      return toSession(output.Attributes as SessionItem);
+      const updated = output.Attributes as SessionItem;
+      refreshMessageTtlIfDue(context, updated);
+      return toSession(updated);
     } catch (error) {
       if (!isConditionFailure(error)) throw toStoreError(error, "sessions.update");
       const old = conditionFailureItem(error);

@@ -1,0 +1,75 @@
+import { toEpochSeconds } from "@agent-state/core";
+import { batchWriteAll } from "./batch.js";
+import type { StoreContext } from "./context.js";
+import { isConditionFailure, toStoreError } from "./errors.js";
+import { MESSAGE_SK_MAX, messageSk } from "./schema.js";
+import type { SessionItem } from "./session-items.js";
+
+/**
+ * Message items are never rewritten on append (that keeps a turn's cost flat), so their DynamoDB `ttl` is
+ * fixed when written: append time + `messageTtlSeconds`. The meta item records the smallest of them
+ * (`messagesTtl`). When a read or update of a live session finds that floor closer than the session's own
+ * ttl (plus a tenth of `messageTtlSeconds`), i.e. the session has stayed active about as long as
+ * `messageTtlSeconds`, this rewrites the incarnation's message items with a new ttl in the background, so a
+ * session that stays active never loses messages to the sweep. It runs once per `messageTtlSeconds` for
+ * such sessions: ⌈n/25⌉ BatchWriteItem calls plus the Query pages.
+ */
+export function refreshMessageTtlIfDue(context: StoreContext, meta: SessionItem): void {
+  const floor = meta.messagesTtl;
+  if (floor === undefined) return;
+  const nowSeconds = toEpochSeconds(context.clock());
+  const margin = Math.ceil(context.messageTtlSeconds / 10);
+  if (floor >= nowSeconds + meta.ttlSeconds + margin) return;
+  const key = `${meta.pk}\u0000${meta.incarnation}`;
+  if (context.refreshes.has(key)) return;
+  const run = refreshMessageTtl(context, meta, nowSeconds + context.messageTtlSeconds)
+    // A failed refresh is retried by the next read or update that finds it still due.
+    .catch(() => undefined)
+    .finally(() => context.refreshes.delete(key));
+  context.refreshes.set(key, run);
+}
+
+async function refreshMessageTtl(context: StoreContext, meta: SessionItem, ttl: number): Promise<void> {
+  const table = context.tables.sessions;
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    let output: Awaited<ReturnType<typeof context.writer.query>>;
+    try {
+      output = await context.writer.query({
+        TableName: table,
+        KeyConditionExpression: "#pk = :pk AND #sk BETWEEN :lowest AND :highest",
+        ExpressionAttributeNames: { "#pk": "pk", "#sk": "sk" },
+        ExpressionAttributeValues: {
+          ":pk": meta.pk,
+          ":lowest": messageSk(meta.incarnation),
+          ":highest": MESSAGE_SK_MAX,
+        },
+        ConsistentRead: true,
+        ...(startKey !== undefined ? { ExclusiveStartKey: startKey } : {}),
+      });
+    } catch (error) {
+      throw toStoreError(error, "sessions: message ttl refresh");
+    }
+    const stale = (output.Items ?? []).filter((item) => Number(item.ttl) < ttl);
+    await batchWriteAll(
+      context.writer,
+      table,
+      stale.map((item) => ({ PutRequest: { Item: { ...item, ttl } } })),
+      "sessions: message ttl refresh",
+    );
+    startKey = output.LastEvaluatedKey;
+  } while (startKey !== undefined);
+  try {
+    await context.writer.update({
+      TableName: table,
+      Key: { pk: meta.pk, sk: meta.sk },
+      UpdateExpression: "SET #messagesTtl = :ttl",
+      ConditionExpression: "#incarnation = :incarnation AND #messagesTtl = :old",
+      ExpressionAttributeNames: { "#messagesTtl": "messagesTtl", "#incarnation": "incarnation" },
+      ExpressionAttributeValues: { ":ttl": ttl, ":incarnation": meta.incarnation, ":old": meta.messagesTtl },
+    });
+  } catch (error) {
+    // Deleted, re-created or refreshed by another process meanwhile: nothing to record.
+    if (!isConditionFailure(error)) throw error;
+  }
+}

@@ -1,0 +1,67 @@
+import { toEpochSeconds } from "@agent-state/core";
+import { ManualClock } from "@agent-state/core/testing";
+import { DynamoDBDocument } from "@aws-sdk/lib-dynamodb";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createLocalStore, type LocalStore } from "./local.js";
+
+describe("message items' ttl in a session that stays active", () => {
+  const clock = new ManualClock();
+  let local: LocalStore;
+  beforeEach(async () => {
+    local = await createLocalStore({ clock: clock.now, messageTtlSeconds: 1_000 });
+  });
+  afterEach(async () => {
+    await local.dispose();
+  });
+
+  async function storedTtls(sessionId: string): Promise<{ messages: number[]; floor: number }> {
+    const doc = DynamoDBDocument.from(local.low);
+    const { Items = [] } = await doc.query({
+      TableName: local.tables.sessions,
+      KeyConditionExpression: "pk = :pk",
+      ExpressionAttributeValues: { ":pk": `session#${sessionId}` },
+      ConsistentRead: true,
+    });
+    const meta = Items.find((item) => item.sk === "meta");
+    return {
+      messages: Items.filter((item) => item.sk !== "meta").map((item) => Number(item.ttl)),
+      floor: Number(meta?.messagesTtl),
+    };
+  }
+
+  it("is rewritten once, in the background, before the sweep could take messages of a live session", async () => {
+    const { sessionId } = await local.store.sessions.create({ ttlSeconds: 300 });
+    const start = toEpochSeconds(clock.now());
+    await local.store.sessions.append(sessionId, { role: "user", content: "first" });
+    expect(await storedTtls(sessionId)).toEqual({ messages: [start + 1_000], floor: start + 1_000 });
+
+    // Active every 250 s. Until the floor is within ttl (300 s) + a tenth of messageTtlSeconds (100 s), reads
+    // cost what they always do.
+    for (let step = 1; step <= 2; step++) {
+      clock.advanceSeconds(250);
+      await local.store.sessions.append(sessionId, { role: "user", content: `step ${step}` });
+      const cost = await local.counter.measure(() =>
+        local.store.sessions.get(sessionId, { recentMessages: 20 }),
+      );
+      expect(cost.requests).toBe(1);
+    }
+    clock.advanceSeconds(150); // now start + 650: the first message's ttl (start + 1000) is due
+    await local.store.sessions.get(sessionId, { recentMessages: 20 });
+    await local.store.close(); // awaits the background refresh
+    const refreshed = start + 650 + 1_000;
+    const after = await storedTtls(sessionId);
+    expect(after.floor).toBe(refreshed);
+    expect(after.messages.every((ttl) => ttl >= refreshed)).toBe(true);
+    expect(after.messages).toHaveLength(3);
+
+    const cost = await local.counter.measure(() =>
+      local.store.sessions.get(sessionId, { recentMessages: 20 }),
+    );
+    expect(cost.requests).toBe(1);
+    expect(
+      (await local.store.sessions.get(sessionId, { recentMessages: 20 }))?.recentMessages?.map(
+        (m) => m.content,
+      ),
+    ).toEqual(["first", "step 1", "step 2"]);
+  });
+});
