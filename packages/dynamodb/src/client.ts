@@ -77,18 +77,27 @@ export const OWNED_CLIENT_DEFAULTS = {
   requestTimeoutMs: 5_000,
 } as const;
 
-/** A document client built from `clientConfig`, with bounded timeouts and attempts unless the config sets them. */
+/**
+ * A document client built from `clientConfig`, with bounded attempts and timeouts unless the config sets
+ * them. `throwOnRequestTimeout` matters: without it the Node handler only logs a warning when
+ * `requestTimeout` passes and the call waits for an endpoint that accepted the connection but never answers.
+ */
 export function createOwnedClient(config: DynamoDBClientConfig): {
   low: DynamoDBClient;
   doc: DynamoDBDocumentClient;
 } {
+  const defaults = {
+    connectionTimeout: OWNED_CLIENT_DEFAULTS.connectionTimeoutMs,
+    requestTimeout: OWNED_CLIENT_DEFAULTS.requestTimeoutMs,
+    throwOnRequestTimeout: true,
+  };
+  const given = config.requestHandler;
+  // A handler instance is used as given; plain handler options are completed with our defaults.
+  const isOptions = given === undefined || (typeof given === "object" && !("handle" in given));
   const low = new DynamoDBClient({
     maxAttempts: OWNED_CLIENT_DEFAULTS.maxAttempts,
-    requestHandler: {
-      connectionTimeout: OWNED_CLIENT_DEFAULTS.connectionTimeoutMs,
-      requestTimeout: OWNED_CLIENT_DEFAULTS.requestTimeoutMs,
-    },
     ...config,
+    requestHandler: isOptions ? { ...defaults, ...(given as object | undefined) } : given,
   });
   const doc = DynamoDBDocumentClient.from(low, { marshallOptions: { removeUndefinedValues: true } });
   return { low, doc };

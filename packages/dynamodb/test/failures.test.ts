@@ -1,3 +1,4 @@
+import { type AddressInfo, createServer, type Socket } from "node:net";
 import { UnavailableError } from "@agent-state/core";
 import { pickFreePort } from "@agent-state/dynamodb-local";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
@@ -130,6 +131,33 @@ describe("failures", () => {
     expect((error as { cause?: { $metadata?: { attempts?: number } } }).cause?.$metadata?.attempts).toBe(3);
     await store.close();
     await store.close();
+  });
+
+  it("an endpoint that accepts connections but never answers gives UNAVAILABLE after the request timeout, not a hang", async () => {
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => {
+      sockets.add(socket);
+    });
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const { port } = silent.address() as AddressInfo;
+    const store = new DynamoStateStore({
+      clientConfig: {
+        ...localClientConfig(`http://127.0.0.1:${port}`),
+        maxAttempts: 2,
+        requestHandler: { requestTimeout: 300 },
+      },
+      tables: local.tables,
+    });
+    try {
+      const error = await store.sessions.get("anything").catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: "UNAVAILABLE" });
+      expect((error as { cause?: { name?: string } }).cause?.name).toBe("TimeoutError");
+      expect(sockets.size).toBe(2);
+    } finally {
+      await store.close();
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 
   it("throttling errors map to THROTTLED with the cause", async () => {
