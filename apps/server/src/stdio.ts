@@ -1,7 +1,7 @@
 import { serveStdio } from "@modelcontextprotocol/server/stdio";
 import type { ServerConfig } from "./config.js";
 import type { Logger } from "./logger.js";
-import { createAgentStateMcpServer } from "./mcp/create-mcp-server.js";
+import { createAgentStateMcpServerFactory } from "./mcp/create-mcp-server.js";
 import { openStore } from "./stores/open-store.js";
 
 /**
@@ -13,15 +13,10 @@ export async function runStdio(
   logger: Logger,
 ): Promise<{ done: Promise<void>; stop(): Promise<void> }> {
   const opened = await openStore(config, logger);
-  const handle = serveStdio(
-    () =>
-      createAgentStateMcpServer({
-        store: opened.store,
-        userId: config.localUserId,
-        maxPageSize: config.maxPageSize,
-      }),
-    { onerror: (error) => logger.warn("mcp error", { error }) },
-  );
+  const serverFor = createAgentStateMcpServerFactory(opened.store, { maxPageSize: config.maxPageSize });
+  const handle = serveStdio(() => serverFor(config.localUserId), {
+    onerror: (error) => logger.warn("mcp error", { error }),
+  });
   logger.info(
     `agent-state MCP on stdio as user "${config.localUserId}"; store: ${opened.kind}, ${opened.description}`,
     {

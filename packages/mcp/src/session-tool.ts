@@ -48,10 +48,11 @@ export interface SessionToolConfig<S extends z.ZodRawShape, T extends Json> {
   cache?: { ttlSeconds: number };
   /**
    * The caller: sessions the tool creates belong to this user, and a session of any other user answers
-   * `NOT_FOUND`. Leave unset only when every caller may use every session.
+   * `NOT_FOUND`. Leave unset only when every caller may use every session. `register(server, caller)`
+   * overrides it per server.
    */
   userId?: string;
-  /** Stored on sessions the tool creates. */
+  /** Stored on sessions the tool creates (overridable per server like `userId`). */
   agentId?: string;
   /** Idle expiry of sessions the tool creates (default: the store's). */
   sessionTtlSeconds?: number;
@@ -87,34 +88,58 @@ const sessionIdArgument = z
     "The session this call belongs to; loaded, or created when it does not exist. Omit for a new session.",
   );
 
+/** Who is calling: fixed per registration (e.g. per authenticated HTTP request); overrides the config's. */
+export interface SessionToolCaller {
+  userId?: string;
+  agentId?: string;
+}
+
+/** A session tool defined once per process and registered on any number of MCP servers. */
+export interface SessionToolDefinition {
+  readonly name: string;
+  /** Registers the tool on `server`, acting for `caller` (default: the config's `userId`/`agentId`). */
+  register(server: McpServer, caller?: SessionToolCaller): RegisteredTool;
+}
+
 /**
- * Registers an MCP tool whose calls run inside a session of `store`. Each call loads the session named by
- * its `sessionId` argument (creating it when missing), runs `handler` (or answers from the tool cache when
- * `config.cache` is set), records the call and its result as two messages (`assistant` call, `tool`
- * result), then checkpoints with a versioned update that sets `lastToolCall` (and `state` via
- * `config.checkpoint`), retried on conflict. The result's structured content is a `SessionToolResult`.
- * Errors come back as MCP tool errors whose body is `{ error: { code, message } }`, with the store's
- * error code (`NOT_FOUND`, `VALIDATION`, `VERSION_CONFLICT`, …) or `TOOL_FAILED` when the handler threw;
- * a handler failure is recorded in the session too.
+ * Defines an MCP tool whose calls run inside a session of `store`. Each call loads the session named by its
+ * `sessionId` argument (creating it when missing), runs `handler` (or answers from the tool cache when
+ * `config.cache` is set), records the call and its result as two messages (`assistant` call, `tool` result),
+ * then checkpoints with a versioned update that sets `lastToolCall` (and `state` via `config.checkpoint`),
+ * retried on conflict. The result's structured content is a `SessionToolResult`. Errors come back as MCP tool
+ * errors whose body is `{ error: { code, message } }`, with the store's error code (`NOT_FOUND`,
+ * `VALIDATION`, `VERSION_CONFLICT`, …) or `TOOL_FAILED` when the handler threw; a handler failure is
+ * recorded in the session too.
+ *
+ * Define once and `register` per server: servers built per request (the SDK's HTTP entry) then share one
+ * input schema and one tool cache wrapper, so concurrent identical calls share one computation across requests.
  */
-export function registerSessionTool<S extends z.ZodRawShape, T extends Json>(
-  server: McpServer,
+export function defineSessionTool<S extends z.ZodRawShape, T extends Json>(
   store: StateStore,
   name: string,
   config: SessionToolConfig<S, T>,
   handler: (args: z.output<z.ZodObject<S>>, ctx: SessionToolContext) => T | Promise<T>,
-): RegisteredTool {
+): SessionToolDefinition {
   type Args = z.output<z.ZodObject<S>>;
   const compute = computeWith(store, name, config, handler);
   const inputSchema = config.inputSchema.extend({ sessionId: sessionIdArgument });
+  const metadata = {
+    ...(config.title === undefined ? {} : { title: config.title }),
+    ...(config.description === undefined ? {} : { description: config.description }),
+    ...(config.annotations === undefined ? {} : { annotations: config.annotations }),
+    inputSchema,
+  };
 
-  const run = async (input: Args & { sessionId?: string | undefined }): Promise<CallToolResult> => {
+  const run = async (
+    caller: SessionToolCaller,
+    input: Args & { sessionId?: string },
+  ): Promise<CallToolResult> => {
     const { sessionId: requestedId, ...rest } = input;
     const args = rest as Args;
     const sessionId = requestedId ?? newSessionId();
     let session: Session;
     try {
-      session = await loadOwnSession(store, sessionId, config);
+      session = await loadOwnSession(store, sessionId, { ...config, ...caller });
     } catch (error) {
       return toolErrorResult(error);
     }
@@ -123,7 +148,7 @@ export function registerSessionTool<S extends z.ZodRawShape, T extends Json>(
     try {
       outcome = await compute(args, { sessionId, session });
     } catch (error) {
-      return recordFailure(store, name, sessionId, args, error);
+      return recordFailure(store, name, sessionId, args, error, config.maxAttempts);
     }
 
     try {
@@ -164,17 +189,28 @@ export function registerSessionTool<S extends z.ZodRawShape, T extends Json>(
     }
   };
 
-  return server.registerTool(
+  return {
     name,
-    {
-      ...(config.title === undefined ? {} : { title: config.title }),
-      ...(config.description === undefined ? {} : { description: config.description }),
-      ...(config.annotations === undefined ? {} : { annotations: config.annotations }),
-      inputSchema,
-    },
-    // The SDK infers the extended schema's output type; it is `Args` plus the optional sessionId.
-    (input: unknown) => run(input as Args & { sessionId?: string }),
-  );
+    register: (server, caller = {}) =>
+      // The SDK infers the extended schema's output type; it is `Args` plus the optional sessionId.
+      server.registerTool(name, metadata, (input: unknown) =>
+        run(caller, input as Args & { sessionId?: string }),
+      ),
+  };
+}
+
+/**
+ * `defineSessionTool(store, name, config, handler).register(server)`: the one-server shorthand. See
+ * `defineSessionTool` for what a call does.
+ */
+export function registerSessionTool<S extends z.ZodRawShape, T extends Json>(
+  server: McpServer,
+  store: StateStore,
+  name: string,
+  config: SessionToolConfig<S, T>,
+  handler: (args: z.output<z.ZodObject<S>>, ctx: SessionToolContext) => T | Promise<T>,
+): RegisteredTool {
+  return defineSessionTool(store, name, config, handler).register(server);
 }
 
 /** The session with this id, created for `config.userId` when missing; another user's session is not found. */
@@ -240,6 +276,7 @@ async function recordFailure(
   sessionId: string,
   args: unknown,
   error: unknown,
+  maxAttempts: number | undefined,
 ): Promise<CallToolResult> {
   const body = toolErrorBody(error);
   try {
@@ -251,7 +288,12 @@ async function recordFailure(
         metadata: { kind: "tool_error", toolName: name, ...body },
       },
     ]);
-    await transact(store, sessionId, () => ({ lastToolCall: name }));
+    await transact(
+      store,
+      sessionId,
+      () => ({ lastToolCall: name }),
+      maxAttempts === undefined ? {} : { maxAttempts },
+    );
   } catch {
     // The tool error below is what the caller needs; a failure to record it must not mask it.
   }

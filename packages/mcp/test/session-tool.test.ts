@@ -1,5 +1,5 @@
 import type { Json, StateStore } from "@agent-state/core";
-import { registerSessionTool, TOOL_FAILED } from "@agent-state/mcp";
+import { defineSessionTool, registerSessionTool, TOOL_FAILED } from "@agent-state/mcp";
 import { MemoryStateStore } from "@agent-state/memory";
 import { Client, InMemoryTransport } from "@modelcontextprotocol/client";
 import { McpServer } from "@modelcontextprotocol/server";
@@ -196,6 +196,33 @@ describe("registerSessionTool", () => {
     const { items } = await store.sessions.messages("s");
     expect(items.map((m) => m.metadata?.kind)).toEqual(["tool_call", "tool_error"]);
     expect(await store.sessions.get("s")).toMatchObject({ lastToolCall: "boom" });
+  });
+
+  it("defined once and registered per caller: each server acts for its caller, one cache wrapper is shared", async () => {
+    let computations = 0;
+    const tool = defineSessionTool(
+      store,
+      "slow_len",
+      { inputSchema: z.object({ s: z.string() }), cache: { ttlSeconds: 60 } },
+      async ({ s }) => {
+        computations++;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        return s.length;
+      },
+    );
+    const ann = await open((server) => tool.register(server, { userId: "ann" }));
+    const ben = await open((server) => tool.register(server, { userId: "ben" }));
+    const [a, b] = await Promise.all([
+      call(ann, "slow_len", { sessionId: "ann-s", s: "same" }),
+      call(ben, "slow_len", { sessionId: "ben-s", s: "same" }),
+    ]);
+    expect([a.body.result, b.body.result]).toEqual([4, 4]);
+    expect(computations).toBe(1);
+    expect(await store.sessions.get("ann-s")).toMatchObject({ userId: "ann" });
+    expect(await store.sessions.get("ben-s")).toMatchObject({ userId: "ben" });
+    expect((await call(ben, "slow_len", { sessionId: "ann-s", s: "x" })).body).toMatchObject({
+      error: { code: "NOT_FOUND" },
+    });
   });
 
   it("publishes the tool's own arguments plus an optional sessionId", async () => {

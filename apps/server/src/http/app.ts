@@ -7,7 +7,7 @@ import {
 } from "@modelcontextprotocol/node";
 import { type AuthInfo, createMcpHandler } from "@modelcontextprotocol/server";
 import type { Logger } from "../logger.js";
-import { createAgentStateMcpServer, SERVER_VERSION } from "../mcp/create-mcp-server.js";
+import { createAgentStateMcpServerFactory, SERVER_VERSION } from "../mcp/create-mcp-server.js";
 import { handleAdminRequest } from "./admin-routes.js";
 import { bearerToken, secretsEqual, type TokenDirectory } from "./auth.js";
 import { openApiDocument } from "./openapi.js";
@@ -36,11 +36,11 @@ export interface App {
 
 export function createApp(options: AppOptions): App {
   const { store, logger } = options;
-  const mcpHandler = createMcpHandler(
-    (ctx) =>
-      createAgentStateMcpServer({ store, userId: userOf(ctx.authInfo), maxPageSize: options.maxPageSize }),
-    { maxRequestBodySize: options.maxBodyBytes, onerror: (error) => logger.warn("mcp error", { error }) },
-  );
+  const serverFor = createAgentStateMcpServerFactory(store, { maxPageSize: options.maxPageSize });
+  const mcpHandler = createMcpHandler((ctx) => serverFor(userOf(ctx.authInfo)), {
+    maxRequestBodySize: options.maxBodyBytes,
+    onerror: (error) => logger.warn("mcp error", { error }),
+  });
   const mcpNode = toNodeHandler(mcpHandler, {
     maxRequestBodySize: options.maxBodyBytes,
     onerror: (error) => logger.error("mcp handler failed", { error }),

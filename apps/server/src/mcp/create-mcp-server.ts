@@ -1,29 +1,41 @@
+import type { StateStore } from "@agent-state/core";
 import { McpServer } from "@modelcontextprotocol/server";
 import { registerCacheTools } from "./cache-tools.js";
 import { registerPreferenceTools } from "./preference-tools.js";
-import { registerSessionTools, type ToolScope } from "./session-tools.js";
-import { registerWordCountTool } from "./word-count-tool.js";
+import { registerSessionTools } from "./session-tools.js";
+import { defineWordCountTool } from "./word-count-tool.js";
 
 export const SERVER_NAME = "agent-state";
 export const SERVER_VERSION = "0.1.0";
 
+/** Builds the MCP server for one caller; see `createAgentStateMcpServerFactory`. */
+export type AgentStateMcpServerFactory = (userId: string) => McpServer;
+
 /**
- * An MCP server whose tools act for one caller (`scope.userId`) on `scope.store`: sessions, messages,
- * versioned state, the tool cache, preferences, and the `word_count` example. Built per request (HTTP) or
- * per connection (stdio); cheap, it holds nothing but the registrations.
+ * A factory of MCP servers whose tools act for one caller (`userId`) on `store`: sessions, messages,
+ * versioned state, the tool cache, preferences, and the `word_count` example. A server is built per request
+ * (HTTP) or per connection (stdio) and holds nothing but registrations; what is costly or must be shared (the
+ * input schemas, the example tool's cache wrapper) is built once here.
  */
-export function createAgentStateMcpServer(scope: ToolScope): McpServer {
-  const server = new McpServer(
-    { name: SERVER_NAME, version: SERVER_VERSION },
-    {
-      instructions:
-        "Sessions hold an agent's conversation and state; call session_create (or word_count without a " +
-        "sessionId) to start one and pass its sessionId to later calls.",
-    },
-  );
-  registerSessionTools(server, scope);
-  registerCacheTools(server, scope);
-  registerPreferenceTools(server, scope);
-  registerWordCountTool(server, scope);
-  return server;
+export function createAgentStateMcpServerFactory(
+  store: StateStore,
+  options: { maxPageSize: number },
+): AgentStateMcpServerFactory {
+  const wordCount = defineWordCountTool(store);
+  return (userId) => {
+    const server = new McpServer(
+      { name: SERVER_NAME, version: SERVER_VERSION },
+      {
+        instructions:
+          "Sessions hold an agent's conversation and state; call session_create (or word_count without a " +
+          "sessionId) to start one and pass its sessionId to later calls.",
+      },
+    );
+    const scope = { store, userId, maxPageSize: options.maxPageSize };
+    registerSessionTools(server, scope);
+    registerCacheTools(server, scope);
+    registerPreferenceTools(server, scope);
+    wordCount.register(server, { userId });
+    return server;
+  };
 }

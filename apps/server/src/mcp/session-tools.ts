@@ -13,6 +13,66 @@ import {
   ttlSecondsSchema,
 } from "./schemas.js";
 
+// Tool definitions are built once: a zod object is costly to build, and servers are built per request.
+const SESSION_CREATE_TOOL = {
+  description: "Create a session owned by the caller (version 1, no messages).",
+  inputSchema: z.object({
+    sessionId: sessionIdSchema.optional().describe("Choose the id; a random one when omitted"),
+    agentId: idSchema.optional(),
+    state: jsonObjectSchema.optional().describe("Initial state object"),
+    ttlSeconds: ttlSecondsSchema.optional().describe("Idle expiry in seconds (sliding)"),
+  }),
+};
+
+const SESSION_GET_TOOL = {
+  description: "Read one of the caller's sessions, optionally with its most recent messages (oldest first).",
+  inputSchema: z.object({ sessionId: sessionIdSchema, recentMessages: limitSchema.optional() }),
+  annotations: { readOnlyHint: true },
+};
+
+const SESSION_DELETE_TOOL = {
+  description: "Delete one of the caller's sessions and all its messages.",
+  inputSchema: z.object({ sessionId: sessionIdSchema }),
+  annotations: { destructiveHint: true, idempotentHint: true },
+};
+
+const SESSIONS_LIST_TOOL = {
+  description: "List the caller's live sessions, a page at a time.",
+  inputSchema: z.object({ limit: limitSchema.optional(), cursor: cursorSchema.optional() }),
+  annotations: { readOnlyHint: true },
+};
+
+const MESSAGES_APPEND_TOOL = {
+  description:
+    "Append 1–50 messages to one of the caller's sessions, atomically; returns them with their ids.",
+  inputSchema: z.object({
+    sessionId: sessionIdSchema,
+    messages: z.array(messageInputSchema).min(1).max(50),
+  }),
+};
+
+const MESSAGES_LIST_TOOL = {
+  description: "Page through a session's messages in append order (or newest first with order: desc).",
+  inputSchema: z.object({
+    sessionId: sessionIdSchema,
+    limit: limitSchema.optional(),
+    cursor: cursorSchema.optional(),
+    order: z.enum(["asc", "desc"]).optional(),
+  }),
+  annotations: { readOnlyHint: true },
+};
+
+const STATE_UPDATE_TOOL = {
+  description:
+    "Replace a session's state object. With expectedVersion it succeeds only if the session is still at " +
+    "that version, else fails with VERSION_CONFLICT (read, merge, retry).",
+  inputSchema: z.object({
+    sessionId: sessionIdSchema,
+    state: jsonObjectSchema,
+    expectedVersion: z.number().int().positive().optional(),
+  }),
+};
+
 /** Who is calling and how big pages may be: fixed per MCP server instance. */
 export interface ToolScope {
   store: StateStore;
@@ -25,147 +85,80 @@ export function registerSessionTools(server: McpServer, scope: ToolScope): void 
   const { store, userId } = scope;
   const capped = (limit: number | undefined) => Math.min(limit ?? scope.maxPageSize, scope.maxPageSize);
 
-  server.registerTool(
-    "session_create",
-    {
-      description: "Create a session owned by the caller (version 1, no messages).",
-      inputSchema: z.object({
-        sessionId: sessionIdSchema.optional().describe("Choose the id; a random one when omitted"),
-        agentId: idSchema.optional(),
-        state: jsonObjectSchema.optional().describe("Initial state object"),
-        ttlSeconds: ttlSecondsSchema.optional().describe("Idle expiry in seconds (sliding)"),
+  server.registerTool("session_create", SESSION_CREATE_TOOL, (args) =>
+    guarded(async () => ({
+      session: await store.sessions.create({
+        userId,
+        ...(args.sessionId === undefined ? {} : { sessionId: args.sessionId }),
+        ...(args.agentId === undefined ? {} : { agentId: args.agentId }),
+        ...(args.state === undefined ? {} : { state: args.state }),
+        ...(args.ttlSeconds === undefined ? {} : { ttlSeconds: args.ttlSeconds }),
       }),
-    },
-    (args) =>
-      guarded(async () => ({
-        session: await store.sessions.create({
-          userId,
-          ...(args.sessionId === undefined ? {} : { sessionId: args.sessionId }),
-          ...(args.agentId === undefined ? {} : { agentId: args.agentId }),
-          ...(args.state === undefined ? {} : { state: args.state }),
-          ...(args.ttlSeconds === undefined ? {} : { ttlSeconds: args.ttlSeconds }),
-        }),
-      })),
+    })),
   );
 
-  server.registerTool(
-    "session_get",
-    {
-      description:
-        "Read one of the caller's sessions, optionally with its most recent messages (oldest first).",
-      inputSchema: z.object({ sessionId: sessionIdSchema, recentMessages: limitSchema.optional() }),
-      annotations: { readOnlyHint: true },
-    },
-    (args) =>
-      guarded(async () => {
-        const recentMessages = args.recentMessages === undefined ? undefined : capped(args.recentMessages);
-        const session = await store.sessions.get(
-          args.sessionId,
-          recentMessages === undefined ? undefined : { recentMessages },
-        );
-        if (!session || session.userId !== userId) throw new SessionNotFoundError(args.sessionId);
-        return { session };
-      }),
+  server.registerTool("session_get", SESSION_GET_TOOL, (args) =>
+    guarded(async () => {
+      const recentMessages = args.recentMessages === undefined ? undefined : capped(args.recentMessages);
+      const session = await store.sessions.get(
+        args.sessionId,
+        recentMessages === undefined ? undefined : { recentMessages },
+      );
+      if (!session || session.userId !== userId) throw new SessionNotFoundError(args.sessionId);
+      return { session };
+    }),
   );
 
-  server.registerTool(
-    "session_delete",
-    {
-      description: "Delete one of the caller's sessions and all its messages.",
-      inputSchema: z.object({ sessionId: sessionIdSchema }),
-      annotations: { destructiveHint: true, idempotentHint: true },
-    },
-    (args) =>
-      guarded(async () => {
-        await ownSession(store, userId, args.sessionId);
-        return { deleted: await store.sessions.delete(args.sessionId) };
-      }),
+  server.registerTool("session_delete", SESSION_DELETE_TOOL, (args) =>
+    guarded(async () => {
+      await ownSession(store, userId, args.sessionId);
+      return { deleted: await store.sessions.delete(args.sessionId) };
+    }),
   );
 
-  server.registerTool(
-    "sessions_list",
-    {
-      description: "List the caller's live sessions, a page at a time.",
-      inputSchema: z.object({ limit: limitSchema.optional(), cursor: cursorSchema.optional() }),
-      annotations: { readOnlyHint: true },
-    },
-    (args) =>
-      guarded(async () => {
-        const page = await store.sessions.listByUser(userId, {
-          limit: capped(args.limit),
-          ...(args.cursor === undefined ? {} : { cursor: args.cursor }),
-        });
-        return { sessions: page.items, cursor: page.cursor };
-      }),
+  server.registerTool("sessions_list", SESSIONS_LIST_TOOL, (args) =>
+    guarded(async () => {
+      const page = await store.sessions.listByUser(userId, {
+        limit: capped(args.limit),
+        ...(args.cursor === undefined ? {} : { cursor: args.cursor }),
+      });
+      return { sessions: page.items, cursor: page.cursor };
+    }),
   );
 
-  server.registerTool(
-    "messages_append",
-    {
-      description:
-        "Append 1–50 messages to one of the caller's sessions, atomically; returns them with their ids.",
-      inputSchema: z.object({
-        sessionId: sessionIdSchema,
-        messages: z.array(messageInputSchema).min(1).max(50),
-      }),
-    },
-    (args) =>
-      guarded(async () => {
-        await ownSession(store, userId, args.sessionId);
-        const messages = args.messages.map((m) => ({
-          role: m.role,
-          content: m.content,
-          ...(m.metadata === undefined ? {} : { metadata: m.metadata }),
-        }));
-        return { messages: await store.sessions.append(args.sessionId, messages) };
-      }),
+  server.registerTool("messages_append", MESSAGES_APPEND_TOOL, (args) =>
+    guarded(async () => {
+      await ownSession(store, userId, args.sessionId);
+      const messages = args.messages.map((m) => ({
+        role: m.role,
+        content: m.content,
+        ...(m.metadata === undefined ? {} : { metadata: m.metadata }),
+      }));
+      return { messages: await store.sessions.append(args.sessionId, messages) };
+    }),
   );
 
-  server.registerTool(
-    "messages_list",
-    {
-      description: "Page through a session's messages in append order (or newest first with order: desc).",
-      inputSchema: z.object({
-        sessionId: sessionIdSchema,
-        limit: limitSchema.optional(),
-        cursor: cursorSchema.optional(),
-        order: z.enum(["asc", "desc"]).optional(),
-      }),
-      annotations: { readOnlyHint: true },
-    },
-    (args) =>
-      guarded(async () => {
-        await ownSession(store, userId, args.sessionId);
-        const page = await store.sessions.messages(args.sessionId, {
-          limit: capped(args.limit),
-          ...(args.cursor === undefined ? {} : { cursor: args.cursor }),
-          ...(args.order === undefined ? {} : { order: args.order }),
-        });
-        return { messages: page.items, cursor: page.cursor };
-      }),
+  server.registerTool("messages_list", MESSAGES_LIST_TOOL, (args) =>
+    guarded(async () => {
+      await ownSession(store, userId, args.sessionId);
+      const page = await store.sessions.messages(args.sessionId, {
+        limit: capped(args.limit),
+        ...(args.cursor === undefined ? {} : { cursor: args.cursor }),
+        ...(args.order === undefined ? {} : { order: args.order }),
+      });
+      return { messages: page.items, cursor: page.cursor };
+    }),
   );
 
-  server.registerTool(
-    "state_update",
-    {
-      description:
-        "Replace a session's state object. With expectedVersion it succeeds only if the session is still at " +
-        "that version, else fails with VERSION_CONFLICT (read, merge, retry).",
-      inputSchema: z.object({
-        sessionId: sessionIdSchema,
-        state: jsonObjectSchema,
-        expectedVersion: z.number().int().positive().optional(),
-      }),
-    },
-    (args) =>
-      guarded(async () => {
-        await ownSession(store, userId, args.sessionId);
-        const session = await store.sessions.update(
-          args.sessionId,
-          { state: args.state },
-          args.expectedVersion === undefined ? {} : { expectedVersion: args.expectedVersion },
-        );
-        return { session };
-      }),
+  server.registerTool("state_update", STATE_UPDATE_TOOL, (args) =>
+    guarded(async () => {
+      await ownSession(store, userId, args.sessionId);
+      const session = await store.sessions.update(
+        args.sessionId,
+        { state: args.state },
+        args.expectedVersion === undefined ? {} : { expectedVersion: args.expectedVersion },
+      );
+      return { session };
+    }),
   );
 }

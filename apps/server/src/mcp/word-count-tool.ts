@@ -1,7 +1,6 @@
-import { registerSessionTool } from "@agent-state/mcp";
-import type { McpServer } from "@modelcontextprotocol/server";
+import type { StateStore } from "@agent-state/core";
+import { defineSessionTool, type SessionToolDefinition } from "@agent-state/mcp";
 import { z } from "zod";
-import type { ToolScope } from "./session-tools.js";
 
 /** How long word counts stay in the tool cache. */
 export const WORD_COUNT_TTL_SECONDS = 600;
@@ -26,23 +25,24 @@ export function countWords(text: string): WordCount {
   };
 }
 
+const wordCountInput = z.object({ text: z.string().max(100_000) });
+
 /**
  * The example tool: a deterministic word count wrapped with the session glue, so each call is recorded in
- * the caller's session and repeated texts are answered from the tool cache (with their hit count).
+ * the caller's session and repeated texts are answered from the tool cache (with their hit count). Defined
+ * once per store; `register(server, { userId })` per caller.
  */
-export function registerWordCountTool(server: McpServer, { store, userId }: ToolScope): void {
-  registerSessionTool(
-    server,
+export function defineWordCountTool(store: StateStore): SessionToolDefinition {
+  return defineSessionTool(
     store,
     "word_count",
     {
       description:
         "Count words, characters, lines and distinct words of a text. Runs inside a session (recorded as " +
         "messages; state.wordCounts counts calls) and caches results per text.",
-      inputSchema: z.object({ text: z.string().max(100_000) }),
+      inputSchema: wordCountInput,
       annotations: { readOnlyHint: false, idempotentHint: true },
       cache: { ttlSeconds: WORD_COUNT_TTL_SECONDS },
-      userId,
       checkpoint: (state, call) => ({
         ...state,
         wordCounts: (typeof state.wordCounts === "number" ? state.wordCounts : 0) + 1,
