@@ -16,8 +16,8 @@ export const sharedConfig: ViteUserConfig = {
   },
   resolve: {
     alias: [
-      { find: /^@agent-state\/([a-z]+)\/testing$/, replacement: `${root}packages/$1/src/testing/index.ts` },
-      { find: /^@agent-state\/([a-z]+)$/, replacement: `${root}packages/$1/src/index.ts` },
+      { find: /^@agent-state\/([a-z-]+)\/testing$/, replacement: `${root}packages/$1/src/testing/index.ts` },
+      { find: /^@agent-state\/([a-z-]+)$/, replacement: `${root}packages/$1/src/index.ts` },
     ],
   },
 };
