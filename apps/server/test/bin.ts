@@ -57,7 +57,7 @@ export function runBin(args: string[], env: Record<string, string> = {}): BinPro
   });
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
 
-  const waitForLog = (predicate: (line: Record<string, unknown>) => boolean, timeoutMs = 90_000) => {
+  const waitForLog = (predicate: (line: Record<string, unknown>) => boolean, timeoutMs = 180_000) => {
     const seen = logs.find(predicate);
     if (seen) return Promise.resolve(seen);
     return new Promise<Record<string, unknown>>((resolve, reject) => {

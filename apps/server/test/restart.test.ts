@@ -94,7 +94,7 @@ describe("agent-state serve on the embedded store (the built bin)", () => {
     });
     await again.close();
     expect(await terminate(second)).toBe(0);
-  }, 300_000); // two JVM and Node start-ups on a shared 2-core machine
+  }, 420_000); // two JVM and Node start-ups on a shared 2-core machine
 
   it("stops DynamoDB Local when SIGTERM arrives during start-up", async () => {
     const bin = runBin(["serve", "--port", "0", "--data-dir", join(dataDir, "early")], {
@@ -105,7 +105,7 @@ describe("agent-state serve on the embedded store (the built bin)", () => {
     bin.child.kill("SIGTERM");
     expect(await bin.exited).toBe(0);
     expect(isAlive(jvm.pid as number)).toBe(false);
-  }, 120_000);
+  }, 240_000);
 
   it("without Java, fails with a message saying how to install it or to use --store memory", async () => {
     const bin = runBin(["serve", "--port", "0", "--data-dir", join(dataDir, "nojava")], {
