@@ -53,6 +53,7 @@ export class DynamoStateStore implements StateStore {
   /** The low-level client the store created (destroyed by close()), or null when the caller owns the client. */
   private owned: DynamoDBClient | null;
 
+  /** @param view internal: the shared context of a `withReader` view (then `options` is ignored). */
   constructor(options: DynamoStateStoreOptions, view?: StoreContext) {
     if (view !== undefined) {
       this.context = view;
