@@ -6,13 +6,20 @@ import { DaxDouble } from "./support/dax-double.js";
 import { localClient, NO_TIMEOUT_MS } from "./support/dynamo.js";
 import { freshDynamoStore, sameTablesStore } from "./support/stores.js";
 
-/** A DAX client whose answers are held back until the test lets them through. */
-function gated(inner: DaxReadClient): DaxReadClient & { hold(): void; release(): void } {
+/**
+ * A DAX client whose answers are held back until the test lets them through. `hold()` returns a promise
+ * that settles once an answer has been read and is waiting at the gate.
+ */
+function gated(inner: DaxReadClient): DaxReadClient & { hold(): Promise<void>; release(): void } {
   let gate: Promise<void> | null = null;
   let open = () => {};
+  let arrived = () => {};
   const pass = async <T>(answer: Promise<T>): Promise<T> => {
     const value = await answer;
-    if (gate) await gate;
+    if (gate) {
+      arrived();
+      await gate;
+    }
     return value;
   };
   return {
@@ -22,6 +29,9 @@ function gated(inner: DaxReadClient): DaxReadClient & { hold(): void; release():
     hold() {
       gate = new Promise((resolve) => {
         open = resolve;
+      });
+      return new Promise((resolve) => {
+        arrived = resolve;
       });
     },
     release() {
@@ -46,11 +56,12 @@ describe("withDax: the L1 never keeps an answer older than this process's writes
       timeoutMs: NO_TIMEOUT_MS,
     });
     try {
-      dax.hold();
+      const answerRead = dax.hold();
       const slowRead = store.sessions.get(sessionId); // through DAX: this process has not written it yet
+      await answerRead; // DAX has answered v1 before the write below, but the answer is not delivered yet
       await store.sessions.update(sessionId, { state: { v: 2 } });
       dax.release();
-      expect((await slowRead)?.state).toEqual({ v: 1 }); // concurrent with the write: either answer is fine
+      expect((await slowRead)?.state).toEqual({ v: 1 });
 
       const next = await store.sessions.get(sessionId);
       expect(next?.state).toEqual({ v: 2 });
