@@ -72,16 +72,15 @@ export default async function bench(): Promise<void> {
         "withDax, L1 off, DAX double",
         withDax(reader(), {
           client: new DaxDouble(DynamoDBDocument.from(daxClient)),
-          clock: clock.now,
           l1: false,
         }),
       ),
     );
-    rows.push(await measure("withDax, L1 only (no DAX)", withDax(reader(), { clock: clock.now })));
+    rows.push(await measure("withDax, L1 only (no DAX)", withDax(reader(), {})));
     rows.push(
       await measure(
         "withDax, L1 on (ttl 1 s), DAX double",
-        withDax(reader(), { client: new DaxDouble(DynamoDBDocument.from(daxClient)), clock: clock.now }),
+        withDax(reader(), { client: new DaxDouble(DynamoDBDocument.from(daxClient)) }),
       ),
     );
     await drop();

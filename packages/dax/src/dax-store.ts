@@ -21,7 +21,7 @@ const MAX_TRACKED_WRITES = 100_000;
  * the decorator created. Throws `ValidationError` for bad options.
  */
 export function withDax(store: DynamoStateStore, options: DaxOptions): DaxStateStore {
-  return new DaxStateStore(store, resolveDaxOptions(options));
+  return new DaxStateStore(store, resolveDaxOptions(options, store.clock));
 }
 
 /** The `StateStore` that `withDax` returns; `daxStats()` shows what the caches and DAX did. */

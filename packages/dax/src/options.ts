@@ -1,4 +1,4 @@
-import { type Clock, systemClock, ValidationError } from "@agent-state/core";
+import { type Clock, ValidationError } from "@agent-state/core";
 import type { BreakerOptions } from "./breaker.js";
 import type { DaxReadClient } from "./dax-client.js";
 import type { DaxEvent } from "./events.js";
@@ -24,11 +24,6 @@ interface CommonDaxOptions {
    * which is judged by the wrapped store's clock). Default `Date.now`.
    */
   cacheClock?: () => number;
-  /**
-   * The clock the wrapped store was built with (default `Date.now`). An L1 entry is never served once its
-   * record's `expiresAt` has passed on this clock, so pass the same one you gave the store.
-   */
-  clock?: Clock;
   /** Fallbacks, breaker transitions and client creation, as they happen. Must not throw. */
   onEvent?: (event: DaxEvent) => void;
 }
@@ -69,7 +64,8 @@ export interface ResolvedDaxOptions {
 /** Margin past the DAX TTL for a fill that started just before our write and for replication lag. */
 const BYPASS_MARGIN_MS = 5_000;
 
-export function resolveDaxOptions(options: DaxOptions): ResolvedDaxOptions {
+/** `storeClock` is the wrapped store's clock: cached records are judged expired by it, as the store judges them. */
+export function resolveDaxOptions(options: DaxOptions, storeClock: Clock): ResolvedDaxOptions {
   if (typeof options !== "object" || options === null)
     throw new ValidationError("options", "must be an object");
   const { endpoints, client } = options as { endpoints?: unknown; client?: unknown };
@@ -106,7 +102,7 @@ export function resolveDaxOptions(options: DaxOptions): ResolvedDaxOptions {
     breaker: options.breaker ?? {},
     bypassWindowMs: daxTtlMs + BYPASS_MARGIN_MS,
     cacheClock: options.cacheClock ?? Date.now,
-    clock: options.clock ?? systemClock,
+    clock: storeClock,
     onEvent: options.onEvent ?? (() => {}),
   };
 }

@@ -14,7 +14,7 @@ const drops = new WeakMap<StateStore, () => Promise<void>>();
 describeStateStoreContract("dax (DynamoDB Local + DAX double)", {
   create: async ({ clock }) => {
     const { store, drop } = await freshDynamoStore(client, clock);
-    const dax = withDax(store, { client: new DaxDouble(DynamoDBDocument.from(client)), clock });
+    const dax = withDax(store, { client: new DaxDouble(DynamoDBDocument.from(client)) });
     drops.set(dax, drop);
     return dax;
   },

@@ -36,7 +36,6 @@ describe("withDax: falling back to DynamoDB when DAX fails", () => {
     const dax = new DaxDouble(DynamoDBDocument.from(client), { now: () => cacheNowMs });
     const store = withDax(reader(), {
       client: dax,
-      clock: clock.now,
       cacheClock: () => cacheNowMs,
       l1: false,
       timeoutMs,
@@ -123,7 +122,6 @@ describe("withDax: falling back to DynamoDB when DAX fails", () => {
     dax.down = true;
     const store = withDax(reader(), {
       client: dax,
-      clock: clock.now,
       onEvent: () => {
         throw new Error("observer bug");
       },

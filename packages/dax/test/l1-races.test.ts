@@ -52,7 +52,6 @@ describe("withDax: the L1 never keeps an answer older than this process's writes
     const dax = gated(new DaxDouble(DynamoDBDocument.from(client)));
     const store = withDax(sameTablesStore(client, tables, clock.now), {
       client: dax,
-      clock: clock.now,
       timeoutMs: NO_TIMEOUT_MS,
     });
     try {

@@ -44,7 +44,7 @@ describe("withDax: DynamoDB requests saved on a hot session", () => {
 
   it("DAX alone (no L1): DynamoDB sees only DAX's first miss", async () => {
     const dax = new DaxDouble(DynamoDBDocument.from(daxClient));
-    const store = withDax(reader(), { client: dax, clock: clock.now, l1: false, timeoutMs: NO_TIMEOUT_MS });
+    const store = withDax(reader(), { client: dax, l1: false, timeoutMs: NO_TIMEOUT_MS });
     storeRequests.reset();
     daxRequests.reset();
     for (let i = 0; i < READS; i++) await store.sessions.get(sessionId, { recentMessages: 20 });
@@ -59,7 +59,6 @@ describe("withDax: DynamoDB requests saved on a hot session", () => {
     const dax = new DaxDouble(DynamoDBDocument.from(daxClient), { now: () => cacheNowMs });
     const store = withDax(reader(), {
       client: dax,
-      clock: clock.now,
       timeoutMs: NO_TIMEOUT_MS,
       cacheClock: () => cacheNowMs,
       l1: { ttlMs: 1_000 },
@@ -77,7 +76,7 @@ describe("withDax: DynamoDB requests saved on a hot session", () => {
   });
 
   it("L1 alone (no DAX cluster): one DynamoDB read per L1 TTL", async () => {
-    const store = withDax(reader(), { clock: clock.now });
+    const store = withDax(reader(), {});
     storeRequests.reset();
     for (let i = 0; i < READS; i++) await store.sessions.get(sessionId, { recentMessages: 20 });
     expect(storeRequests.byCommand).toEqual({ QueryCommand: 1 });
@@ -87,7 +86,7 @@ describe("withDax: DynamoDB requests saved on a hot session", () => {
 
   it("after its own append a process reads DynamoDB once, then its L1 again", async () => {
     const dax = new DaxDouble(DynamoDBDocument.from(daxClient));
-    const store = withDax(reader(), { client: dax, clock: clock.now, timeoutMs: NO_TIMEOUT_MS });
+    const store = withDax(reader(), { client: dax, timeoutMs: NO_TIMEOUT_MS });
     await store.sessions.get(sessionId, { recentMessages: 20 });
     await store.sessions.append(sessionId, { role: "assistant", content: "fresh" });
     storeRequests.reset();

@@ -1,4 +1,5 @@
 import {
+  type Clock,
   type CommonStoreOptions,
   type PreferenceStore,
   resolveCommonOptions,
@@ -89,6 +90,11 @@ export class DynamoStateStore implements StateStore {
     this.sessions = new DynamoSessions(this.context);
     this.toolCache = new DynamoToolCache(this.context);
     this.preferences = new DynamoPreferences(this.context);
+  }
+
+  /** The clock this store judges expiry by (decorators such as withDax judge their caches by it too). */
+  get clock(): Clock {
+    return this.context.clock;
   }
 
   /** The table names this store uses. */
