@@ -1,25 +1,18 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import type { StateStore } from "@agent-state/core";
+import { runMarkdownExample } from "@agent-state/core/testing";
 import { Client, InMemoryTransport } from "@modelcontextprotocol/client";
 import type { McpServer } from "@modelcontextprotocol/server";
-import { afterAll, expect, it } from "vitest";
-
-const readme = new URL("../README.md", import.meta.url);
-// Inside the package, so the example's imports resolve like a user's would; removed afterwards.
-const workDir = new URL("./.readme-run/", import.meta.url);
-
-afterAll(() => rmSync(workDir, { recursive: true, force: true }));
+import { expect, it } from "vitest";
 
 it("the README's first example registers a working session tool", async () => {
-  const code = /```ts\n([\s\S]*?)```/.exec(readFileSync(readme, "utf8"))?.[1];
-  expect(code).toBeDefined();
-  mkdirSync(workDir, { recursive: true });
-  const file = new URL("example.ts", workDir);
-  writeFileSync(file, `${code}\nexport { server, store };\n`);
-  const { server, store } = (await import(/* @vite-ignore */ file.href)) as {
-    server: McpServer;
-    store: StateStore;
-  };
+  const { module } = await runMarkdownExample(
+    new URL("../README.md", import.meta.url),
+    "# @agent-state/mcp",
+    {
+      append: "export { server, store };",
+    },
+  );
+  const { server, store } = module as { server: McpServer; store: StateStore };
 
   const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
   await server.connect(serverTransport);

@@ -42,6 +42,8 @@ export { describeExpiryContract } from "./expiry.js";
 export type { ContractCapabilities, StateStoreContractOptions, StoreFixture } from "./harness.js";
 export { codeOf, ManualClock, readAllPages, settle, useStore } from "./harness.js";
 export { describeIsolationContract } from "./isolation.js";
+export type { MarkdownExampleRun } from "./markdown-example.js";
+export { codeBlockAfter, runMarkdownExample } from "./markdown-example.js";
 export { describeMessagesContract } from "./messages.js";
 export { describePreferencesContract } from "./preferences.js";
 export { describeSessionsContract } from "./sessions.js";
