@@ -47,6 +47,9 @@ export async function startDynamoDbLocal(
     port,
     sharedDb: true,
     stdio: "pipe",
+    // Its own process group: a terminal's Ctrl-C reaches only the host, whose shutdown then stops the JVM
+    // after in-flight requests are done (instead of both dying at the same moment).
+    detached: true,
     ...(options.dataDir !== undefined ? { path: options.dataDir } : {}),
   });
   const output = captureOutputTail(child);
