@@ -66,31 +66,36 @@ export interface CachedToolOutcome {
   hitCount: number;
 }
 
+/** A `cachedToolCall` result: the value and where it came from. */
+export interface CachedToolCall<T extends Json> {
+  value: T;
+  /** True when the value came from the store's cache rather than a computation. */
+  cached: boolean;
+  /** The entry's hit count after this call (0 when freshly computed). */
+  hitCount: number;
+}
+
 /**
- * Wraps a tool function so its results are kept in the store's tool cache for `ttlSeconds`. Concurrent
- * identical calls in this process share one lookup and one computation; a computation that throws is
- * not cached (the next call tries again). Results must be JSON.
+ * Like `cachedTool`, but each call resolves to `{ value, cached, hitCount }`. Concurrent identical calls in
+ * this process share one lookup and one computation (and so one result); a computation that throws is not
+ * cached (the next call tries again). Results must be JSON.
  */
-export function cachedTool<P extends Record<string, Json>, T extends Json>(
+export function cachedToolCall<P extends Record<string, Json>, T extends Json>(
   store: StateStore,
   toolName: string,
   fn: (params: P) => T | Promise<T>,
-  options: { ttlSeconds: number; onResult?: (outcome: CachedToolOutcome) => void },
-): (params: P) => Promise<T> {
+  options: { ttlSeconds: number },
+): (params: P) => Promise<CachedToolCall<T>> {
   validateToolName(toolName);
   const ttlSeconds = validateTtlSeconds("ttlSeconds", options.ttlSeconds);
-  const inFlight = new Map<string, Promise<T>>();
+  const inFlight = new Map<string, Promise<CachedToolCall<T>>>();
 
-  const run = async (params: P): Promise<T> => {
+  const run = async (params: P): Promise<CachedToolCall<T>> => {
     const hit = await store.toolCache.get<T>(toolName, params);
-    if (hit) {
-      options.onResult?.({ toolName, cached: true, hitCount: hit.hitCount });
-      return hit.value;
-    }
+    if (hit) return { value: hit.value, cached: true, hitCount: hit.hitCount };
     const value = await fn(params);
     await store.toolCache.set(toolName, params, value, { ttlSeconds });
-    options.onResult?.({ toolName, cached: false, hitCount: 0 });
-    return value;
+    return { value, cached: false, hitCount: 0 };
   };
 
   return (params: P) => {
@@ -106,6 +111,32 @@ export function cachedTool<P extends Record<string, Json>, T extends Json>(
     const started = run(params).finally(() => inFlight.delete(key));
     inFlight.set(key, started);
     return started;
+  };
+}
+
+/**
+ * Wraps a tool function so its results are kept in the store's tool cache for `ttlSeconds`. Concurrent
+ * identical calls in this process share one lookup and one computation; a computation that throws is
+ * not cached (the next call tries again). Results must be JSON. `onResult` hears, once per lookup, whether
+ * it was a hit; use `cachedToolCall` to get that per call.
+ */
+export function cachedTool<P extends Record<string, Json>, T extends Json>(
+  store: StateStore,
+  toolName: string,
+  fn: (params: P) => T | Promise<T>,
+  options: { ttlSeconds: number; onResult?: (outcome: CachedToolOutcome) => void },
+): (params: P) => Promise<T> {
+  const call = cachedToolCall(store, toolName, fn, options);
+  const reported = new WeakSet<Promise<CachedToolCall<T>>>();
+  return async (params: P) => {
+    const pending = call(params);
+    const result = await pending;
+    // Calls that joined an in-flight lookup share its promise: report each lookup once.
+    if (options.onResult && !reported.has(pending)) {
+      reported.add(pending);
+      options.onResult({ toolName, cached: result.cached, hitCount: result.hitCount });
+    }
+    return result.value;
   };
 }
 

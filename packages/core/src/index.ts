@@ -13,8 +13,8 @@ export {
   ValidationError,
   VersionConflictError,
 } from "./errors.js";
-export type { CachedToolOutcome } from "./helpers.js";
-export { cachedTool, getOrCreate, transact } from "./helpers.js";
+export type { CachedToolCall, CachedToolOutcome } from "./helpers.js";
+export { cachedTool, cachedToolCall, getOrCreate, transact } from "./helpers.js";
 export { createSortableIdGenerator, newSessionId, parseSequenceMessageId, sequenceMessageId } from "./ids.js";
 export {
   DEFAULT_PAGE_SIZE,

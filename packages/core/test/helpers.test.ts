@@ -1,7 +1,7 @@
 import { MemoryStateStore } from "@agent-state/memory";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { isStateStoreError, VersionConflictError } from "../src/errors.js";
-import { type CachedToolOutcome, cachedTool, getOrCreate, transact } from "../src/helpers.js";
+import { type CachedToolOutcome, cachedTool, cachedToolCall, getOrCreate, transact } from "../src/helpers.js";
 import { ManualClock } from "../src/testing/harness.js";
 import type { Json } from "../src/types.js";
 
@@ -352,5 +352,36 @@ describe("cachedTool", () => {
     const tool = cachedTool(store, "t", () => Number.NaN as Json, { ttlSeconds: 60 });
     await expect(tool({})).rejects.toMatchObject({ code: "VALIDATION" });
     expect((await store.stats()).cacheEntries).toBe(0);
+  });
+});
+
+describe("cachedToolCall", () => {
+  it("tells each call whether its value was computed or cached, and the hit count", async () => {
+    const gate = deferred<Json>();
+    let computations = 0;
+    const double = cachedToolCall(
+      store,
+      "double",
+      async ({ n }: { n: number }) => {
+        computations++;
+        await gate.promise;
+        return n * 2;
+      },
+      { ttlSeconds: 60 },
+    );
+    const concurrent = [double({ n: 4 }), double({ n: 4 })];
+    gate.resolve(null);
+    expect(await Promise.all(concurrent)).toEqual([
+      { value: 8, cached: false, hitCount: 0 },
+      { value: 8, cached: false, hitCount: 0 },
+    ]);
+    expect(await double({ n: 4 })).toEqual({ value: 8, cached: true, hitCount: 1 });
+    expect(await double({ n: 4 })).toEqual({ value: 8, cached: true, hitCount: 2 });
+    expect(computations).toBe(1);
+  });
+
+  it("rejects bad params without computing", async () => {
+    const call = cachedToolCall(store, "t", () => 1, { ttlSeconds: 60 });
+    await expect(call({ n: Number.NaN })).rejects.toMatchObject({ code: "VALIDATION" });
   });
 });

@@ -1,5 +1,3 @@
-export type { CachedCallResult } from "./cached-call.js";
-export { cachedCall } from "./cached-call.js";
 export type {
   SessionToolCall,
   SessionToolCaller,

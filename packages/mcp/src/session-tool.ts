@@ -1,5 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import {
+  type CachedToolCall,
+  cachedToolCall,
   getOrCreate,
   type Json,
   LIMITS,
@@ -16,7 +18,6 @@ import type {
   ToolAnnotations,
 } from "@modelcontextprotocol/server";
 import { z } from "zod";
-import { type CachedCallResult, cachedCall } from "./cached-call.js";
 import { toolErrorBody, toolErrorResult, toolJsonResult } from "./tool-errors.js";
 
 /** What a session tool's handler sees besides its arguments. */
@@ -144,7 +145,7 @@ export function defineSessionTool<S extends z.ZodRawShape, T extends Json>(
       return toolErrorResult(error);
     }
 
-    let outcome: CachedCallResult<T>;
+    let outcome: CachedToolCall<T>;
     try {
       outcome = await compute(args, { sessionId, session });
     } catch (error) {
@@ -237,13 +238,13 @@ function computeWith<A, T extends Json>(
   name: string,
   config: { cache?: { ttlSeconds: number } },
   handler: (args: A, ctx: SessionToolContext) => T | Promise<T>,
-): (args: A, ctx: SessionToolContext) => Promise<CachedCallResult<T>> {
+): (args: A, ctx: SessionToolContext) => Promise<CachedToolCall<T>> {
   if (!config.cache) {
     return async (args, ctx) => ({ value: await handler(args, ctx), cached: false, hitCount: 0 });
   }
   // The cached function takes only the arguments; the context of the call that computes is passed alongside.
   const context = new AsyncLocalStorage<SessionToolContext>();
-  const cached = cachedCall<Record<string, Json>, T>(
+  const cached = cachedToolCall<Record<string, Json>, T>(
     store,
     name,
     (params) => {
