@@ -8,7 +8,8 @@
 import { createHash } from "node:crypto";
 import { canonicalJson, type Json, type Message, type Preferences, type Session } from "@agent-state/core";
 import { MemoryStateStore } from "@agent-state/memory";
-import { Bench, type Task } from "tinybench";
+import { Bench } from "tinybench";
+import { markdownTable, opsPerSecond } from "./support.js";
 
 const MESSAGES_IN_SESSION = 200;
 const RECENT_MESSAGES = 20;
@@ -113,23 +114,6 @@ interface HotPath {
   name: string;
   store: () => Promise<unknown>;
   baseline: () => Promise<unknown>;
-}
-
-function opsPerSecond(task: Task | undefined): number {
-  const result = task?.result;
-  if (!result || (result.state !== "completed" && result.state !== "aborted-with-statistics")) {
-    throw new Error(`benchmark task ${task?.name ?? "?"} did not complete`);
-  }
-  return result.throughput.mean;
-}
-
-/** A Markdown table, columns padded so it also reads well in a terminal. */
-function markdownTable(header: string[], rows: string[][]): string {
-  const widths = header.map((title, i) =>
-    Math.max(title.length, ...rows.map((row) => (row[i] ?? "").length)),
-  );
-  const line = (cells: string[]) => `| ${cells.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join(" | ")} |`;
-  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
 }
 
 function formatOps(ops: number): string {

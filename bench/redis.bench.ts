@@ -8,7 +8,8 @@
 import type { Json } from "@agent-state/core";
 import { type RedisClient, RedisStateStore } from "@agent-state/redis";
 import { startRedisServer } from "@agent-state/redis/testing";
-import { Bench, type Task } from "tinybench";
+import { Bench } from "tinybench";
+import { markdownTable, opsPerSecond } from "./support.js";
 
 const MESSAGES_IN_SESSION = 200;
 const RECENT_MESSAGES = 20;
@@ -30,15 +31,6 @@ interface HotPath {
   name: string;
   store: () => Promise<unknown>;
   raw: () => Promise<unknown>;
-}
-
-function opsPerSecond(task: Task | undefined, opsPerIteration: number): number {
-  const result = task?.result;
-  if (!result || (result.state !== "completed" && result.state !== "aborted-with-statistics")) {
-    const cause = result && "error" in result ? result.error : undefined;
-    throw new Error(`benchmark task ${task?.name ?? "?"} did not complete`, { cause });
-  }
-  return result.throughput.mean * opsPerIteration;
 }
 
 async function seed(store: RedisStateStore): Promise<{ cacheKey: string }> {
@@ -138,16 +130,16 @@ export default async function redisBench(): Promise<void> {
         const perIteration = mode === "1" ? 1 : CONCURRENT;
         const storeOps = opsPerSecond(bench.getTask(`store ${mode}: ${path.name}`), perIteration);
         const rawOps = opsPerSecond(bench.getTask(`raw ${mode}: ${path.name}`), perIteration);
-        return {
-          path: path.name,
-          callers: mode === "1" ? "1 (sequential)" : `${CONCURRENT} (pipelined)`,
-          "store ops/s": Math.round(storeOps).toLocaleString("en-US"),
-          "raw ioredis ops/s": Math.round(rawOps).toLocaleString("en-US"),
-          "store / raw": `${(storeOps / rawOps).toFixed(2)}×`,
-        };
+        return [
+          path.name,
+          mode === "1" ? "1 (sequential)" : `${CONCURRENT} (pipelined)`,
+          Math.round(storeOps).toLocaleString("en-US"),
+          Math.round(rawOps).toLocaleString("en-US"),
+          `${(storeOps / rawOps).toFixed(2)}×`,
+        ];
       }),
     );
-    console.table(rows);
+    console.log(markdownTable(["path", "callers", "store ops/s", "raw ioredis ops/s", "store / raw"], rows));
     console.log(
       `node ${process.version}, redis-server on 127.0.0.1, ${bench.time} ms per task after ${bench.warmupTime} ms warm-up`,
     );

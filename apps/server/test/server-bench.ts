@@ -11,8 +11,9 @@ import { MemoryStateStore } from "@agent-state/memory";
 import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
 import { toNodeHandler } from "@modelcontextprotocol/node";
 import { createMcpHandler, McpServer } from "@modelcontextprotocol/server";
-import { Bench, type Task } from "tinybench";
+import { Bench } from "tinybench";
 import { z } from "zod";
+import { markdownTable, opsPerSecond } from "../../../bench/support.js";
 import { loadConfig, silentLogger, startServer } from "../src/index.js";
 
 const TOKEN = "bench-token-0123456789abcdef";
@@ -63,22 +64,6 @@ function countingStore(store: StateStore): { store: StateStore; total(): number 
     close: () => store.close(),
   };
   return { store: wrapped, total: () => calls };
-}
-
-function opsPerSecond(task: Task | undefined): number {
-  const result = task?.result;
-  if (!result || (result.state !== "completed" && result.state !== "aborted-with-statistics")) {
-    throw new Error(`benchmark task ${task?.name ?? "?"} did not complete`);
-  }
-  return result.throughput.mean;
-}
-
-function markdownTable(header: string[], rows: string[][]): string {
-  const widths = header.map((title, i) =>
-    Math.max(title.length, ...rows.map((row) => (row[i] ?? "").length)),
-  );
-  const line = (cells: string[]) => `| ${cells.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join(" | ")} |`;
-  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
 }
 
 export default async function serverBench(): Promise<void> {
