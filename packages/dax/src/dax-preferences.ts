@@ -1,7 +1,7 @@
 import type { Json, PreferenceStore, Preferences } from "@agent-state/core";
 import { type ReadPath, scopes } from "./read-path.js";
 
-/** Preferences with `get` through the L1 and DAX; writes go to the wrapped store (DynamoDB). */
+/** Preferences with `get` through the L1 and DAX; writes go through DAX when its client can write. */
 export class DaxPreferences implements PreferenceStore {
   constructor(
     private readonly direct: PreferenceStore,
@@ -20,7 +20,7 @@ export class DaxPreferences implements PreferenceStore {
     });
   }
 
-  /** Replaces the values in DynamoDB (see `PreferenceStore.set`). */
+  /** Replaces the values, through DAX when it can write (see `PreferenceStore.set`). */
   set(
     userId: string,
     agentId: string,
@@ -28,11 +28,11 @@ export class DaxPreferences implements PreferenceStore {
     opts?: { ttlSeconds?: number },
   ): Promise<Preferences> {
     return this.path.write([scopes.preferences(userId, agentId)], () =>
-      this.direct.set(userId, agentId, values, opts),
+      this.viaDax.set(userId, agentId, values, opts),
     );
   }
 
-  /** Merges the changes in DynamoDB (see `PreferenceStore.patch`). */
+  /** Merges the changes, through DAX when it can write (see `PreferenceStore.patch`). */
   patch(
     userId: string,
     agentId: string,
@@ -40,12 +40,12 @@ export class DaxPreferences implements PreferenceStore {
     opts?: { ttlSeconds?: number },
   ): Promise<Preferences> {
     return this.path.write([scopes.preferences(userId, agentId)], () =>
-      this.direct.patch(userId, agentId, changes, opts),
+      this.viaDax.patch(userId, agentId, changes, opts),
     );
   }
 
-  /** Deletes in DynamoDB (see `PreferenceStore.delete`). */
+  /** Deletes, through DAX when it can write (see `PreferenceStore.delete`). */
   delete(userId: string, agentId: string): Promise<boolean> {
-    return this.path.write([scopes.preferences(userId, agentId)], () => this.direct.delete(userId, agentId));
+    return this.path.write([scopes.preferences(userId, agentId)], () => this.viaDax.delete(userId, agentId));
   }
 }

@@ -12,8 +12,9 @@ import { type ReadPath, scopes } from "./read-path.js";
 type SessionWithRecent = Session & { recentMessages?: Message[] };
 
 /**
- * Sessions with hot reads through the L1 and DAX. Writes go to the wrapped store (DynamoDB); every read of a
- * session this process wrote within the DAX TTL window goes to DynamoDB directly (read-your-writes).
+ * Sessions with hot reads through the L1 and DAX. Writes go through the view (through DAX when its client
+ * can write, conditions checked by DynamoDB); every read of a session this process wrote within the DAX TTL
+ * window goes to DynamoDB directly (read-your-writes: DAX's query cache keeps old pages).
  */
 export class DaxSessions implements SessionStore {
   constructor(
@@ -22,12 +23,12 @@ export class DaxSessions implements SessionStore {
     private readonly path: ReadPath,
   ) {}
 
-  /** Creates the session in DynamoDB (see `SessionStore.create`). */
+  /** Creates the session, through DAX when it can write (see `SessionStore.create`). */
   create(init?: SessionInit): Promise<Session> {
     const known = typeof init?.sessionId === "string" ? [scopes.session(init.sessionId)] : [];
     return this.path.write(
       [...known, scopes.userListings],
-      () => this.direct.create(init),
+      () => this.viaDax.create(init),
       (session) => [scopes.session(session.sessionId)],
     );
   }
@@ -46,17 +47,17 @@ export class DaxSessions implements SessionStore {
     });
   }
 
-  /** Applies the changes in DynamoDB, the version checked there (see `SessionStore.update`). */
+  /** Applies the changes through DAX when it can write, the version checked by DynamoDB (see `SessionStore.update`). */
   update(sessionId: string, changes: SessionChanges, opts?: { expectedVersion?: number }): Promise<Session> {
     return this.path.write([scopes.session(sessionId), scopes.userListings], () =>
-      this.direct.update(sessionId, changes, opts),
+      this.viaDax.update(sessionId, changes, opts),
     );
   }
 
-  /** Appends in DynamoDB (see `SessionStore.append`). */
+  /** Appends, through DAX when it can write (see `SessionStore.append`). */
   append(sessionId: string, messages: MessageInput | MessageInput[]): Promise<Message[]> {
     return this.path.write([scopes.session(sessionId), scopes.userListings], () =>
-      this.direct.append(sessionId, messages),
+      this.viaDax.append(sessionId, messages),
     );
   }
 
@@ -74,10 +75,10 @@ export class DaxSessions implements SessionStore {
     });
   }
 
-  /** Deletes in DynamoDB (see `SessionStore.delete`). */
+  /** Deletes, through DAX when it can write (see `SessionStore.delete`). */
   delete(sessionId: string): Promise<boolean> {
     return this.path.write([scopes.session(sessionId), scopes.userListings], () =>
-      this.direct.delete(sessionId),
+      this.viaDax.delete(sessionId),
     );
   }
 

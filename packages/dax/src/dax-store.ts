@@ -1,10 +1,17 @@
 import type { PreferenceStore, SessionStore, StateStore, StoreStats, ToolCache } from "@agent-state/core";
 import type { DynamoStateStore } from "@agent-state/dynamodb";
 import { CircuitBreaker } from "./breaker.js";
-import { createRealDaxClient, type DaxReadClient, type OwnedDaxClient } from "./dax-client.js";
+import {
+  canWrite,
+  createRealDaxClient,
+  type DaxClient,
+  type DaxReadClient,
+  type OwnedDaxClient,
+} from "./dax-client.js";
 import { DaxPreferences } from "./dax-preferences.js";
 import { DaxRouter } from "./dax-router.js";
 import { DaxSessions } from "./dax-sessions.js";
+import { DaxWriteRouter } from "./dax-write-router.js";
 import { type DaxEvent, type DaxStats, type MutableDaxCounters, zeroCounters } from "./events.js";
 import { L1Cache } from "./l1-cache.js";
 import { type DaxOptions, type ResolvedDaxOptions, resolveDaxOptions } from "./options.js";
@@ -16,9 +23,10 @@ const MAX_TRACKED_WRITES = 100_000;
 
 /**
  * Wraps a `DynamoStateStore` so its hot reads (sessions.get, messages, listByUser, preferences.get) go
- * L1 → DAX → DynamoDB (L1 → DynamoDB without `endpoints` or `client`), while writes, version checks and the
- * tool cache stay on DynamoDB. Takes ownership of `store`: `close()` closes it and shuts down the DAX client
- * the decorator created. Throws `ValidationError` for bad options.
+ * L1 → DAX → DynamoDB (L1 → DynamoDB without `endpoints` or `client`), and its session and preference writes
+ * go through DAX (so DAX's item cache stays fresh; DynamoDB checks the conditions) when the client can write;
+ * the tool cache stays on DynamoDB. Takes ownership of `store`: `close()` closes it and shuts down the DAX
+ * client the decorator created. Throws `ValidationError` for bad options.
  */
 export function withDax(store: DynamoStateStore, options: DaxOptions): DaxStateStore {
   return new DaxStateStore(store, resolveDaxOptions(options, store.clock));
@@ -57,7 +65,7 @@ export class DaxStateStore implements StateStore {
       emit: this.emit,
     });
     // Without a DAX cluster (L1 only) the "DAX" side of a read is the store itself.
-    const view = options.source.kind === "none" ? store : store.withReader(router);
+    const view = options.source.kind === "none" ? store : store.withClients(this.daxClients(router));
     const l1 = options.l1 === false ? null : new L1Cache(options.l1, options.cacheClock);
     const ownWrites = new OwnWrites({
       bypassWindowMs: options.bypassWindowMs,
@@ -65,6 +73,7 @@ export class DaxStateStore implements StateStore {
       now: options.cacheClock,
     });
     const path = new ReadPath(l1, ownWrites, this.counters, options.clock);
+    // Reads and writes both go through the view; `store` is the strongly consistent way around DAX.
     this.sessions = new DaxSessions(store.sessions, view.sessions, path);
     // The tool cache's get counts a hit (a write), so it is never answered from a cache.
     this.toolCache = store.toolCache;
@@ -97,7 +106,22 @@ export class DaxStateStore implements StateStore {
     await this.store.close();
   }
 
-  private daxClient(): Promise<DaxReadClient> {
+  /** DAX reads always; DAX writes when the cluster's client can write (a read-only client leaves them on DynamoDB). */
+  private daxClients(reader: DaxRouter): Parameters<DynamoStateStore["withClients"]>[0] {
+    const { source } = this.options;
+    if (source.kind === "client" && !canWrite(source.client)) return { reader };
+    const deps = {
+      daxClient: () => this.daxClient() as Promise<DaxClient>,
+      breaker: this.breaker,
+      clientTimeoutMs: this.options.timeoutMs,
+      writeTimeoutMs: this.options.writeTimeoutMs,
+      counters: this.counters,
+      emit: this.emit,
+    };
+    return { reader, writer: (own) => new DaxWriteRouter(deps, own) };
+  }
+
+  private daxClient(): Promise<DaxReadClient | DaxClient> {
     const { source } = this.options;
     if (this.closed) return Promise.reject(new Error("the store is closed"));
     if (source.kind === "client") return Promise.resolve(source.client);
@@ -106,7 +130,8 @@ export class DaxStateStore implements StateStore {
       const creating = createRealDaxClient({
         endpoints: source.endpoints,
         ...(source.region !== undefined ? { region: source.region } : {}),
-        requestTimeoutMs: this.options.timeoutMs,
+        connectTimeoutMs: this.options.timeoutMs,
+        requestTimeoutMs: Math.max(this.options.timeoutMs, this.options.writeTimeoutMs),
       });
       this.owned = creating;
       creating.then(

@@ -1,6 +1,6 @@
 import { type Clock, ValidationError } from "@agent-state/core";
 import type { BreakerOptions } from "./breaker.js";
-import type { DaxReadClient } from "./dax-client.js";
+import type { DaxClient, DaxReadClient } from "./dax-client.js";
 import type { DaxEvent } from "./events.js";
 import type { L1Options } from "./l1-cache.js";
 import { nonNegative, positiveInteger } from "./option-checks.js";
@@ -8,8 +8,16 @@ import { nonNegative, positiveInteger } from "./option-checks.js";
 interface CommonDaxOptions {
   /** The AWS region of the DAX cluster (for `endpoints`). */
   region?: string;
-  /** The longest a read waits on DAX (client creation included) before going to DynamoDB. Default 500 ms. */
+  /**
+   * The longest a read waits on DAX (client creation included) before going to DynamoDB, and the longest a
+   * write waits for the DAX client before going to DynamoDB (nothing sent yet). Default 500 ms.
+   */
   timeoutMs?: number;
+  /**
+   * The longest a write sent through DAX waits for its answer; past it the caller gets UNAVAILABLE (the
+   * write may have been applied, so it is never repeated on DynamoDB). Default 5,000 ms.
+   */
+  writeTimeoutMs?: number;
   /** The in-process cache in front of DAX; `false` turns it off. */
   l1?: L1Options | false;
   /** When to stop trying DAX after failures, and when to probe it again. */
@@ -41,8 +49,11 @@ export type DaxOptions = CommonDaxOptions &
         client?: never;
       }
     | {
-        /** Any client with the method-style read shape; the caller keeps ownership (close() leaves it alone). */
-        client: DaxReadClient;
+        /**
+         * Any client with the method-style read shape; with the write methods too (`DaxDocument` has them),
+         * writes go through it. The caller keeps ownership (close() leaves it alone).
+         */
+        client: DaxReadClient | DaxClient;
         endpoints?: never;
       }
   );
@@ -50,9 +61,10 @@ export type DaxOptions = CommonDaxOptions &
 export interface ResolvedDaxOptions {
   source:
     | { kind: "endpoints"; endpoints: string[]; region?: string }
-    | { kind: "client"; client: DaxReadClient }
+    | { kind: "client"; client: DaxReadClient | DaxClient }
     | { kind: "none" };
   timeoutMs: number;
+  writeTimeoutMs: number;
   l1: L1Options | false;
   breaker: BreakerOptions;
   bypassWindowMs: number;
@@ -94,10 +106,12 @@ export function resolveDaxOptions(options: DaxOptions, storeClock: Clock): Resol
     };
   }
   const timeoutMs = positiveInteger("timeoutMs", options.timeoutMs ?? 500);
+  const writeTimeoutMs = positiveInteger("writeTimeoutMs", options.writeTimeoutMs ?? 5_000);
   const daxTtlMs = nonNegative("daxTtlMs", options.daxTtlMs ?? 300_000);
   return {
     source,
     timeoutMs,
+    writeTimeoutMs,
     l1: options.l1 ?? {},
     breaker: options.breaker ?? {},
     bypassWindowMs: daxTtlMs + BYPASS_MARGIN_MS,

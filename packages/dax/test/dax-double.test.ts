@@ -84,6 +84,94 @@ describe("DaxDouble (a model of DAX in front of DynamoDB Local)", () => {
     expect((await dax.query(query)).Items).toEqual([{ ...key("through", "a"), v: 5 }]);
   });
 
+  it("drops the keys of transactions and batch writes sent through it from its item cache, not its query cache", async () => {
+    const dax = newDouble();
+    const query = {
+      TableName: table,
+      KeyConditionExpression: "pk = :pk",
+      ExpressionAttributeValues: { ":pk": "txn" },
+    };
+    await document.put({ TableName: table, Item: { ...key("txn", "a"), v: 1 } });
+    await document.put({ TableName: table, Item: { ...key("batch"), v: 1 } });
+    await dax.get({ TableName: table, Key: key("txn", "a") });
+    await dax.get({ TableName: table, Key: key("batch") });
+    expect((await dax.query(query)).Items).toHaveLength(1);
+    await dax.transactWrite({
+      TransactItems: [
+        {
+          Update: {
+            TableName: table,
+            Key: key("txn", "a"),
+            UpdateExpression: "SET v = :v",
+            ExpressionAttributeValues: { ":v": 2 },
+          },
+        },
+        { Put: { TableName: table, Item: { ...key("txn", "b"), v: 1 } } },
+      ],
+    });
+    await dax.batchWrite({
+      RequestItems: { [table]: [{ PutRequest: { Item: { ...key("batch"), v: 2 } } }] },
+    });
+    expect((await dax.get({ TableName: table, Key: key("txn", "a") })).Item).toMatchObject({ v: 2 });
+    expect((await dax.get({ TableName: table, Key: key("batch") })).Item).toMatchObject({ v: 2 });
+    expect((await dax.query(query)).Items).toHaveLength(1); // the query cache still holds the old page
+    expect(dax.writes).toBe(2);
+  });
+
+  it("reports DynamoDB's write errors in the DAX client's shape, without the ALL_OLD item of single writes", async () => {
+    const dax = newDouble();
+    await document.put({ TableName: table, Item: { ...key("shape"), v: 1 } });
+    const failed = await dax
+      .put({
+        TableName: table,
+        Item: { ...key("shape"), v: 2 },
+        ConditionExpression: "attribute_not_exists(pk)",
+        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+      })
+      .catch((error: unknown) => error);
+    expect(failed).toMatchObject({ name: "Error", code: "ConditionalCheckFailedException" });
+    expect(failed).not.toHaveProperty("Item");
+    const cancelled = await dax
+      .transactWrite({
+        TransactItems: [
+          {
+            Put: {
+              TableName: table,
+              Item: { ...key("shape"), v: 3 },
+              ConditionExpression: "attribute_not_exists(pk)",
+              ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+            },
+          },
+        ],
+      })
+      .catch((error: unknown) => error);
+    expect(cancelled).toMatchObject({
+      code: "TransactionCanceledException",
+      cancellationReasons: [{ Code: "ConditionalCheckFailed", Item: expect.objectContaining({}) }],
+    });
+  });
+
+  it("refuses connections when told to, and applies a write but never answers with hangAfterWrite", async () => {
+    const dax = newDouble();
+    dax.refuse = true;
+    await expect(dax.get({ TableName: table, Key: key("refused") })).rejects.toMatchObject({
+      code: "ConnectionException",
+      message: expect.stringContaining("ECONNREFUSED"),
+    });
+    dax.refuse = false;
+    dax.hangAfterWrite = true;
+    const pending = dax.put({ TableName: table, Item: { ...key("lost-reply"), v: 1 } });
+    const settled = pending.then(
+      () => "answered",
+      () => "shut down",
+    );
+    await expect
+      .poll(async () => (await document.get({ TableName: table, Key: key("lost-reply") })).Item)
+      .toMatchObject({ v: 1 });
+    dax.shutdown();
+    expect(await settled).toBe("shut down");
+  });
+
   it("caches an empty query page too, keyed by every query parameter", async () => {
     const dax = newDouble();
     const query = (limit: number) => ({

@@ -85,4 +85,24 @@ describe("withDax with the real DAX SDK client and an unreachable cluster", () =
     expect(process.listeners("warning")).toContain(ourWarningListener);
     process.off("warning", ourWarningListener);
   });
+
+  it("sends a write that cannot reach DAX to DynamoDB, once", async () => {
+    const events: DaxEvent[] = [];
+    const store = withDax(sameTablesStore(client, tables, Date.now), {
+      endpoints: [deadEndpoint],
+      region: "us-east-1",
+      timeoutMs: 300,
+      onEvent: (event) => events.push(event),
+    });
+    try {
+      const updated = await store.sessions.update(sessionId, { state: { from: "dynamodb", written: 1 } });
+      const again = await store.sessions.update(sessionId, { state: { from: "dynamodb", written: 2 } });
+      expect(again.version).toBe(updated.version + 1);
+      // Never sent (no route, or the client not there within timeoutMs): each went to DynamoDB instead.
+      expect(events.some((e) => e.type === "write-outcome-unknown")).toBe(false);
+      expect(store.daxStats()).toMatchObject({ fallbacks: 2, writeOutcomesUnknown: 0, daxWrites: 0 });
+    } finally {
+      await store.close();
+    }
+  });
 });

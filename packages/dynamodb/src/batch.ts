@@ -1,6 +1,6 @@
 import { ThrottledError } from "@agent-state/core";
 import type { BatchWriteCommandInput } from "@aws-sdk/lib-dynamodb";
-import type { DynamoDocumentMethods, DynamoReader } from "./client.js";
+import type { DynamoReader, DynamoWriter } from "./client.js";
 import { toStoreError } from "./errors.js";
 
 type WriteRequest = NonNullable<BatchWriteCommandInput["RequestItems"]>[string][number];
@@ -18,7 +18,7 @@ export const BATCH_RETRY = { maxAttempts: 8, baseDelayMs: 20, maxDelayMs: 1_000 
  * write is harmless (deletes, and the cache's value + counter pair).
  */
 export async function batchWriteAll(
-  client: DynamoDocumentMethods,
+  client: DynamoWriter,
   table: string,
   requests: WriteRequest[],
   operation: string,
@@ -32,7 +32,7 @@ export async function batchWriteAll(
         );
       }
       if (attempt > 1) await sleep(backoffDelayMs(attempt - 1));
-      let output: Awaited<ReturnType<DynamoDocumentMethods["batchWrite"]>>;
+      let output: Awaited<ReturnType<DynamoWriter["batchWrite"]>>;
       try {
         output = await client.batchWrite({ RequestItems: { [table]: pending } });
       } catch (error) {

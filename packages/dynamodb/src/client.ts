@@ -40,13 +40,21 @@ export interface DynamoReader {
   batchGet(input: BatchGetCommandInput): Promise<BatchGetCommandOutput>;
 }
 
-/** Every document-client call the store makes: a `DynamoDBDocument`, or any object with these methods. */
-export interface DynamoDocumentMethods extends DynamoReader {
+/**
+ * The writes a store can send to another client (for example a DAX client, so that its item cache stays
+ * fresh): method-style, the shape of lib-dynamodb's `DynamoDBDocument` and of the DAX SDK v3 client. Errors
+ * may come in the SDK's shape (`name`, `CancellationReasons`) or DAX's (`code`, `cancellationReasons`).
+ */
+export interface DynamoWriter {
   put(input: PutCommandInput): Promise<PutCommandOutput>;
   update(input: UpdateCommandInput): Promise<UpdateCommandOutput>;
   delete(input: DeleteCommandInput): Promise<DeleteCommandOutput>;
   batchWrite(input: BatchWriteCommandInput): Promise<BatchWriteCommandOutput>;
   transactWrite(input: TransactWriteCommandInput): Promise<TransactWriteCommandOutput>;
+}
+
+/** Every document-client call the store makes: a `DynamoDBDocument`, or any object with these methods. */
+export interface DynamoDocumentMethods extends DynamoReader, DynamoWriter {
   scan(input: ScanCommandInput): Promise<ScanCommandOutput>;
 }
 

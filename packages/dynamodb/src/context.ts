@@ -1,15 +1,17 @@
 import type { Clock } from "@agent-state/core";
-import type { DynamoDocumentMethods, DynamoReader } from "./client.js";
+import type { DynamoDocumentMethods, DynamoReader, DynamoWriter } from "./client.js";
 import type { SortableIdSource } from "./ids.js";
 import type { TableNames } from "./schema.js";
 
-/** Everything the store's parts share. A reader view differs only in `reader` and `consistentReads`. */
+/** Everything the store's parts share. A view (`withClients`) differs only in `reader`, `writer`, `consistentReads`. */
 export interface StoreContext {
-  /** Writes, conditional checks and strongly consistent reads. */
-  writer: DynamoDocumentMethods;
-  /** Eventually consistent reads: the writer itself, or another client (e.g. DAX) in a `withReader` view. */
+  /** The store's own client: strongly consistent reads, key queries before deletes, scans. */
+  main: DynamoDocumentMethods;
+  /** Every write (put, update, delete, batchWrite, transactWrite): `main`, or another client (e.g. DAX). */
+  writer: DynamoWriter;
+  /** Eventually consistent reads: `main`, or another client (e.g. DAX) in a view. */
   reader: DynamoReader;
-  /** True when `reader` is the writer: reads then ask for ConsistentRead (read-your-writes). */
+  /** True when `reader` is `main`: reads then ask for ConsistentRead (read-your-writes). */
   consistentReads: boolean;
   tables: TableNames;
   clock: Clock;

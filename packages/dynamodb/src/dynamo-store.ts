@@ -11,7 +11,13 @@ import {
 } from "@agent-state/core";
 import type { DynamoDBClient, DynamoDBClientConfig } from "@aws-sdk/client-dynamodb";
 import type { ScanCommandInput } from "@aws-sdk/lib-dynamodb";
-import { createOwnedClient, type DynamoClientLike, type DynamoReader, toDocumentMethods } from "./client.js";
+import {
+  createOwnedClient,
+  type DynamoClientLike,
+  type DynamoReader,
+  type DynamoWriter,
+  toDocumentMethods,
+} from "./client.js";
 import type { StoreContext } from "./context.js";
 import { toStoreError } from "./errors.js";
 import { SortableIdSource } from "./ids.js";
@@ -42,9 +48,21 @@ export type DynamoStateStoreOptions = DynamoStoreBaseOptions &
     | { clientConfig: DynamoDBClientConfig; client?: never }
   );
 
+/** The clients of a view (`withClients`); what is not given stays on the store's own client. */
+export interface DynamoViewClients {
+  /** Eventually consistent reads go here, without `ConsistentRead` (e.g. a DAX client). */
+  reader?: DynamoReader;
+  /**
+   * Every write goes here (e.g. a DAX client, so its item cache stays fresh): a client, or a function given
+   * the store's own client (as a writer) that returns one, for a writer that falls back to it.
+   */
+  writer?: DynamoWriter | ((own: DynamoWriter) => DynamoWriter);
+}
+
 /**
  * `StateStore` on DynamoDB (see README for the table layout, costs and consistency). Build one per process
- * and share it; `withReader(daxClient)` gives a view whose eventually consistent reads go to another client.
+ * and share it; `withClients({ reader, writer })` gives a view whose eventually consistent reads and whose
+ * writes go to other clients (e.g. DAX).
  */
 export class DynamoStateStore implements StateStore {
   readonly sessions: SessionStore;
@@ -54,25 +72,26 @@ export class DynamoStateStore implements StateStore {
   /** The low-level client the store created (destroyed by close()), or null when the caller owns the client. */
   private owned: DynamoDBClient | null;
 
-  /** @param view internal: the shared context of a `withReader` view (then `options` is ignored). */
+  /** @param view internal: the shared context of a `withClients` view (then `options` is ignored). */
   constructor(options: DynamoStateStoreOptions, view?: StoreContext) {
     if (view !== undefined) {
       this.context = view;
       this.owned = null;
     } else {
       const common = resolveCommonOptions(options);
-      let writer: ReturnType<typeof toDocumentMethods>;
+      let main: ReturnType<typeof toDocumentMethods>;
       if (options.client !== undefined) {
-        writer = toDocumentMethods(options.client);
+        main = toDocumentMethods(options.client);
         this.owned = null;
       } else {
         const { low, doc } = createOwnedClient(options.clientConfig);
-        writer = toDocumentMethods(doc);
+        main = toDocumentMethods(doc);
         this.owned = low;
       }
       this.context = {
-        writer,
-        reader: writer,
+        main,
+        writer: main,
+        reader: main,
         consistentReads: true,
         tables: resolveTableNames(options.tables),
         clock: common.clock,
@@ -109,9 +128,26 @@ export class DynamoStateStore implements StateStore {
    * must be strong stay on the main client. Closing the view closes nothing.
    */
   withReader(reader: DynamoReader): DynamoStateStore {
+    return this.withClients({ reader });
+  }
+
+  /**
+   * A view sharing this store's tables, clock, options and own client, whose eventually consistent reads go
+   * through `reader` (as in `withReader`) and whose writes go through `writer`. Conditional checks, their
+   * failures (`ALL_OLD` items, or a strong read of the item when the writer does not return it) and error
+   * mapping behave the same whichever client writes; strongly consistent reads, the key queries before
+   * deletes and `stats` stay on the store's own client. Closing the view closes nothing.
+   */
+  withClients(clients: DynamoViewClients): DynamoStateStore {
+    const { main } = this.context;
+    const writer = typeof clients.writer === "function" ? clients.writer(main) : (clients.writer ?? main);
     return new DynamoStateStore(
-      { client: this.context.writer },
-      { ...this.context, reader, consistentReads: false },
+      { client: main },
+      {
+        ...this.context,
+        writer,
+        ...(clients.reader !== undefined ? { reader: clients.reader, consistentReads: false } : {}),
+      },
     );
   }
 
@@ -139,7 +175,7 @@ export class DynamoStateStore implements StateStore {
     return { activeSessions, cacheEntries, approximate: false };
   }
 
-  /** Destroys the client if the store created it. Idempotent; a `withReader` view closes nothing. */
+  /** Destroys the client if the store created it. Idempotent; a view (`withReader`, `withClients`) closes nothing. */
   async close(): Promise<void> {
     await Promise.all(this.context.refreshes.values());
     const owned = this.owned;
@@ -152,7 +188,7 @@ export class DynamoStateStore implements StateStore {
     let startKey: Record<string, unknown> | undefined;
     do {
       try {
-        const output = await this.context.writer.scan({
+        const output = await this.context.main.scan({
           ...input,
           Select: "COUNT",
           ConsistentRead: true,

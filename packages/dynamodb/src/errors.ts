@@ -18,7 +18,14 @@ interface SdkErrorShape {
   $fault?: string;
   $metadata?: { httpStatusCode?: number };
   Item?: Record<string, unknown>;
-  CancellationReasons?: Array<{ Code?: string; Item?: Record<string, unknown> }>;
+  CancellationReasons?: CancellationReason[];
+  /** DAX's spelling (its errors carry the DynamoDB exception name in `code`, and `name` is "Error"). */
+  cancellationReasons?: CancellationReason[];
+}
+
+interface CancellationReason {
+  Code?: string;
+  Item?: Record<string, unknown> | null;
 }
 
 const THROTTLING = new Set([
@@ -43,12 +50,21 @@ function shape(error: unknown): SdkErrorShape {
   return typeof error === "object" && error !== null ? (error as SdkErrorShape) : {};
 }
 
-/** True when a single-item conditional write failed its condition. */
-export function isConditionFailure(error: unknown): boolean {
-  return shape(error).name === "ConditionalCheckFailedException";
+/** The DynamoDB exception name: `name` from the AWS SDK, `code` from the DAX client (whose `name` is "Error"). */
+function exceptionName(s: SdkErrorShape): string {
+  if (s.name !== undefined && s.name !== "Error") return s.name;
+  return typeof s.code === "string" ? s.code : (s.name ?? "");
 }
 
-/** The item as it was when the condition failed (`ReturnValuesOnConditionCheckFailure: ALL_OLD`), or null. */
+/** True when a single-item conditional write failed its condition (whichever client sent it). */
+export function isConditionFailure(error: unknown): boolean {
+  return exceptionName(shape(error)) === "ConditionalCheckFailedException";
+}
+
+/**
+ * The item as it was when the condition failed (`ReturnValuesOnConditionCheckFailure: ALL_OLD`), or null
+ * (no item, or a client that does not return it: DAX does not for single-item writes).
+ */
 export function conditionFailureItem(error: unknown): Item | null {
   return normalizeItem(shape(error).Item);
 }
@@ -56,15 +72,18 @@ export function conditionFailureItem(error: unknown): Item | null {
 /** Per-item reasons of a cancelled transaction, with the old item of each failed condition unmarshalled. */
 export function cancellationReasons(error: unknown): Array<{ code: string; item: Item | null }> | null {
   const s = shape(error);
-  if (s.name !== "TransactionCanceledException" || !Array.isArray(s.CancellationReasons)) return null;
-  return s.CancellationReasons.map((reason) => ({
+  const reasons = s.CancellationReasons ?? s.cancellationReasons;
+  if (exceptionName(s) !== "TransactionCanceledException" && !Array.isArray(s.cancellationReasons))
+    return null;
+  if (!Array.isArray(reasons)) return null;
+  return reasons.map((reason) => ({
     code: reason.Code ?? "None",
     item: normalizeItem(reason.Item),
   }));
 }
 
 /** The service returns failure items marshalled (`{ S: "…" }`); lib-dynamodb does not convert them. */
-function normalizeItem(item: Record<string, unknown> | undefined): Item | null {
+function normalizeItem(item: Record<string, unknown> | null | undefined): Item | null {
   if (item === undefined || item === null || Object.keys(item).length === 0) return null;
   const looksMarshalled = Object.values(item).every(
     (value) => typeof value === "object" && value !== null && Object.keys(value).length === 1,
@@ -76,12 +95,12 @@ function normalizeItem(item: Record<string, unknown> | undefined): Item | null {
 export function toStoreError(error: unknown, operation: string): StateStoreError {
   if (isStateStoreError(error)) return error;
   const s = shape(error);
-  const name = s.name ?? "";
+  const name = exceptionName(s);
   const message = s.message ?? String(error);
   if (THROTTLING.has(name))
     return new ThrottledError(`DynamoDB throttled ${operation}: ${message}`, { cause: error });
   if (name === "TransactionCanceledException") {
-    const codes = (s.CancellationReasons ?? []).map((r) => r.Code ?? "");
+    const codes = (s.CancellationReasons ?? s.cancellationReasons ?? []).map((r) => r.Code ?? "");
     if (codes.some((code) => THROTTLING.has(code))) {
       return new ThrottledError(`DynamoDB throttled ${operation}: ${message}`, { cause: error });
     }

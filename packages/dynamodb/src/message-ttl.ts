@@ -33,9 +33,9 @@ async function refreshMessageTtl(context: StoreContext, meta: SessionItem, ttl: 
   const table = context.tables.sessions;
   let startKey: Record<string, unknown> | undefined;
   do {
-    let output: Awaited<ReturnType<typeof context.writer.query>>;
+    let output: Awaited<ReturnType<typeof context.main.query>>;
     try {
-      output = await context.writer.query({
+      output = await context.main.query({
         TableName: table,
         KeyConditionExpression: "#pk = :pk AND #sk BETWEEN :lowest AND :highest",
         ExpressionAttributeNames: { "#pk": "pk", "#sk": "sk" },

@@ -17,6 +17,7 @@ import {
   validateOrder,
 } from "@agent-state/core";
 import { backoffDelayMs, sleep } from "./batch.js";
+import { itemBehindConditionFailure } from "./condition-failure.js";
 import { readConsistency, type StoreContext } from "./context.js";
 import { cancellationReasons, toStoreError } from "./errors.js";
 import { encodeJson } from "./json-codec.js";
@@ -128,8 +129,17 @@ export async function appendMessages(
       if (reasons === null) throw toStoreError(error, "sessions.append");
       const meta = reasons[0];
       if (meta?.code === "ConditionalCheckFailed") {
-        if (meta.item === null || !isLiveItem(meta.item, now)) throw new SessionNotFoundError(sessionId);
-        context.ids.observe(String(meta.item.lastMessageId));
+        const old =
+          meta.item ??
+          (await itemBehindConditionFailure(
+            context,
+            error,
+            context.tables.sessions,
+            { pk, sk: META_SK },
+            "sessions.append",
+          ));
+        if (old === null || !isLiveItem(old, now)) throw new SessionNotFoundError(sessionId);
+        context.ids.observe(String(old.lastMessageId));
       } else if (!reasons.some((r) => r.code === "TransactionConflict")) {
         throw toStoreError(error, "sessions.append");
       }

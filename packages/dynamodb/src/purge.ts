@@ -40,9 +40,9 @@ export async function purgeMessages(
     }
   };
   do {
-    let output: Awaited<ReturnType<typeof context.writer.query>>;
+    let output: Awaited<ReturnType<typeof context.main.query>>;
     try {
-      output = await context.writer.query({
+      output = await context.main.query({
         TableName: table,
         KeyConditionExpression: "#pk = :pk AND #sk BETWEEN :first AND :last",
         ExpressionAttributeNames: namesFor("#pk", "#sk"),

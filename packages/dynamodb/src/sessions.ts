@@ -25,8 +25,9 @@ import {
   validateSessionInit,
 } from "@agent-state/core";
 import { batchGetAll } from "./batch.js";
+import { itemBehindConditionFailure } from "./condition-failure.js";
 import type { StoreContext } from "./context.js";
-import { conditionFailureItem, isConditionFailure, toStoreError } from "./errors.js";
+import { isConditionFailure, toStoreError } from "./errors.js";
 import { encodeJson } from "./json-codec.js";
 import { refreshMessageTtlIfDue } from "./message-ttl.js";
 import { appendMessages, listMessages, readRecent } from "./messages.js";
@@ -88,8 +89,16 @@ export class DynamoSessions implements SessionStore {
         return toSession(item);
       } catch (error) {
         if (!isConditionFailure(error)) throw toStoreError(error, "sessions.create");
-        const old = conditionFailureItem(error);
-        if (old === null || isLiveItem(old, now)) throw new AlreadyExistsError(sessionId);
+        const old = await itemBehindConditionFailure(
+          context,
+          error,
+          context.tables.sessions,
+          { pk: item.pk, sk: META_SK },
+          "sessions.create",
+        );
+        // Gone since (only possible when it had to be read back): try again.
+        if (old === null) continue;
+        if (isLiveItem(old, now)) throw new AlreadyExistsError(sessionId);
         context.ids.observe(String(old.lastMessageId));
       }
     }
@@ -177,7 +186,13 @@ export class DynamoSessions implements SessionStore {
       return toSession(updated);
     } catch (error) {
       if (!isConditionFailure(error)) throw toStoreError(error, "sessions.update");
-      const old = conditionFailureItem(error);
+      const old = await itemBehindConditionFailure(
+        context,
+        error,
+        context.tables.sessions,
+        { pk: sessionPk(sessionId), sk: META_SK },
+        "sessions.update",
+      );
       if (old === null || !isLiveItem(old, now) || expectedVersion === undefined) {
         throw new SessionNotFoundError(sessionId);
       }

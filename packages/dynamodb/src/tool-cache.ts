@@ -189,9 +189,9 @@ export class DynamoToolCache implements ToolCache {
     }
     let startKey: Record<string, unknown> | undefined;
     do {
-      let output: Awaited<ReturnType<typeof context.writer.query>>;
+      let output: Awaited<ReturnType<typeof context.main.query>>;
       try {
-        output = await context.writer.query({
+        output = await context.main.query({
           TableName: table,
           KeyConditionExpression: "#pk = :pk",
           ExpressionAttributeNames: { "#pk": "pk", "#sk": "sk" },
@@ -220,7 +220,7 @@ export class DynamoToolCache implements ToolCache {
         Key: { pk: toolName, sk: hash },
         ...consistency,
       };
-      const output = strongly ? await context.writer.get(request) : await context.reader.get(request);
+      const output = strongly ? await context.main.get(request) : await context.reader.get(request);
       return (output.Item as ValueItem | undefined) ?? null;
     } catch (error) {
       throw toStoreError(error, "toolCache.get");

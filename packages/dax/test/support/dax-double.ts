@@ -2,6 +2,8 @@ import { DescribeTableCommand } from "@aws-sdk/client-dynamodb";
 import type {
   BatchGetCommandInput,
   BatchGetCommandOutput,
+  BatchWriteCommandInput,
+  BatchWriteCommandOutput,
   DeleteCommandInput,
   DeleteCommandOutput,
   DynamoDBDocument,
@@ -11,10 +13,12 @@ import type {
   PutCommandOutput,
   QueryCommandInput,
   QueryCommandOutput,
+  TransactWriteCommandInput,
+  TransactWriteCommandOutput,
   UpdateCommandInput,
   UpdateCommandOutput,
 } from "@aws-sdk/lib-dynamodb";
-import type { DaxReadClient } from "../../src/index.js";
+import type { DaxClient } from "../../src/index.js";
 
 type Item = Record<string, unknown>;
 
@@ -49,11 +53,17 @@ interface Cached<T> {
  * - a miss reads DynamoDB eventually consistently and caches the answer, an absent item or an empty page too
  *   (negative caching);
  * - `ConsistentRead: true` passes straight to DynamoDB and neither reads nor fills a cache;
- * - writes sent THROUGH the double (`put`/`update`/`delete`) update its item cache but never its query cache;
- *   writes that go to DynamoDB directly leave both caches stale until their TTL;
- * - `down` makes every call fail like an unreachable cluster, `hang` makes calls never answer.
+ * - writes sent THROUGH the double update its item cache but never its query cache: `put` and `update`
+ *   (ALL_NEW) store the new item, `delete`, `transactWrite`, `batchWrite` and other updates drop the written
+ *   keys (the next read fills them from DynamoDB); writes that go to DynamoDB directly leave both caches
+ *   stale until their TTL;
+ * - like the DAX SDK, single-item writes do not pass `ReturnValuesOnConditionCheckFailure` on, and DynamoDB
+ *   errors come back in DAX's shape (`name` "Error", the exception name in `code`, `cancellationReasons`);
+ * - `down` makes every call fail like a cluster with no reachable node (`NoRouteException`), `refuse` like a
+ *   node refusing the connection, `hang` makes calls never answer, `hangAfterWrite` applies each write in
+ *   DynamoDB and then never answers (the reply lost on the way back).
  */
-export class DaxDouble implements DaxReadClient {
+export class DaxDouble implements DaxClient {
   readonly stats: DaxDoubleStats = {
     itemHits: 0,
     itemMisses: 0,
@@ -64,8 +74,14 @@ export class DaxDouble implements DaxReadClient {
   };
   /** While true, every call rejects as DAX does when no node answers. */
   down = false;
+  /** While true, every call rejects as the DAX client does when a node refuses the connection. */
+  refuse = false;
   /** While true, every call stays pending until `shutdown()`. */
   hang = false;
+  /** While true, every write is applied in DynamoDB (and the cache), then stays pending until `shutdown()`. */
+  hangAfterWrite = false;
+  /** Writes the double received (put, update, delete, transactWrite, batchWrite). */
+  writes = 0;
   private readonly itemTtlMs: number;
   private readonly queryTtlMs: number;
   private readonly now: () => number;
@@ -179,37 +195,65 @@ export class DaxDouble implements DaxReadClient {
 
   /** PutItem through DAX: written to DynamoDB, then the item cache holds the new item. */
   async put(input: PutCommandInput): Promise<PutCommandOutput> {
-    await this.gate();
-    this.stats.dynamoRequests++;
-    const answer = await this.dynamo.put(input);
+    await this.gateWrite();
+    const answer = await this.written(this.dynamo.put(withoutFailureItem(input)));
     const keyNames = await this.keyNamesOf(input.TableName!);
     this.replaceItem(input.TableName!, pick(input.Item!, keyNames), input.Item);
-    return answer;
+    return this.answerWrite(answer);
   }
 
   /** UpdateItem through DAX: written to DynamoDB, then the item cache holds the updated item. */
   async update(input: UpdateCommandInput): Promise<UpdateCommandOutput> {
-    await this.gate();
-    this.stats.dynamoRequests++;
+    await this.gateWrite();
     const wanted = input.ReturnValues ?? "NONE";
     if (wanted !== "NONE" && wanted !== "ALL_NEW") {
-      const answer = await this.dynamo.update(input);
+      const answer = await this.written(this.dynamo.update(withoutFailureItem(input)));
       this.dropItem(input.TableName!, input.Key!);
-      return answer;
+      return this.answerWrite(answer);
     }
-    const answer = await this.dynamo.update({ ...input, ReturnValues: "ALL_NEW" });
+    const answer = await this.written(
+      this.dynamo.update({ ...withoutFailureItem(input), ReturnValues: "ALL_NEW" }),
+    );
     this.replaceItem(input.TableName!, input.Key!, answer.Attributes);
     if (wanted === "NONE") delete answer.Attributes;
-    return answer;
+    return this.answerWrite(answer);
   }
 
   /** DeleteItem through DAX: deleted in DynamoDB and dropped from the item cache. */
   async delete(input: DeleteCommandInput): Promise<DeleteCommandOutput> {
-    await this.gate();
-    this.stats.dynamoRequests++;
-    const answer = await this.dynamo.delete(input);
+    await this.gateWrite();
+    const answer = await this.written(this.dynamo.delete(withoutFailureItem(input)));
     this.dropItem(input.TableName!, input.Key!);
-    return answer;
+    return this.answerWrite(answer);
+  }
+
+  /** TransactWriteItems through DAX: written to DynamoDB, then every written key dropped from the item cache. */
+  async transactWrite(input: TransactWriteCommandInput): Promise<TransactWriteCommandOutput> {
+    await this.gateWrite();
+    const answer = await this.written(this.dynamo.transactWrite(input));
+    for (const action of input.TransactItems ?? []) {
+      if (action.Put) {
+        const keyNames = await this.keyNamesOf(action.Put.TableName!);
+        this.dropItem(action.Put.TableName!, pick(action.Put.Item!, keyNames));
+      }
+      if (action.Update) this.dropItem(action.Update.TableName!, action.Update.Key!);
+      if (action.Delete) this.dropItem(action.Delete.TableName!, action.Delete.Key!);
+    }
+    return this.answerWrite(answer);
+  }
+
+  /** BatchWriteItem through DAX: written to DynamoDB, then every key of the batch dropped from the item cache. */
+  async batchWrite(input: BatchWriteCommandInput): Promise<BatchWriteCommandOutput> {
+    await this.gateWrite();
+    const answer = await this.written(this.dynamo.batchWrite(input));
+    for (const [table, requests] of Object.entries(input.RequestItems ?? {})) {
+      const keyNames = await this.keyNamesOf(table);
+      for (const request of requests) {
+        if (request.PutRequest) this.dropItem(table, pick(request.PutRequest.Item!, keyNames));
+        if (request.DeleteRequest) this.dropItem(table, request.DeleteRequest.Key!);
+      }
+    }
+    return this.answerWrite(answer);
   }
 
   /** Releases calls left hanging (they reject). */
@@ -223,11 +267,38 @@ export class DaxDouble implements DaxReadClient {
       await new Promise<never>((_, reject) => this.hanging.add(reject));
     }
     if (this.down) {
-      throw Object.assign(new Error("No endpoints available"), {
-        name: "DaxClientError",
+      throw Object.assign(new Error("NoRouteException: No endpoints available"), {
         code: "NoRouteException",
+        retryable: true,
       });
     }
+    if (this.refuse) {
+      throw Object.assign(new Error("ConnectionException: connect ECONNREFUSED 127.0.0.1:8111"), {
+        code: "ConnectionException",
+        retryable: true,
+      });
+    }
+  }
+
+  private async gateWrite(): Promise<void> {
+    await this.gate();
+    this.writes++;
+    this.stats.dynamoRequests++;
+  }
+
+  /** DynamoDB's answer to a write, or its error in the shape the DAX client gives it. */
+  private async written<T>(write: Promise<T>): Promise<T> {
+    try {
+      return await write;
+    } catch (error) {
+      throw daxShapedError(error);
+    }
+  }
+
+  /** The answer, or (with `hangAfterWrite`) nothing ever: the write is applied, its reply lost. */
+  private async answerWrite<T>(answer: T): Promise<T> {
+    if (this.hangAfterWrite) await new Promise<never>((_, reject) => this.hanging.add(reject));
+    return answer;
   }
 
   private async passThrough<T>(read: () => Promise<T>): Promise<T> {
@@ -297,6 +368,36 @@ function canonical(value: unknown): string {
     .filter(([, v]) => v !== undefined)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(",")}}`;
+}
+
+/** The DAX SDK does not send `ReturnValuesOnConditionCheckFailure` for single-item writes. */
+function withoutFailureItem<T extends { ReturnValuesOnConditionCheckFailure?: unknown }>(input: T): T {
+  const { ReturnValuesOnConditionCheckFailure: _dropped, ...rest } = input;
+  return rest as T;
+}
+
+/** A DynamoDB error as the DAX client raises it: an Error with the exception name in `code`. */
+function daxShapedError(error: unknown): Error {
+  const e = error as {
+    name?: string;
+    message?: string;
+    CancellationReasons?: Array<{ Code?: string; Message?: string; Item?: Item }>;
+  };
+  const code = e.name ?? "UnknownError";
+  return Object.assign(new Error(`${code}: ${e.message ?? ""}`), {
+    code,
+    retryable: false,
+    statusCode: 400,
+    ...(e.CancellationReasons
+      ? {
+          cancellationReasons: e.CancellationReasons.map((reason) => ({
+            Code: reason.Code,
+            Message: reason.Message,
+            Item: reason.Item ?? null,
+          })),
+        }
+      : {}),
+  });
 }
 
 function output<T extends object>(body: T): T & { $metadata: Record<string, never> } {
