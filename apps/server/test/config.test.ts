@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -34,10 +34,15 @@ describe("command line and environment", () => {
     const dir = mkdtempSync(join(tmpdir(), "agent-state-config-"));
     const file = join(dir, "tokens.json");
     writeFileSync(file, JSON.stringify({ tokens: [{ token: "file-token-0123456789", userId: "bob" }] }));
-    const { config } = parseCommand(["serve", "--host", "0.0.0.0"], {
-      AGENT_STATE_MCP_TOKENS: "alice:env-token-0123456789, team:ops:ops-token-0123456789",
-      AGENT_STATE_MCP_TOKENS_FILE: file,
-    });
+    let config: ReturnType<typeof parseCommand>["config"];
+    try {
+      config = parseCommand(["serve", "--host", "0.0.0.0"], {
+        AGENT_STATE_MCP_TOKENS: "alice:env-token-0123456789, team:ops:ops-token-0123456789",
+        AGENT_STATE_MCP_TOKENS_FILE: file,
+      }).config;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
     expect(config.host).toBe("0.0.0.0");
     expect([...config.mcpTokens]).toEqual([
       ["env-token-0123456789", "alice"],
