@@ -1,7 +1,8 @@
 import { toEpochSeconds } from "@agent-state/core";
 import { batchWriteAll } from "./batch.js";
 import type { StoreContext } from "./context.js";
-import { isConditionFailure, toStoreError } from "./errors.js";
+import { isConditionFailure } from "./errors.js";
+import { forEachQueryPage } from "./query-pages.js";
 import { MESSAGE_SK_MAX, messageSk } from "./schema.js";
 import type { SessionItem } from "./session-items.js";
 
@@ -31,34 +32,30 @@ export function refreshMessageTtlIfDue(context: StoreContext, meta: SessionItem)
 
 async function refreshMessageTtl(context: StoreContext, meta: SessionItem, ttl: number): Promise<void> {
   const table = context.tables.sessions;
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    let output: Awaited<ReturnType<typeof context.main.query>>;
-    try {
-      output = await context.main.query({
-        TableName: table,
-        KeyConditionExpression: "#pk = :pk AND #sk BETWEEN :lowest AND :highest",
-        ExpressionAttributeNames: { "#pk": "pk", "#sk": "sk" },
-        ExpressionAttributeValues: {
-          ":pk": meta.pk,
-          ":lowest": messageSk(meta.incarnation),
-          ":highest": MESSAGE_SK_MAX,
-        },
-        ConsistentRead: true,
-        ...(startKey !== undefined ? { ExclusiveStartKey: startKey } : {}),
-      });
-    } catch (error) {
-      throw toStoreError(error, "sessions: message ttl refresh");
-    }
-    const stale = (output.Items ?? []).filter((item) => Number(item.ttl) < ttl);
-    await batchWriteAll(
-      context.writer,
-      table,
-      stale.map((item) => ({ PutRequest: { Item: { ...item, ttl } } })),
-      "sessions: message ttl refresh",
-    );
-    startKey = output.LastEvaluatedKey;
-  } while (startKey !== undefined);
+  await forEachQueryPage(
+    context.main,
+    {
+      TableName: table,
+      KeyConditionExpression: "#pk = :pk AND #sk BETWEEN :lowest AND :highest",
+      ExpressionAttributeNames: { "#pk": "pk", "#sk": "sk" },
+      ExpressionAttributeValues: {
+        ":pk": meta.pk,
+        ":lowest": messageSk(meta.incarnation),
+        ":highest": MESSAGE_SK_MAX,
+      },
+      ConsistentRead: true,
+    },
+    "sessions: message ttl refresh",
+    async (items) => {
+      const stale = items.filter((item) => Number(item.ttl) < ttl);
+      await batchWriteAll(
+        context.writer,
+        table,
+        stale.map((item) => ({ PutRequest: { Item: { ...item, ttl } } })),
+        "sessions: message ttl refresh",
+      );
+    },
+  );
   try {
     await context.writer.update({
       TableName: table,

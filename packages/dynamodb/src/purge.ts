@@ -1,6 +1,6 @@
 import { BATCH_WRITE_MAX_ITEMS, batchWriteAll } from "./batch.js";
 import { readConsistency, type StoreContext } from "./context.js";
-import { toStoreError } from "./errors.js";
+import { forEachQueryPage } from "./query-pages.js";
 import { MESSAGE_SK_PREFIX, messageSk, sessionPk } from "./schema.js";
 import { namesFor } from "./session-items.js";
 
@@ -20,7 +20,6 @@ export async function purgeMessages(
   const pk = sessionPk(sessionId);
   const table = context.tables.sessions;
   const pending: string[] = [];
-  let startKey: Record<string, unknown> | undefined;
   const flush = async (all: boolean) => {
     const batches: string[][] = [];
     while (pending.length >= BATCH_WRITE_MAX_ITEMS || (all && pending.length > 0)) {
@@ -39,28 +38,25 @@ export async function purgeMessages(
       );
     }
   };
-  do {
-    let output: Awaited<ReturnType<typeof context.main.query>>;
-    try {
-      output = await context.main.query({
-        TableName: table,
-        KeyConditionExpression: "#pk = :pk AND #sk BETWEEN :first AND :last",
-        ExpressionAttributeNames: namesFor("#pk", "#sk"),
-        ExpressionAttributeValues: {
-          ":pk": pk,
-          ":first": MESSAGE_SK_PREFIX,
-          ":last": messageSk(lastMessageId),
-        },
-        ProjectionExpression: "#sk",
-        ...(startKey !== undefined ? { ExclusiveStartKey: startKey } : {}),
-        ...readConsistency({ ...context, consistentReads: true }),
-      });
-    } catch (error) {
-      throw toStoreError(error, "sessions.delete");
-    }
-    for (const item of output.Items ?? []) pending.push(String(item.sk));
-    await flush(false);
-    startKey = output.LastEvaluatedKey;
-  } while (startKey !== undefined);
+  await forEachQueryPage(
+    context.main,
+    {
+      TableName: table,
+      KeyConditionExpression: "#pk = :pk AND #sk BETWEEN :first AND :last",
+      ExpressionAttributeNames: namesFor("#pk", "#sk"),
+      ExpressionAttributeValues: {
+        ":pk": pk,
+        ":first": MESSAGE_SK_PREFIX,
+        ":last": messageSk(lastMessageId),
+      },
+      ProjectionExpression: "#sk",
+      ...readConsistency({ ...context, consistentReads: true }),
+    },
+    "sessions.delete",
+    async (items) => {
+      for (const item of items) pending.push(String(item.sk));
+      await flush(false);
+    },
+  );
   await flush(true);
 }

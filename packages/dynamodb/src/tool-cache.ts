@@ -17,6 +17,7 @@ import { batchWriteAll } from "./batch.js";
 import { readConsistency, type StoreContext } from "./context.js";
 import { isConditionFailure, toStoreError } from "./errors.js";
 import { decodeJson, encodeJson } from "./json-codec.js";
+import { forEachQueryPage } from "./query-pages.js";
 import { hitsSk, itemSizeBytes, MAX_ITEM_BYTES } from "./schema.js";
 import { isLiveItem } from "./session-items.js";
 
@@ -187,28 +188,22 @@ export class DynamoToolCache implements ToolCache {
       await batchWriteAll(context.writer, table, keys, "toolCache.invalidate");
       return;
     }
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      let output: Awaited<ReturnType<typeof context.main.query>>;
-      try {
-        output = await context.main.query({
-          TableName: table,
-          KeyConditionExpression: "#pk = :pk",
-          ExpressionAttributeNames: { "#pk": "pk", "#sk": "sk" },
-          ExpressionAttributeValues: { ":pk": toolName },
-          ProjectionExpression: "#sk",
-          ConsistentRead: true,
-          ...(startKey !== undefined ? { ExclusiveStartKey: startKey } : {}),
-        });
-      } catch (error) {
-        throw toStoreError(error, "toolCache.invalidate");
-      }
-      const deletes = (output.Items ?? []).map((item) => ({
-        DeleteRequest: { Key: { pk: toolName, sk: item.sk } },
-      }));
-      await batchWriteAll(context.writer, table, deletes, "toolCache.invalidate");
-      startKey = output.LastEvaluatedKey;
-    } while (startKey !== undefined);
+    await forEachQueryPage(
+      context.main,
+      {
+        TableName: table,
+        KeyConditionExpression: "#pk = :pk",
+        ExpressionAttributeNames: { "#pk": "pk", "#sk": "sk" },
+        ExpressionAttributeValues: { ":pk": toolName },
+        ProjectionExpression: "#sk",
+        ConsistentRead: true,
+      },
+      "toolCache.invalidate",
+      async (items) => {
+        const deletes = items.map((item) => ({ DeleteRequest: { Key: { pk: toolName, sk: item.sk } } }));
+        await batchWriteAll(context.writer, table, deletes, "toolCache.invalidate");
+      },
+    );
   }
 
   private async readValue(toolName: string, hash: string, strongly: boolean): Promise<ValueItem | null> {
