@@ -45,6 +45,10 @@ export type {
   TtlDefaults,
 } from "./types.js";
 export {
+  parseGetOptions,
+  parseMessagesOptions,
+  parsePageOptions,
+  parseUpdateOptions,
   validateCount,
   validateExpectedVersion,
   validateId,

@@ -1,5 +1,5 @@
 import { ValidationError } from "./errors.js";
-import { LIMITS } from "./limits.js";
+import { DEFAULT_PAGE_SIZE, LIMITS } from "./limits.js";
 import type { Json, MessageInput, MessageRole, SessionChanges, SessionInit } from "./types.js";
 
 // C0 and C1 control characters, plus DEL: matching them is the point.
@@ -228,4 +228,34 @@ export function validateOptionalTtl(
   opts: { ttlSeconds?: number } | undefined,
 ): number | undefined {
   return opts?.ttlSeconds === undefined ? undefined : validateTtlSeconds(field, opts.ttlSeconds);
+}
+
+/** `get`'s options: the `recentMessages` count (0–1000), or undefined when not asked for. */
+export function parseGetOptions(opts: { recentMessages?: number } | undefined): number | undefined {
+  return opts?.recentMessages === undefined
+    ? undefined
+    : validateCount("recentMessages", opts.recentMessages, 0);
+}
+
+/** `update`'s options: the `expectedVersion`, or undefined for an unconditional update. */
+export function parseUpdateOptions(opts: { expectedVersion?: number } | undefined): number | undefined {
+  return opts?.expectedVersion === undefined ? undefined : validateExpectedVersion(opts.expectedVersion);
+}
+
+/** A listing's options with defaults filled in: page size (default 50) and the raw cursor, if any. */
+export function parsePageOptions(opts: { limit?: number; cursor?: string } | undefined): {
+  limit: number;
+  cursor: string | undefined;
+} {
+  return {
+    limit: opts?.limit === undefined ? DEFAULT_PAGE_SIZE : validateCount("limit", opts.limit),
+    cursor: opts?.cursor,
+  };
+}
+
+/** `messages`' options with defaults filled in: page size, order (default "asc") and the raw cursor. */
+export function parseMessagesOptions(
+  opts: { limit?: number; cursor?: string; order?: "asc" | "desc" } | undefined,
+): { limit: number; order: "asc" | "desc"; cursor: string | undefined } {
+  return { ...parsePageOptions(opts), order: opts?.order === undefined ? "asc" : validateOrder(opts.order) };
 }

@@ -1,6 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { LIMITS } from "../src/limits.js";
 import {
+  parseGetOptions,
+  parseMessagesOptions,
+  parsePageOptions,
+  parseUpdateOptions,
   validateCount,
   validateExpectedVersion,
   validateId,
@@ -457,5 +461,28 @@ describe("validatePreferenceChanges", () => {
     expectRejected(() => validateJsonObject("values", tooDeep));
     expect(() => validatePreferenceChanges(deepest)).not.toThrow();
     expectRejected(() => validatePreferenceChanges(tooDeep));
+  });
+});
+
+describe("option parsers shared by every backend", () => {
+  it("fill in defaults", () => {
+    expect(parseGetOptions(undefined)).toBeUndefined();
+    expect(parseGetOptions({ recentMessages: 0 })).toBe(0);
+    expect(parseUpdateOptions({})).toBeUndefined();
+    expect(parseUpdateOptions({ expectedVersion: 3 })).toBe(3);
+    expect(parsePageOptions(undefined)).toEqual({ limit: 50, cursor: undefined });
+    expect(parseMessagesOptions({ limit: 7, cursor: "c", order: "desc" })).toEqual({
+      limit: 7,
+      cursor: "c",
+      order: "desc",
+    });
+    expect(parseMessagesOptions(undefined)).toEqual({ limit: 50, cursor: undefined, order: "asc" });
+  });
+
+  it("reject bad values with the field named", () => {
+    expect(rejection(() => parseGetOptions({ recentMessages: -1 })).field).toBe("recentMessages");
+    expect(rejection(() => parseUpdateOptions({ expectedVersion: 0 })).field).toBe("expectedVersion");
+    expect(rejection(() => parsePageOptions({ limit: 0 })).field).toBe("limit");
+    expect(rejection(() => parseMessagesOptions({ order: "up" as "asc" })).field).toBe("order");
   });
 });

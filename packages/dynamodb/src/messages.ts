@@ -1,20 +1,18 @@
 import {
-  DEFAULT_PAGE_SIZE,
   decodeCursor,
   encodeCursor,
   ItemTooLargeError,
   type Message,
   type MessageInput,
   type Page,
+  parseMessagesOptions,
   type Session,
   SessionNotFoundError,
   ThrottledError,
   toEpochSeconds,
   ValidationError,
-  validateCount,
   validateId,
   validateMessages,
-  validateOrder,
 } from "@agent-state/core";
 import { backoffDelayMs, sleep } from "./batch.js";
 import { itemBehindConditionFailure } from "./condition-failure.js";
@@ -221,12 +219,11 @@ export async function listMessages(
   opts: { limit?: number; cursor?: string; order?: "asc" | "desc" } | undefined,
 ): Promise<Page<Message>> {
   validateId("sessionId", sessionId);
-  const limit = opts?.limit === undefined ? DEFAULT_PAGE_SIZE : validateCount("limit", opts.limit);
-  const order = opts?.order === undefined ? "asc" : validateOrder(opts.order);
+  const { limit, order, cursor } = parseMessagesOptions(opts);
   const scope = `messages\u0000${sessionId}\u0000${order}`;
   let after: string | undefined;
-  if (opts?.cursor !== undefined) {
-    const position = decodeCursor(scope, opts.cursor);
+  if (cursor !== undefined) {
+    const position = decodeCursor(scope, cursor);
     if (typeof position !== "string")
       throw new ValidationError("cursor", "is not a cursor this listing issued");
     after = position;

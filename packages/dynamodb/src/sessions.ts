@@ -1,6 +1,5 @@
 import {
   AlreadyExistsError,
-  DEFAULT_PAGE_SIZE,
   decodeCursor,
   encodeCursor,
   expiresAtFrom,
@@ -9,6 +8,9 @@ import {
   type MessageInput,
   newSessionId,
   type Page,
+  parseGetOptions,
+  parsePageOptions,
+  parseUpdateOptions,
   type Session,
   type SessionChanges,
   type SessionInit,
@@ -18,8 +20,6 @@ import {
   UnavailableError,
   ValidationError,
   VersionConflictError,
-  validateCount,
-  validateExpectedVersion,
   validateId,
   validateSessionChanges,
   validateSessionInit,
@@ -113,10 +113,7 @@ export class DynamoSessions implements SessionStore {
     opts?: { recentMessages?: number },
   ): Promise<(Session & { recentMessages?: Message[] }) | null> {
     validateId("sessionId", sessionId);
-    const count =
-      opts?.recentMessages === undefined
-        ? undefined
-        : validateCount("recentMessages", opts.recentMessages, 0);
+    const count = parseGetOptions(opts);
     if (count !== undefined && count > 0) return readRecent(this.context, sessionId, count);
     const item = await readMeta(this.context, sessionId);
     if (item === null) return null;
@@ -132,8 +129,7 @@ export class DynamoSessions implements SessionStore {
   ): Promise<Session> {
     validateId("sessionId", sessionId);
     const valid = validateSessionChanges(changes);
-    const expectedVersion =
-      opts?.expectedVersion === undefined ? undefined : validateExpectedVersion(opts.expectedVersion);
+    const expectedVersion = parseUpdateOptions(opts);
     const { context } = this;
     const now = context.clock();
     const sets = [
@@ -243,11 +239,11 @@ export class DynamoSessions implements SessionStore {
    */
   async listByUser(userId: string, opts?: { limit?: number; cursor?: string }): Promise<Page<Session>> {
     validateId("userId", userId);
-    const limit = opts?.limit === undefined ? DEFAULT_PAGE_SIZE : validateCount("limit", opts.limit);
+    const { limit, cursor } = parsePageOptions(opts);
     const scope = `listByUser\u0000${userId}`;
     let startKey: Record<string, unknown> | undefined;
-    if (opts?.cursor !== undefined) {
-      const position = decodeCursor(scope, opts.cursor);
+    if (cursor !== undefined) {
+      const position = decodeCursor(scope, cursor);
       if (typeof position !== "string")
         throw new ValidationError("cursor", "is not a cursor this listing issued");
       startKey = { userId, sessionId: position, pk: sessionPk(position), sk: META_SK };

@@ -5,12 +5,11 @@ import {
   hashParams,
   ItemTooLargeError,
   type Json,
-  LIMITS,
   type ToolCache,
   toEpochSeconds,
-  validateId,
   validateJson,
   validateJsonObject,
+  validateToolName,
   validateTtlSeconds,
 } from "@agent-state/core";
 import { batchWriteAll } from "./batch.js";
@@ -34,10 +33,6 @@ interface ValueItem {
 
 const NAMES = { "#entryId": "entryId", "#expiresAt": "expiresAt", "#hitCount": "hitCount" };
 const HIT_ATTEMPTS = 4;
-
-function validateToolName(toolName: unknown): string {
-  return validateId("toolName", toolName, LIMITS.maxToolNameLength);
-}
 
 /**
  * Tool results keyed by tool name (partition) and parameter hash (sort key). The hit count lives in a small

@@ -1,6 +1,5 @@
 import {
   AlreadyExistsError,
-  DEFAULT_PAGE_SIZE,
   decodeCursor,
   encodeCursor,
   expiresAtFrom,
@@ -9,7 +8,11 @@ import {
   type MessageInput,
   newSessionId,
   type Page,
+  parseGetOptions,
+  parseMessagesOptions,
+  parsePageOptions,
   parseSequenceMessageId,
+  parseUpdateOptions,
   type ResolvedCommonOptions,
   type Session,
   type SessionChanges,
@@ -19,11 +22,8 @@ import {
   sequenceMessageId,
   ValidationError,
   VersionConflictError,
-  validateCount,
-  validateExpectedVersion,
   validateId,
   validateMessages,
-  validateOrder,
   validateSessionChanges,
   validateSessionInit,
 } from "@agent-state/core";
@@ -76,10 +76,7 @@ export class MemorySessionStore implements SessionStore {
     opts?: { recentMessages?: number },
   ): Promise<(Session & { recentMessages?: Message[] }) | null> {
     validateId("sessionId", sessionId);
-    const recent =
-      opts?.recentMessages === undefined
-        ? undefined
-        : validateCount("recentMessages", opts.recentMessages, 0);
+    const recent = parseGetOptions(opts);
     const record = this.live(sessionId, this.options.clock());
     if (!record) return null;
     const session: Session & { recentMessages?: Message[] } = structuredClone(record.session);
@@ -96,8 +93,7 @@ export class MemorySessionStore implements SessionStore {
   ): Promise<Session> {
     validateId("sessionId", sessionId);
     const valid = validateSessionChanges(changes);
-    const expected =
-      opts?.expectedVersion === undefined ? undefined : validateExpectedVersion(opts.expectedVersion);
+    const expected = parseUpdateOptions(opts);
     const now = this.options.clock();
     const record = this.live(sessionId, now);
     if (!record) throw new SessionNotFoundError(sessionId);
@@ -139,10 +135,9 @@ export class MemorySessionStore implements SessionStore {
     opts?: { limit?: number; cursor?: string; order?: "asc" | "desc" },
   ): Promise<Page<Message>> {
     validateId("sessionId", sessionId);
-    const limit = opts?.limit === undefined ? DEFAULT_PAGE_SIZE : validateCount("limit", opts.limit);
-    const order = opts?.order === undefined ? "asc" : validateOrder(opts.order);
+    const { limit, order, cursor } = parseMessagesOptions(opts);
     const scope = `messages\u0000${sessionId}\u0000${order}`;
-    const after = opts?.cursor === undefined ? null : decodeCursor(scope, opts.cursor);
+    const after = cursor === undefined ? null : decodeCursor(scope, cursor);
     const record = this.live(sessionId, this.options.clock());
     if (!record) throw new SessionNotFoundError(sessionId);
     const all = record.messages;
@@ -174,9 +169,9 @@ export class MemorySessionStore implements SessionStore {
 
   async listByUser(userId: string, opts?: { limit?: number; cursor?: string }): Promise<Page<Session>> {
     validateId("userId", userId);
-    const limit = opts?.limit === undefined ? DEFAULT_PAGE_SIZE : validateCount("limit", opts.limit);
+    const { limit, cursor } = parsePageOptions(opts);
     const scope = `sessionsByUser\u0000${userId}`;
-    const after = opts?.cursor === undefined ? null : decodeCursor(scope, opts.cursor);
+    const after = cursor === undefined ? null : decodeCursor(scope, cursor);
     if (after !== null && typeof after !== "string")
       throw new ValidationError("cursor", "is not a cursor this listing issued");
     const now = this.options.clock();

@@ -1,6 +1,5 @@
 import {
   AlreadyExistsError,
-  DEFAULT_PAGE_SIZE,
   decodeCursor,
   encodeCursor,
   expiresAtFrom,
@@ -8,6 +7,10 @@ import {
   type MessageInput,
   newSessionId,
   type Page,
+  parseGetOptions,
+  parseMessagesOptions,
+  parsePageOptions,
+  parseUpdateOptions,
   type Session,
   type SessionChanges,
   type SessionInit,
@@ -15,11 +18,8 @@ import {
   type SessionStore,
   ValidationError,
   VersionConflictError,
-  validateCount,
-  validateExpectedVersion,
   validateId,
   validateMessages,
-  validateOrder,
   validateSessionChanges,
   validateSessionInit,
 } from "@agent-state/core";
@@ -98,10 +98,7 @@ export class RedisSessionStore implements SessionStore {
     opts?: { recentMessages?: number },
   ): Promise<(Session & { recentMessages?: Message[] }) | null> {
     validateId("sessionId", sessionId);
-    const recent =
-      opts?.recentMessages === undefined
-        ? undefined
-        : validateCount("recentMessages", opts.recentMessages, 0);
+    const recent = parseGetOptions(opts);
     const now = this.context.options.clock();
     return guarded("sessions.get", async () => {
       if (recent === undefined || recent === 0) {
@@ -131,8 +128,7 @@ export class RedisSessionStore implements SessionStore {
   ): Promise<Session> {
     validateId("sessionId", sessionId);
     const changes = validateSessionChanges(rawChanges);
-    const expected =
-      opts?.expectedVersion === undefined ? undefined : validateExpectedVersion(opts.expectedVersion);
+    const expected = parseUpdateOptions(opts);
     const stateJson = changes.state === undefined ? "" : JSON.stringify(changes.state);
     checkSize("session state", [stateJson]);
     const now = this.context.options.clock();
@@ -183,10 +179,9 @@ export class RedisSessionStore implements SessionStore {
     opts?: { limit?: number; cursor?: string; order?: "asc" | "desc" },
   ): Promise<Page<Message>> {
     validateId("sessionId", sessionId);
-    const limit = validateCount("limit", opts?.limit ?? DEFAULT_PAGE_SIZE);
-    const order = validateOrder(opts?.order ?? "asc");
+    const { limit, order, cursor } = parseMessagesOptions(opts);
     const scope = `redis:messages:${order}:${sessionId}`;
-    const after = opts?.cursor === undefined ? null : sequenceFromCursor(decodeCursor(scope, opts.cursor));
+    const after = cursor === undefined ? null : sequenceFromCursor(decodeCursor(scope, cursor));
     const now = this.context.options.clock();
     const reply = (await guarded("sessions.messages", () =>
       PAGE_MESSAGES.run(this.context.client, this.sessionKeys(sessionId), [
@@ -225,9 +220,9 @@ export class RedisSessionStore implements SessionStore {
    */
   async listByUser(userId: string, opts?: { limit?: number; cursor?: string }): Promise<Page<Session>> {
     validateId("userId", userId);
-    const limit = validateCount("limit", opts?.limit ?? DEFAULT_PAGE_SIZE);
+    const { limit, cursor } = parsePageOptions(opts);
     const scope = `redis:users:${userId}`;
-    let after = opts?.cursor === undefined ? null : sessionIdFromCursor(decodeCursor(scope, opts.cursor));
+    let after = cursor === undefined ? null : sessionIdFromCursor(decodeCursor(scope, cursor));
     const now = this.context.options.clock();
     return guarded("sessions.listByUser", async () => {
       const items: Session[] = [];
