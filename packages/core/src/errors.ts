@@ -46,20 +46,71 @@ export class AlreadyExistsError extends StateStoreError {
   }
 }
 
-/** An `update` with `expectedVersion` found another version stored. */
+/**
+ * A precondition failed and nothing was written: an `update`'s `expectedVersion` (`sessionId`,
+ * `expectedVersion`, `actualVersion`), an `append`'s `expectedLastMessageId` (`sessionId`,
+ * `expectedLastMessageId`, `actualLastMessageId`) or a record op's `ifVersion` (`scope`, `key`,
+ * `expectedVersion`, `actualVersion`, 0 for no live record). Fields that do not apply are undefined.
+ */
 export class VersionConflictError extends StateStoreError {
-  readonly sessionId: string;
-  readonly expectedVersion: number;
-  readonly actualVersion: number;
-  constructor(sessionId: string, expectedVersion: number, actualVersion: number) {
-    super(
-      "VERSION_CONFLICT",
-      `session ${JSON.stringify(sessionId)}: expected version ${expectedVersion}, stored version is ${actualVersion}`,
-    );
-    this.sessionId = sessionId;
-    this.expectedVersion = expectedVersion;
-    this.actualVersion = actualVersion;
+  readonly sessionId: string | undefined;
+  readonly scope: string | undefined;
+  readonly key: string | undefined;
+  readonly expectedVersion: number | undefined;
+  readonly actualVersion: number | undefined;
+  readonly expectedLastMessageId: string | null | undefined;
+  readonly actualLastMessageId: string | null | undefined;
+
+  /** A session `update` conflict (the common case, hence the short form). */
+  constructor(sessionId: string, expectedVersion: number, actualVersion: number);
+  constructor(conflict: VersionConflict);
+  constructor(first: string | VersionConflict, expectedVersion?: number, actualVersion?: number) {
+    const conflict: VersionConflict =
+      typeof first === "string" ? { sessionId: first, expectedVersion, actualVersion } : first;
+    super("VERSION_CONFLICT", describeConflict(conflict));
+    this.sessionId = conflict.sessionId;
+    this.scope = conflict.scope;
+    this.key = conflict.key;
+    this.expectedVersion = conflict.expectedVersion;
+    this.actualVersion = conflict.actualVersion;
+    this.expectedLastMessageId = conflict.expectedLastMessageId;
+    this.actualLastMessageId = conflict.actualLastMessageId;
   }
+
+  /** A record op's `ifVersion` failed; `actualVersion` 0 means there is no live record. */
+  static forRecord(scope: string, key: string, expectedVersion: number, actualVersion: number) {
+    return new VersionConflictError({ scope, key, expectedVersion, actualVersion });
+  }
+
+  /** An append's `expectedLastMessageId` failed. */
+  static forLastMessage(sessionId: string, expected: string | null, actual: string | null) {
+    return new VersionConflictError({
+      sessionId,
+      expectedLastMessageId: expected,
+      actualLastMessageId: actual,
+    });
+  }
+}
+
+/** What a `VersionConflictError` reports. */
+export interface VersionConflict {
+  sessionId?: string | undefined;
+  scope?: string | undefined;
+  key?: string | undefined;
+  expectedVersion?: number | undefined;
+  actualVersion?: number | undefined;
+  expectedLastMessageId?: string | null | undefined;
+  actualLastMessageId?: string | null | undefined;
+}
+
+function describeConflict(c: VersionConflict): string {
+  if (c.key !== undefined) {
+    return `record ${JSON.stringify(c.key)} in scope ${JSON.stringify(c.scope)}: expected version ${c.expectedVersion}, stored version is ${c.actualVersion}`;
+  }
+  if (c.expectedLastMessageId !== undefined) {
+    return `session ${JSON.stringify(c.sessionId)}: expected last message ${JSON.stringify(c.expectedLastMessageId)}, it is ${JSON.stringify(c.actualLastMessageId)}`;
+  }
+  return `session ${JSON.stringify(c.sessionId)}: expected version ${c.expectedVersion}, stored version is ${c.actualVersion}`;
 }
 
 /** The record would exceed what the backend can store in one item; nothing was written. */

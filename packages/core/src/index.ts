@@ -1,7 +1,7 @@
 export { canonicalJson, hashParams } from "./canonical.js";
 export { expiresAtFrom, isExpired, systemClock, toEpochSeconds } from "./clock.js";
 export { decodeCursor, encodeCursor } from "./cursor.js";
-export type { StateStoreErrorCode } from "./errors.js";
+export type { StateStoreErrorCode, VersionConflict } from "./errors.js";
 export {
   AlreadyExistsError,
   ItemTooLargeError,
@@ -25,6 +25,28 @@ export {
 export type { CommonStoreOptions, ResolvedCommonOptions } from "./options.js";
 export { resolveCommonOptions } from "./options.js";
 export type {
+  CheckedDelete,
+  CheckedPut,
+  CheckedRange,
+  CheckedRecordOp,
+  EncodedRecordValue,
+} from "./records.js";
+export {
+  compareKeys,
+  decodeRecordValue,
+  encodeRecordValue,
+  inRange,
+  parseRecordRange,
+  parseRecordWrite,
+  rangeBounds,
+  rangeCursor,
+  validateRecordKey,
+  validateRecordKeys,
+  validateRecordValue,
+  validateScope,
+} from "./records.js";
+export type {
+  AppendOptions,
   CachedResult,
   Clock,
   Json,
@@ -35,20 +57,36 @@ export type {
   Page,
   PreferenceStore,
   Preferences,
+  RecordOp,
+  RecordRangeOptions,
+  RecordStore,
+  RecordValue,
+  RecordWriteOptions,
   Session,
   SessionChanges,
   SessionInit,
   SessionStore,
   StateStore,
+  StoredRecord,
   StoreStats,
   ToolCache,
+  TruncateOptions,
   TtlDefaults,
 } from "./types.js";
 export {
+  appendFingerprint,
+  idempotencyKeyReused,
+  isPlainObject,
+  messageBytes,
+  parseAppendOptions,
   parseGetOptions,
   parseMessagesOptions,
   parsePageOptions,
+  parseTruncateOptions,
   parseUpdateOptions,
+  setOwn,
+  tooManyToTruncate,
+  unknownMessageId,
   validateCount,
   validateExpectedVersion,
   validateId,

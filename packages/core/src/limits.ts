@@ -6,8 +6,30 @@ export const LIMITS = {
   maxToolNameLength: 128,
   /** Deepest nesting of a JSON value (DynamoDB's document limit is 32 levels). */
   maxJsonDepth: 32,
-  /** Most messages in one `append` call (it is atomic, and DynamoDB transactions hold ≤ 100 items). */
-  maxMessagesPerAppend: 50,
+  /**
+   * Most messages in one `append` call: it is atomic, and a DynamoDB transaction holds ≤ 100 items (the
+   * messages, the session item and the idempotency record).
+   */
+  maxMessagesPerAppend: 98,
+  /** Most messages one `truncate` removes: atomic, as above (the messages and the session item). */
+  maxMessagesPerTruncate: 99,
+  /**
+   * Largest message: UTF-8 bytes of its content plus the JSON of its metadata. Every backend stores this
+   * much (DynamoDB compresses and chunks behind the scenes); more throws `ItemTooLargeError`.
+   */
+  maxMessageBytes: 8 * 1024 * 1024,
+  /** Largest record value: its bytes, or the UTF-8 bytes of its JSON. More throws `ItemTooLargeError`. */
+  maxRecordValueBytes: 8 * 1024 * 1024,
+  /** Most bytes (as measured for the two limits above) in one `append` or `records.write`. */
+  maxBytesPerWrite: 32 * 1024 * 1024,
+  /** Longest record scope, in UTF-8 bytes. */
+  maxRecordScopeBytes: 512,
+  /** Longest record key, in UTF-8 bytes (DynamoDB sort keys hold ≤ 1024 bytes). */
+  maxRecordKeyBytes: 512,
+  /** Most keys in one `records.get` (DynamoDB BatchGetItem holds ≤ 100 keys). */
+  maxRecordKeysPerGet: 100,
+  /** Most ops in one `records.write` (an atomic one is one DynamoDB transaction of ≤ 100 items). */
+  maxRecordOpsPerWrite: 100,
   /** Largest page (`limit`) and `recentMessages`. */
   maxPageSize: 1000,
   /** Longest ttl accepted: 10 years. */

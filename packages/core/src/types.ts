@@ -53,6 +53,25 @@ export interface SessionInit {
   ttlSeconds?: number;
 }
 
+/** What `truncate` removes: the newest `removeLast` messages, or every message after `afterMessageId`. */
+export type TruncateOptions = { removeLast: number } | { afterMessageId: string };
+
+export interface AppendOptions {
+  /**
+   * The id of the session's last message as the caller last saw it (`null`: the session has no messages).
+   * When another message was appended (or one removed) since, the append throws `VersionConflictError`
+   * with `actualLastMessageId` and writes nothing.
+   */
+  expectedLastMessageId?: string | null;
+  /**
+   * Makes a retry safe: an append with a key this session has already seen writes nothing and returns the
+   * messages the first call appended (its precondition is not checked again). The key is kept for the
+   * session's lifetime; reusing it with other messages throws `ValidationError`. Messages of that first call
+   * removed by `truncate` since are left out of the answer.
+   */
+  idempotencyKey?: string;
+}
+
 export interface SessionStore {
   /**
    * Creates a session (version 1, no messages) expiring `ttlSeconds` from now. Throws `AlreadyExistsError`
@@ -70,10 +89,23 @@ export interface SessionStore {
    */
   update(sessionId: string, changes: SessionChanges, opts?: { expectedVersion?: number }): Promise<Session>;
   /**
-   * Appends messages atomically (all or none), assigning ids that sort after every earlier message, adds
-   * them to `messageCount` and slides expiry. Missing or expired session: `SessionNotFoundError`.
+   * Appends messages atomically (all or none), assigning ids that sort after every earlier message (removed
+   * ones included), adds them to `messageCount` and slides expiry. Missing or expired session:
+   * `SessionNotFoundError`. See `AppendOptions` for the precondition and the idempotency key.
    */
-  append(sessionId: string, messages: MessageInput | MessageInput[]): Promise<Message[]>;
+  append(
+    sessionId: string,
+    messages: MessageInput | MessageInput[],
+    opts?: AppendOptions,
+  ): Promise<Message[]>;
+  /**
+   * Atomically removes the newest messages, the last `removeLast` (all of them when there are fewer) or every
+   * message after `afterMessageId`, and returns them oldest first. Later appends still get ids that sort after
+   * every removed one. Slides expiry; the version is unchanged. At most `LIMITS.maxMessagesPerTruncate`
+   * messages go in one call (more throws `ValidationError` and removes nothing); an `afterMessageId` that is
+   * not a message of the session throws `ValidationError`.
+   */
+  truncate(sessionId: string, opts: TruncateOptions): Promise<Message[]>;
   /** Messages in append order (or reversed with `order: "desc"`), a page at a time. */
   messages(
     sessionId: string,
@@ -145,8 +177,76 @@ export interface StoreStats {
   approximate: boolean;
 }
 
+/** A record value: JSON, or bytes (returned as a plain `Uint8Array`). */
+export type RecordValue = Json | Uint8Array;
+
+/** One record of a scope, as stored. */
+export interface StoredRecord {
+  key: string;
+  value: RecordValue;
+  /** 1 at the first put (or the first after a delete or expiry); each put adds 1. */
+  version: number;
+  updatedAt: Millis;
+  /** When the record expires, or null when it was put without `ttlSeconds`. */
+  expiresAt: Millis | null;
+}
+
+/**
+ * One change in a `records.write` batch. `ifVersion` is a precondition on the stored version: the op
+ * applies only when it equals the live record's version, with 0 meaning "no live record" (an expired record
+ * counts as absent). A put without `ttlSeconds` never expires.
+ */
+export type RecordOp =
+  | { put: string; value: RecordValue; ifVersion?: number; ttlSeconds?: number }
+  | { delete: string; ifVersion?: number };
+
+export interface RecordRangeOptions {
+  /** Only keys starting with this. */
+  prefix?: string;
+  /** Only keys after this one (exclusive). */
+  after?: string;
+  /** Only keys before this one (exclusive). */
+  before?: string;
+  /** Key order (Unicode code point order, i.e. UTF-8 byte order); default "asc". */
+  order?: "asc" | "desc";
+  /** Page size, 1–1000; default 50. */
+  limit?: number;
+  /** From the previous page of the same listing (same scope and options). */
+  cursor?: string;
+}
+
+export interface RecordWriteOptions {
+  /**
+   * All or nothing: when any precondition fails, nothing of the batch is written and concurrent readers
+   * never see part of it. Without it (the default, cheaper on DynamoDB) each op is atomic on its own: all
+   * ops are applied, and the first failure is thrown afterwards.
+   */
+  atomic?: boolean;
+}
+
+/**
+ * Ordered key → value records inside a scope (a thread, a namespace). Keys sort by Unicode code point (UTF-8
+ * byte order). Expired records are never returned. Limits: `LIMITS.maxRecordKeysPerGet`,
+ * `LIMITS.maxRecordOpsPerWrite`, `LIMITS.maxRecordValueBytes` (larger values throw `ItemTooLargeError`).
+ */
+export interface RecordStore {
+  /** The live records with these keys, in the same order as `keys` (null where there is none). */
+  get(scope: string, keys: string[]): Promise<(StoredRecord | null)[]>;
+  /** The live records in key order within the bounds, a page at a time. */
+  range(scope: string, opts?: RecordRangeOptions): Promise<Page<StoredRecord>>;
+  /**
+   * Applies puts and deletes (each key at most once per batch) and returns the puts' records in op order.
+   * A failed `ifVersion` throws `VersionConflictError` (with `scope`, `key`, `expectedVersion` and
+   * `actualVersion`, 0 for absent); see `RecordWriteOptions` for what else was written.
+   */
+  write(scope: string, ops: RecordOp[], opts?: RecordWriteOptions): Promise<StoredRecord[]>;
+  /** Removes every record of the scope; false when it held no live record. */
+  clear(scope: string): Promise<boolean>;
+}
+
 export interface StateStore {
   readonly sessions: SessionStore;
+  readonly records: RecordStore;
   readonly toolCache: ToolCache;
   readonly preferences: PreferenceStore;
   stats(): Promise<StoreStats>;

@@ -1,4 +1,6 @@
-import { ValidationError } from "./errors.js";
+import { createHash } from "node:crypto";
+import { canonicalJson } from "./canonical.js";
+import { ItemTooLargeError, ValidationError } from "./errors.js";
 import { DEFAULT_PAGE_SIZE, LIMITS } from "./limits.js";
 import type { Json, MessageInput, MessageRole, SessionChanges, SessionInit } from "./types.js";
 
@@ -22,65 +24,77 @@ export function validateToolName(value: unknown): string {
 }
 
 /**
- * Checks that `value` is plain JSON that round-trips exactly: no NaN/Infinity, BigInt, undefined,
- * functions, symbols, class instances (Date, Map…), cycles, lone surrogates, or nesting past 32 levels.
+ * Checks that `value` is plain JSON that round-trips exactly (no NaN/Infinity, BigInt, undefined,
+ * functions, symbols, class instances (Date, Map…), cycles, lone surrogates, or nesting past 32 levels) and
+ * returns a deep copy made while checking. Store the copy: each property is read exactly once, so a getter
+ * cannot hand the store a different value from the one that was checked.
  */
 export function validateJson(field: string, value: unknown): Json {
-  checkJson(field, value, 0, new Set());
-  return value as Json;
+  return copyJson(field, value, 0, new Set());
 }
 
-/** A plain JSON object (not an array, not null), e.g. a session's state or a tool's parameters. */
+/** A plain JSON object (not an array, not null), e.g. a session's state or a tool's parameters; a checked copy. */
 export function validateJsonObject(field: string, value: unknown): Record<string, Json> {
   if (!isPlainObject(value))
     throw new ValidationError(field, `must be a plain object, got ${describe(value)}`);
-  checkJson(field, value, 0, new Set());
-  return value as Record<string, Json>;
+  return copyJson(field, value, 0, new Set()) as Record<string, Json>;
 }
 
-function checkJson(path: string, value: unknown, depth: number, ancestors: Set<object>): void {
+function copyJson(path: string, value: unknown, depth: number, ancestors: Set<object>): Json {
   if (depth > LIMITS.maxJsonDepth) {
     throw new ValidationError(path, `nests deeper than ${LIMITS.maxJsonDepth} levels`);
   }
   switch (typeof value) {
     case "string":
       if (!value.isWellFormed()) throw new ValidationError(path, "string has a lone surrogate");
-      return;
+      return value;
     case "boolean":
-      return;
+      return value;
     case "number":
       if (!Number.isFinite(value)) throw new ValidationError(path, `${value} is not a JSON number`);
-      return;
+      return value;
     case "object": {
-      if (value === null) return;
+      if (value === null) return null;
       if (ancestors.has(value)) throw new ValidationError(path, "contains a cycle");
       ancestors.add(value);
+      let copy: Json;
       if (Array.isArray(value)) {
-        for (let i = 0; i < value.length; i++) {
+        const length = value.length;
+        const items: Json[] = new Array(length);
+        for (let i = 0; i < length; i++) {
           if (!(i in value)) throw new ValidationError(`${path}[${i}]`, "sparse arrays are not JSON");
-          checkJson(`${path}[${i}]`, value[i], depth + 1, ancestors);
+          items[i] = copyJson(`${path}[${i}]`, value[i], depth + 1, ancestors);
         }
+        copy = items;
       } else if (isPlainObject(value)) {
         if (Object.getOwnPropertySymbols(value).length > 0) {
           throw new ValidationError(path, "symbol keys are not JSON");
         }
-        for (const [key, child] of Object.entries(value)) {
+        const object: Record<string, Json> = {};
+        for (const key of Object.keys(value)) {
           const childPath = `${path}.${key}`;
           if (!key.isWellFormed()) throw new ValidationError(childPath, "key has a lone surrogate");
-          checkJson(childPath, child, depth + 1, ancestors);
+          setOwn(object, key, copyJson(childPath, value[key], depth + 1, ancestors));
         }
+        copy = object;
       } else {
         throw new ValidationError(path, `${describe(value)} is not a plain JSON value`);
       }
       ancestors.delete(value);
-      return;
+      return copy;
     }
     default:
       throw new ValidationError(path, `${describe(value)} is not a JSON value`);
   }
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
+/** Sets an own enumerable property; plain assignment to "__proto__" would set the prototype instead. */
+export function setOwn<T>(target: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/** An object literal (or `Object.create(null)`): not an array, null or a class instance. */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
   const proto = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
@@ -142,11 +156,12 @@ export function validateSessionInit(init: unknown): SessionInit {
     if (!SESSION_INIT_FIELDS.has(key)) throw new ValidationError(`init.${key}`, "is not a session field");
   }
   const result: SessionInit = {};
-  if (init.sessionId !== undefined) result.sessionId = validateId("sessionId", init.sessionId);
-  if (init.userId !== undefined) result.userId = validateId("userId", init.userId);
-  if (init.agentId !== undefined) result.agentId = validateId("agentId", init.agentId);
-  if (init.state !== undefined) result.state = validateJsonObject("state", init.state);
-  if (init.ttlSeconds !== undefined) result.ttlSeconds = validateTtlSeconds("ttlSeconds", init.ttlSeconds);
+  const { sessionId, userId, agentId, state, ttlSeconds } = init;
+  if (sessionId !== undefined) result.sessionId = validateId("sessionId", sessionId);
+  if (userId !== undefined) result.userId = validateId("userId", userId);
+  if (agentId !== undefined) result.agentId = validateId("agentId", agentId);
+  if (state !== undefined) result.state = validateJsonObject("state", state);
+  if (ttlSeconds !== undefined) result.ttlSeconds = validateTtlSeconds("ttlSeconds", ttlSeconds);
   return result;
 }
 
@@ -157,53 +172,72 @@ export function validateSessionChanges(changes: unknown): SessionChanges {
     if (key !== "state" && key !== "lastToolCall")
       throw new ValidationError(`changes.${key}`, "is not a changeable field");
   }
-  if (changes.state !== undefined) result.state = validateJsonObject("state", changes.state);
-  if (changes.lastToolCall !== undefined) {
+  const { state, lastToolCall } = changes;
+  if (state !== undefined) result.state = validateJsonObject("state", state);
+  if (lastToolCall !== undefined) {
     result.lastToolCall =
-      changes.lastToolCall === null
-        ? null
-        : validateId("lastToolCall", changes.lastToolCall, LIMITS.maxToolNameLength);
+      lastToolCall === null ? null : validateId("lastToolCall", lastToolCall, LIMITS.maxToolNameLength);
   }
   return result;
 }
 
 const ROLES: ReadonlySet<string> = new Set<MessageRole>(["system", "user", "assistant", "tool"]);
 
-/** One message or a list of 1–50; returns them as a list. */
+/**
+ * One message or a list of 1–98; returns checked copies as a list. A message over `LIMITS.maxMessageBytes`,
+ * or a list over `LIMITS.maxBytesPerWrite`, throws `ItemTooLargeError`.
+ */
 export function validateMessages(input: unknown): MessageInput[] {
-  const list = Array.isArray(input) ? input : [input];
+  const list = Array.isArray(input) ? [...input] : [input];
   if (list.length === 0) throw new ValidationError("messages", "must not be empty");
   if (list.length > LIMITS.maxMessagesPerAppend) {
     throw new ValidationError("messages", `at most ${LIMITS.maxMessagesPerAppend} messages per append`);
   }
-  return list.map((message, i) => validateMessage(`messages[${i}]`, message));
+  let totalBytes = 0;
+  const messages = list.map((message, i) => {
+    const valid = validateMessage(`messages[${i}]`, message);
+    const bytes = messageBytes(valid);
+    if (bytes > LIMITS.maxMessageBytes) {
+      throw new ItemTooLargeError(`messages[${i}]`, bytes, LIMITS.maxMessageBytes);
+    }
+    totalBytes += bytes;
+    return valid;
+  });
+  if (totalBytes > LIMITS.maxBytesPerWrite) {
+    throw new ItemTooLargeError("messages", totalBytes, LIMITS.maxBytesPerWrite);
+  }
+  return messages;
 }
 
-function validateMessage(field: string, message: unknown): MessageInput {
-  if (!isPlainObject(message)) throw new ValidationError(field, "must be an object");
-  for (const key of Object.keys(message)) {
+/** A message's size as `LIMITS.maxMessageBytes` measures it: UTF-8 content plus the JSON of its metadata. */
+export function messageBytes(message: Pick<MessageInput, "content" | "metadata">): number {
+  const metadataBytes =
+    message.metadata === undefined ? 0 : Buffer.byteLength(JSON.stringify(message.metadata), "utf8");
+  return Buffer.byteLength(message.content, "utf8") + metadataBytes;
+}
+
+function validateMessage(field: string, input: unknown): MessageInput {
+  if (!isPlainObject(input)) throw new ValidationError(field, "must be an object");
+  for (const key of Object.keys(input)) {
     if (key !== "role" && key !== "content" && key !== "metadata" && key !== "timestamp") {
       throw new ValidationError(`${field}.${key}`, "is not a message field");
     }
   }
-  if (typeof message.role !== "string" || !ROLES.has(message.role)) {
+  // Each field is read once, so what is checked is what is stored.
+  const { role, content, timestamp, metadata } = input;
+  if (typeof role !== "string" || !ROLES.has(role)) {
     throw new ValidationError(`${field}.role`, "must be one of system, user, assistant, tool");
   }
-  if (typeof message.content !== "string") throw new ValidationError(`${field}.content`, "must be a string");
-  if (!message.content.isWellFormed()) throw new ValidationError(`${field}.content`, "has a lone surrogate");
-  const result: MessageInput = { role: message.role as MessageRole, content: message.content };
-  if (message.timestamp !== undefined) {
-    if (
-      typeof message.timestamp !== "number" ||
-      !Number.isSafeInteger(message.timestamp) ||
-      message.timestamp < 0
-    ) {
+  if (typeof content !== "string") throw new ValidationError(`${field}.content`, "must be a string");
+  if (!content.isWellFormed()) throw new ValidationError(`${field}.content`, "has a lone surrogate");
+  const result: MessageInput = { role: role as MessageRole, content };
+  if (timestamp !== undefined) {
+    if (typeof timestamp !== "number" || !Number.isSafeInteger(timestamp) || timestamp < 0) {
       throw new ValidationError(`${field}.timestamp`, "must be epoch milliseconds (a whole number ≥ 0)");
     }
-    result.timestamp = message.timestamp;
+    result.timestamp = timestamp;
   }
-  if (message.metadata !== undefined)
-    result.metadata = validateJsonObject(`${field}.metadata`, message.metadata);
+  if (metadata !== undefined) result.metadata = validateJsonObject(`${field}.metadata`, metadata);
   return result;
 }
 
@@ -216,11 +250,14 @@ export function validatePreferenceChanges(changes: unknown): Record<string, Json
   if (Object.getOwnPropertySymbols(changes).length > 0) {
     throw new ValidationError("changes", "symbol keys are not JSON");
   }
-  for (const [key, value] of Object.entries(changes)) {
+  const copy: Record<string, Json | undefined> = {};
+  const ancestors = new Set<object>([changes]);
+  for (const key of Object.keys(changes)) {
     if (!key.isWellFormed()) throw new ValidationError(`changes.${key}`, "key has a lone surrogate");
-    if (value !== undefined) checkJson(`changes.${key}`, value, 1, new Set([changes]));
+    const value = changes[key];
+    setOwn(copy, key, value === undefined ? undefined : copyJson(`changes.${key}`, value, 1, ancestors));
   }
-  return changes as Record<string, Json | undefined>;
+  return copy;
 }
 
 export function validateOptionalTtl(
@@ -258,4 +295,79 @@ export function parseMessagesOptions(
   opts: { limit?: number; cursor?: string; order?: "asc" | "desc" } | undefined,
 ): { limit: number; order: "asc" | "desc"; cursor: string | undefined } {
   return { ...parsePageOptions(opts), order: opts?.order === undefined ? "asc" : validateOrder(opts.order) };
+}
+
+/** `truncate`'s options: how many of the newest messages to remove, or the id after which to remove all. */
+export function parseTruncateOptions(
+  opts: unknown,
+): { removeLast: number; afterMessageId?: undefined } | { afterMessageId: string; removeLast?: undefined } {
+  if (!isPlainObject(opts)) throw new ValidationError("opts", "must be { removeLast } or { afterMessageId }");
+  const keys = Object.keys(opts);
+  if (keys.length !== 1 || (keys[0] !== "removeLast" && keys[0] !== "afterMessageId")) {
+    throw new ValidationError("opts", "must have exactly one of removeLast, afterMessageId");
+  }
+  const { removeLast, afterMessageId } = opts;
+  if (afterMessageId !== undefined) return { afterMessageId: validateId("afterMessageId", afterMessageId) };
+  if (
+    typeof removeLast !== "number" ||
+    !Number.isInteger(removeLast) ||
+    removeLast < 0 ||
+    removeLast > LIMITS.maxMessagesPerTruncate
+  ) {
+    throw new ValidationError(
+      "removeLast",
+      `must be a whole number from 0 to ${LIMITS.maxMessagesPerTruncate}, got ${describe(removeLast)}`,
+    );
+  }
+  return { removeLast };
+}
+
+/** The error a backend throws when a `truncate` would remove more than `LIMITS.maxMessagesPerTruncate`. */
+export function tooManyToTruncate(count: number): ValidationError {
+  return new ValidationError(
+    "afterMessageId",
+    `would remove ${count} messages, over the limit of ${LIMITS.maxMessagesPerTruncate} per truncate`,
+  );
+}
+
+/** The error a backend throws when `afterMessageId` is not a message of the session. */
+export function unknownMessageId(): ValidationError {
+  return new ValidationError("afterMessageId", "is not a message of this session");
+}
+
+/** `append`'s options, checked: the precondition (undefined when none) and the idempotency key. */
+export function parseAppendOptions(opts: unknown): {
+  expectedLastMessageId: string | null | undefined;
+  idempotencyKey: string | undefined;
+} {
+  if (opts === undefined) return { expectedLastMessageId: undefined, idempotencyKey: undefined };
+  if (!isPlainObject(opts)) throw new ValidationError("opts", "must be an object");
+  for (const key of Object.keys(opts)) {
+    if (key !== "expectedLastMessageId" && key !== "idempotencyKey") {
+      throw new ValidationError(`opts.${key}`, "is not an append option");
+    }
+  }
+  const { expectedLastMessageId, idempotencyKey } = opts;
+  return {
+    expectedLastMessageId:
+      expectedLastMessageId === undefined || expectedLastMessageId === null
+        ? expectedLastMessageId
+        : validateId("expectedLastMessageId", expectedLastMessageId),
+    idempotencyKey: idempotencyKey === undefined ? undefined : validateId("idempotencyKey", idempotencyKey),
+  };
+}
+
+/**
+ * A fingerprint of an append's checked messages, kept with its idempotency key so that a retry is told
+ * apart from a different append that reuses the key.
+ */
+export function appendFingerprint(messages: MessageInput[]): string {
+  return createHash("sha256")
+    .update(canonicalJson(messages as unknown as Json))
+    .digest("base64url");
+}
+
+/** The error for an idempotency key reused with other messages. */
+export function idempotencyKeyReused(): ValidationError {
+  return new ValidationError("idempotencyKey", "was already used for an append of other messages");
 }
