@@ -11,6 +11,11 @@ export const ADMIN_TOKEN = "admin-token-for-tests-0123456789";
 export const ALICE_TOKEN = "alice-token-0123456789abcdef";
 export const BOB_TOKEN = "bob-token-0123456789abcdef0";
 
+/** The store's id of a session an MCP user created under `sessionId` (each user has their own id space). */
+export function storedSessionId(userId: string, sessionId: string): string {
+  return `${userId.length}:${userId}:${sessionId}`;
+}
+
 /** An in-process server on a free port over the memory store, with tokens for alice and bob. */
 export async function startTestServer(overrides: Partial<ServerConfig> = {}): Promise<RunningServer> {
   const config = loadConfig(
