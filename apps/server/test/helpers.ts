@@ -1,5 +1,6 @@
 import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
 import {
+  type Logger,
   loadConfig,
   type RunningServer,
   type ServerConfig,
@@ -17,7 +18,10 @@ export function storedSessionId(userId: string, sessionId: string): string {
 }
 
 /** An in-process server on a free port over the memory store, with tokens for alice and bob. */
-export async function startTestServer(overrides: Partial<ServerConfig> = {}): Promise<RunningServer> {
+export async function startTestServer(
+  overrides: Partial<ServerConfig> = {},
+  logger: Logger = silentLogger,
+): Promise<RunningServer> {
   const config = loadConfig(
     { store: "memory", port: "0" },
     {
@@ -28,7 +32,7 @@ export async function startTestServer(overrides: Partial<ServerConfig> = {}): Pr
       AGENT_STATE_MAX_PAGE_SIZE: "20",
     },
   );
-  return startServer({ ...config, ...overrides }, silentLogger);
+  return startServer({ ...config, ...overrides }, logger);
 }
 
 /** The SDK client over Streamable HTTP, authenticated with `token` when given. */
