@@ -14,13 +14,16 @@ export interface SeenCommand {
 export class CommandMonitor {
   private constructor(
     private readonly probe: Redis,
+    private readonly base: Redis,
     private readonly monitor: Redis,
   ) {}
 
   static async open(host: string, port: number): Promise<CommandMonitor> {
     const probe = new Redis({ host, port });
-    const monitor = await new Redis({ host, port }).monitor();
-    return new CommandMonitor(probe, monitor);
+    // monitor() opens a connection of its own; the one it is called on must be closed too.
+    const base = new Redis({ host, port });
+    const monitor = await base.monitor();
+    return new CommandMonitor(probe, base, monitor);
   }
 
   /**
@@ -76,6 +79,6 @@ export class CommandMonitor {
 
   async close(): Promise<void> {
     this.monitor.disconnect();
-    await this.probe.quit();
+    await Promise.all([this.probe.quit(), this.base.quit()]);
   }
 }
