@@ -80,6 +80,14 @@ local function counters()
 end
 `;
 
+// How append and truncate begin: the helpers, then m = {expires, ttl, reg, user} of a live session, or
+// {'missing'} back to the store.
+const MESSAGE_WRITE_PRELUDE = `${SLIDE}
+${COUNTERS}
+local now = tonumber(ARGV[1])
+local m = redis.call('HMGET', KEYS[1], 'expires', 'ttl', 'reg', 'user')
+if not m[1] or tonumber(m[1]) <= now then return {'missing'} end`;
+
 /**
  * ARGV: now, hasPrecondition '1'|'0', expectedLastSequence ('' = no messages, 'x' = an id this store never
  * assigns), idempotencyKey|'', fingerprint, then one message JSON per message. In this order: a known
@@ -92,11 +100,7 @@ end
 export const APPEND_MESSAGES = new LuaScript(
   "appendMessages",
   `#!lua
-${SLIDE}
-${COUNTERS}
-local now = tonumber(ARGV[1])
-local m = redis.call('HMGET', KEYS[1], 'expires', 'ttl', 'reg', 'user')
-if not m[1] or tonumber(m[1]) <= now then return {'missing'} end
+${MESSAGE_WRITE_PRELUDE}
 local key = ARGV[4]
 if key ~= '' then
   local seen = redis.call('HGET', KEYS[3], key)
@@ -133,11 +137,7 @@ return {'ok', first, registration, m[4]}
 export const TRUNCATE_MESSAGES = new LuaScript(
   "truncateMessages",
   `#!lua
-${SLIDE}
-${COUNTERS}
-local now = tonumber(ARGV[1])
-local m = redis.call('HMGET', KEYS[1], 'expires', 'ttl', 'reg', 'user')
-if not m[1] or tonumber(m[1]) <= now then return {'missing'} end
+${MESSAGE_WRITE_PRELUDE}
 local max = tonumber(ARGV[4])
 local removed = {}
 local newLast
