@@ -100,15 +100,13 @@ export default async function redisBench(): Promise<void> {
         name: "sessions.append (1 message)",
         store: () =>
           store.sessions.append("append", { role: "user", content: "what is the weather tomorrow?" }),
-        raw: () => {
-          const expiresAt = Date.now() + TTL_MS;
-          return Promise.all([
+        raw: () =>
+          Promise.all([
             send("XADD", appendMessages, "*", "m", messageJson),
             send("HINCRBY", appendMeta, "count", 1),
-            send("PEXPIREAT", appendMeta, expiresAt),
-            send("PEXPIREAT", appendMessages, expiresAt),
-          ]);
-        },
+            send("PEXPIRE", appendMeta, TTL_MS),
+            send("PEXPIRE", appendMessages, TTL_MS),
+          ]),
       },
       {
         name: "toolCache.get (hit)",
@@ -126,7 +124,7 @@ export default async function redisBench(): Promise<void> {
           Promise.all([
             send("HSET", prefs, "v:fontSize", String(counter++ % 30)),
             send("HINCRBY", prefs, "_version", 1),
-            send("PEXPIREAT", prefs, Date.now() + TTL_MS),
+            send("PEXPIRE", prefs, TTL_MS),
             send("HGETALL", prefs),
           ]),
       },
