@@ -14,6 +14,8 @@ export interface RecordItem extends ValueAttributes {
   /** Absent for a record that never expires. */
   expiresAt?: number;
   ttl?: number;
+  /** Set when an atomic batch of several ops wrote the head: readers then read such heads serializably. */
+  bid?: string;
 }
 
 /** What a write assumes about a key's head: no live record, or this version with these chunks. */

@@ -24,7 +24,7 @@ import { type HeadState, RECORD_NAMES, type RecordItem, stateCondition, stateOf 
 import { recordChunkBase, recordPk, recordSk } from "./schema.js";
 
 /** Rounds of "condition on the head state, learn the real one from ALL_OLD, try again" before giving up. */
-const WRITE_ATTEMPTS = 12;
+const WRITE_ATTEMPTS = 30;
 /** Single writes of one non-atomic batch in flight at once. */
 const WRITE_CONCURRENCY = 16;
 
@@ -105,6 +105,8 @@ async function prepare(
   );
   const sizes = payloads.map((p) => p?.data.byteLength ?? 0);
   const inline = write.atomic ? chooseInline(sizes) : sizes.map((size) => size <= INLINE_MAX_BYTES);
+  // Heads of one atomic batch carry its id, so that readers know to read them serializably.
+  const batchId = write.atomic && write.ops.length > 1 ? { bid: context.ids.next() } : {};
   return write.ops.map((op, i): Prepared => {
     const payload = payloads[i];
     if (op.kind === "delete" || payload === null || payload === undefined) {
@@ -130,6 +132,7 @@ async function prepare(
         updatedAt: now,
         ...(expiresAt !== undefined ? { expiresAt, ttl: toEpochSeconds(expiresAt) } : {}),
         ...attributes,
+        ...batchId,
       },
       chunks,
       result: { key: put.key, value: put.value, updatedAt: now, expiresAt: expiresAt ?? null },
@@ -179,6 +182,14 @@ async function writeOne(
   const table = context.tables.sessions;
   const key = { pk: recordPk(scope), sk: recordSk(p.op.key) };
   let state = initialState(context, scope, p.op);
+  if (p.head !== null && p.op.ifVersion === undefined) {
+    const bumped = await bumpLive(context, key, p.head, now);
+    if (bumped !== "expired") {
+      await dropReplaced(context, scope, p, bumped ?? undefined);
+      return finish(context, scope, p, stateOf(bumped, now));
+    }
+    state = null;
+  }
   for (let attempt = 1; attempt <= WRITE_ATTEMPTS; attempt++) {
     let old: Record<string, unknown> | undefined;
     try {
@@ -213,6 +224,53 @@ async function writeOne(
     return finish(context, scope, p, state);
   }
   throw new UnavailableError(`records.write: ${JSON.stringify(p.op.key)} kept changing during the write`);
+}
+
+/** Head attributes an update may have to remove: the ones a put may leave out. */
+const OPTIONAL_ATTRIBUTES = ["v", "vc", "vid", "vn", "expiresAt", "ttl", "bid"] as const;
+
+/**
+ * An unconditional put as one UpdateItem that replaces every attribute and adds 1 to the stored version
+ * (`if_not_exists`), so concurrent puts each add exactly 1 in one round trip. Condition: no item, or a live
+ * one; returns the replaced item (ALL_OLD, null when there was none), or "expired" when an expired record is
+ * in the way (its version must restart at 1: the caller then replaces it conditionally).
+ */
+async function bumpLive(
+  context: StoreContext,
+  key: { pk: string; sk: string },
+  head: Omit<RecordItem, "version">,
+  now: number,
+): Promise<RecordItem | null | "expired"> {
+  const names: Record<string, string> = { "#sk": "sk", "#version": "version", "#expiresAt": "expiresAt" };
+  const values: Record<string, unknown> = { ":now": now, ":zero": 0, ":one": 1 };
+  const sets = ["#version = if_not_exists(#version, :zero) + :one"];
+  const removes: string[] = [];
+  const given = head as unknown as Record<string, unknown>;
+  for (const name of ["t", "updatedAt", ...OPTIONAL_ATTRIBUTES]) {
+    const placeholder = `#a_${name}`;
+    names[placeholder] = name;
+    if (given[name] === undefined) removes.push(placeholder);
+    else {
+      sets.push(`${placeholder} = :a_${name}`);
+      values[`:a_${name}`] = given[name];
+    }
+  }
+  try {
+    const output = await context.writer.update({
+      TableName: context.tables.sessions,
+      Key: key,
+      UpdateExpression: `SET ${sets.join(", ")}${removes.length > 0 ? ` REMOVE ${removes.join(", ")}` : ""}`,
+      ConditionExpression:
+        "attribute_not_exists(#sk) OR attribute_not_exists(#expiresAt) OR #expiresAt > :now",
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+      ReturnValues: "ALL_OLD",
+    });
+    return (output.Attributes as RecordItem | undefined) ?? null;
+  } catch (error) {
+    if (isConditionFailure(error)) return "expired";
+    throw toStoreError(error, "records.write");
+  }
 }
 
 async function writeTransaction(
@@ -256,6 +314,8 @@ async function writeTransaction(
         if (conflict !== null) throw conflict;
         states[i] = actual;
       }
+      // Racing other writers of these keys: spread the retries out.
+      if (attempt > 1) await sleep(backoffDelayMs(Math.min(attempt, 6)));
       continue;
     }
     await Promise.all(prepared.map((p, i) => dropReplacedState(context, scope, p, states[i] ?? null)));

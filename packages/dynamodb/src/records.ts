@@ -14,9 +14,9 @@ import {
   validateRecordKeys,
   validateScope,
 } from "@agent-state/core";
-import { batchGetAll, batchWriteAll } from "./batch.js";
+import { BATCH_GET_MAX_KEYS, backoffDelayMs, batchGetAll, batchWriteAll, sleep } from "./batch.js";
 import { readConsistency, type StoreContext } from "./context.js";
-import { toStoreError } from "./errors.js";
+import { cancellationReasons, toStoreError } from "./errors.js";
 import { readPayloads } from "./large-values.js";
 import { forEachQueryPage } from "./query-pages.js";
 import {
@@ -62,7 +62,10 @@ export class DynamoRecords implements RecordStore {
         "records.get",
       )) as unknown as RecordItem[];
       const now = context.clock();
-      const byKey = new Map(items.map((item) => [keyOf(item), item]));
+      const keyed = items.some((item) => item.bid !== undefined)
+        ? ((await serializableHeads(context, pk, pending)) ?? items)
+        : items;
+      const byKey = new Map(keyed.map((item) => [keyOf(item), item]));
       const live = pending.map((key) => byKey.get(key)).filter((i): i is RecordItem => isLiveRecord(i, now));
       const decoded = await decodeHeads(context, live, "records.get");
       for (const key of pending)
@@ -92,6 +95,7 @@ export class DynamoRecords implements RecordStore {
     const { lo, hi } = bounds;
     const pk = recordPk(range.scope);
     let startKey: Record<string, unknown> | undefined;
+    let retries = 0;
     for (;;) {
       let output: Awaited<ReturnType<typeof context.reader.query>>;
       try {
@@ -109,9 +113,9 @@ export class DynamoRecords implements RecordStore {
         throw toStoreError(error, "records.range");
       }
       const now = context.clock();
-      const heads = ((output.Items ?? []) as unknown as RecordItem[]).filter(
-        (item) => isLiveRecord(item, now) && inRange(range, keyOf(item)),
-      );
+      const page = (output.Items ?? []) as unknown as RecordItem[];
+      if (!(await consistentPage(context, pk, page)) && retries++ < READ_ATTEMPTS) continue;
+      const heads = page.filter((item) => isLiveRecord(item, now) && inRange(range, keyOf(item)));
       const decoded = await decodeHeads(context, heads, "records.range");
       for (let i = 0; i < heads.length; i++) {
         const head = heads[i] as RecordItem;
@@ -131,7 +135,7 @@ export class DynamoRecords implements RecordStore {
   }
 
   /** Puts and deletes; see record-write.ts for the single writes and the transaction. */
-  write(scope: string, ops: RecordOp[], opts?: { atomic?: boolean }): Promise<StoredRecord[]> {
+  async write(scope: string, ops: RecordOp[], opts?: { atomic?: boolean }): Promise<StoredRecord[]> {
     const checked = parseRecordWrite(scope, ops, opts);
     return writeRecords(this.context, checked);
   }
@@ -181,6 +185,63 @@ export class DynamoRecords implements RecordStore {
     const [record] = await new DynamoRecords(strong).get(scope, [key]);
     return record ?? null;
   }
+}
+
+/**
+ * The heads of these keys read serializably (TransactGetItems), for keys written by atomic batches: Query and
+ * BatchGetItem are read-committed per item and can see half of a transaction. Null when the client has no
+ * TransactGetItems or the heads pass its 4 MB (then the plain read stands).
+ */
+async function serializableHeads(
+  context: StoreContext,
+  pk: string,
+  keys: string[],
+): Promise<RecordItem[] | null> {
+  const transactGet = context.main.transactGet?.bind(context.main);
+  if (transactGet === undefined || keys.length === 0) return null;
+  const heads: RecordItem[] = [];
+  // ≤ 100 items per TransactGetItems: a page of more is checked 100 keys at a time.
+  for (let start = 0; start < keys.length; start += BATCH_GET_MAX_KEYS) {
+    const group = keys.slice(start, start + BATCH_GET_MAX_KEYS);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const output = await transactGet({
+          TransactItems: group.map((key) => ({
+            Get: { TableName: context.tables.sessions, Key: { pk, sk: recordSk(key) } },
+          })),
+        });
+        for (const response of output.Responses ?? []) {
+          if (response?.Item) heads.push(response.Item as unknown as RecordItem);
+        }
+        break;
+      } catch (error) {
+        // Cancelled by a transaction in flight on these items: read again shortly.
+        if (cancellationReasons(error) !== null && attempt < READ_ATTEMPTS * 2) {
+          await sleep(backoffDelayMs(attempt));
+          continue;
+        }
+        // Over TransactGetItems' 4 MB: the plain read stands.
+        if ((error as { name?: string }).name === "ValidationException") return null;
+        throw toStoreError(error, "records.read");
+      }
+    }
+  }
+  return heads;
+}
+
+/**
+ * True unless the page holds heads of an atomic batch that a serializable read of the same keys contradicts
+ * (the Query saw part of a batch in flight: read the page again).
+ */
+async function consistentPage(context: StoreContext, pk: string, page: RecordItem[]): Promise<boolean> {
+  if (!page.some((item) => item.bid !== undefined)) return true;
+  const snapshot = await serializableHeads(context, pk, page.map(keyOf));
+  if (snapshot === null) return true;
+  const now = new Map(snapshot.map((item) => [item.sk, item]));
+  return page.every((item) => {
+    const current = now.get(item.sk);
+    return current !== undefined && current.version === item.version && current.bid === item.bid;
+  });
 }
 
 /** The records of these heads, in order; null where a chunk is gone (the head was replaced since). */
