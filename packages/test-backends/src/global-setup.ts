@@ -9,7 +9,8 @@ let dynamo: DynamoDbLocalServer | undefined;
 let redis: RedisServerHandle | undefined;
 
 export async function setup(project: TestProject): Promise<void> {
-  [dynamo, redis] = await Promise.all([startDynamoDbLocal(), startRedisServer()]);
+  // A loaded machine (every project starts its servers at once) can take a while to bring up the JVM.
+  [dynamo, redis] = await Promise.all([startDynamoDbLocal({ startTimeoutMs: 180_000 }), startRedisServer()]);
   project.provide("testBackends", {
     dynamoEndpoint: dynamo.endpoint,
     redisHost: redis.host,
