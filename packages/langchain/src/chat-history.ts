@@ -76,7 +76,7 @@ export class AgentStateChatMessageHistory extends BaseListChatMessageHistory {
    * Appends the messages: up to `LIMITS.maxMessagesPerAppend` (98) in one atomic append; a longer list goes
    * in consecutive appends of 98, each atomic on its own.
    */
-  async addMessages(messages: BaseMessage[]): Promise<void> {
+  override async addMessages(messages: BaseMessage[]): Promise<void> {
     const inputs = mapChatMessagesToStoredMessages(messages).map(inputOf);
     for (let i = 0; i < inputs.length; i += LIMITS.maxMessagesPerAppend) {
       await this.append(inputs.slice(i, i + LIMITS.maxMessagesPerAppend));
@@ -84,7 +84,7 @@ export class AgentStateChatMessageHistory extends BaseListChatMessageHistory {
   }
 
   /** Removes the store session and every message. */
-  async clear(): Promise<void> {
+  override async clear(): Promise<void> {
     await this.store.sessions.delete(this.sessionId);
   }
 
