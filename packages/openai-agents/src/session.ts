@@ -193,20 +193,25 @@ export class AgentStateSession implements SessionHistoryTransactionAwareSession 
   /** How many messages follow `id` (all of them for null). */
   private async messagesAfter(id: string | null): Promise<number> {
     let count = 0;
+    for await (const message of this.newestFirst()) {
+      if (message.id === id) break;
+      count++;
+    }
+    return count;
+  }
+
+  /** The session's messages, newest first, a page of 100 at a time (stop iterating to stop reading). */
+  private async *newestFirst(): AsyncGenerator<Message> {
     let cursor: string | undefined;
-    for (;;) {
+    do {
       const page = await this.store.sessions.messages(this.sessionId, {
         order: "desc",
         limit: 100,
         ...(cursor ? { cursor } : {}),
       });
-      for (const message of page.items) {
-        if (message.id === id) return count;
-        count++;
-      }
-      if (page.cursor === null) return count;
-      cursor = page.cursor;
-    }
+      yield* page.items;
+      cursor = page.cursor ?? undefined;
+    } while (cursor);
   }
 
   /** The history's messages in order (the newest ones holding at least `limit` items when given). */
@@ -241,22 +246,13 @@ export class AgentStateSession implements SessionHistoryTransactionAwareSession 
     const hidden = adapterState(session).hidden;
     let last: Slot | null = null;
     let trailing = 0;
-    let cursor: string | undefined;
-    for (;;) {
-      const page = await this.store.sessions.messages(this.sessionId, {
-        order: "desc",
-        limit: 100,
-        ...(cursor ? { cursor } : {}),
-      });
-      for (const message of page.items) {
-        if (last) return { last, before: message, trailing };
-        const slot = slotOf(message, hidden);
-        if (slot.items.length > 0) last = slot;
-        else trailing++;
-      }
-      if (page.cursor === null) return { last, before: null, trailing };
-      cursor = page.cursor;
+    for await (const message of this.newestFirst()) {
+      if (last) return { last, before: message, trailing };
+      const slot = slotOf(message, hidden);
+      if (slot.items.length > 0) last = slot;
+      else trailing++;
     }
+    return { last, before: null, trailing };
   }
 
   /**
