@@ -87,6 +87,8 @@ export class DaxDouble implements DaxClient {
   hangAfterWriteOf: ReadonlySet<string> = new Set();
   /** Writes the double received (put, update, delete, transactWrite, batchWrite). */
   writes = 0;
+  /** Writes applied in DynamoDB whose reply the double then kept (`hangAfterWrite`, `hangAfterWriteOf`). */
+  repliesLost = 0;
   private readonly itemTtlMs: number;
   private readonly queryTtlMs: number;
   private readonly now: () => number;
@@ -309,6 +311,7 @@ export class DaxDouble implements DaxClient {
   /** The answer, or (with `hangAfterWrite`) nothing ever: the write is applied, its reply lost. */
   private async answerWrite<T>(operation: string, answer: T): Promise<T> {
     if (this.hangAfterWrite || this.hangAfterWriteOf.has(operation)) {
+      this.repliesLost++;
       await new Promise<never>((_, reject) => this.hanging.add(reject));
     }
     return answer;
