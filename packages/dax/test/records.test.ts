@@ -10,6 +10,11 @@ import { freshDynamoStore, sameTablesStore } from "./support/stores.js";
 
 const DAX_TTL_MS = 300_000;
 const READS = 50;
+/**
+ * How long the tests that lose a write's reply wait for it: long enough that the writes before it (and the
+ * chunks before a head) answer on a busy machine, since those must not time out.
+ */
+const LOST_REPLY_TIMEOUT_MS = 3_000;
 const setupClient = localClient(inject("dynamoEndpoint"));
 // Requests the stores send to DynamoDB themselves, and those the DAX double sends for them, counted apart.
 const storeClient = localClient(inject("dynamoEndpoint"));
@@ -109,18 +114,22 @@ describe("withDax: records", () => {
     const got = await b.records.get("thread", ["k1", "k2", "k3", "k4"]);
     expect(got.map((r) => r && [r.value, r.version])).toEqual([[10, 2], ["twenty", 2], null, [4, 1]]);
     expect(dax.stats.itemHits - hitsBefore).toBe(1); // k1: the PutItem through DAX left the new item cached
-    expect(storeRequests.total).toBe(0);
+    // k2 and k4 were written by an atomic batch: the store checks such heads with one TransactGetItems on
+    // DynamoDB (DAX would pass it through anyway), so that no read sees half a batch.
+    expect(storeRequests.byCommand).toEqual({ TransactGetItemsCommand: 1 });
     expect(b.daxStats()).toMatchObject({ fallbacks: 0, ownWriteBypasses: 0 });
 
     // B's range goes to DynamoDB (strongly consistent), never to DAX's query cache: no staleness at all.
     const queriesBefore = dax.stats.queryHits + dax.stats.queryMisses;
+    storeRequests.reset();
     const page = await b.records.range("thread");
     expect(page.items.map((r) => [r.key, r.value])).toEqual([
       ["k1", 10],
       ["k2", "twenty"],
       ["k4", 4],
     ]);
-    expect(storeRequests.byCommand).toEqual({ QueryCommand: 1 });
+    // One Query on DynamoDB (plus the store's TransactGetItems check of the atomic batch's heads on the page).
+    expect(storeRequests.byCommand).toEqual({ QueryCommand: 1, TransactGetItemsCommand: 1 });
     expect(dax.stats.queryHits + dax.stats.queryMisses).toBe(queriesBefore);
 
     // clear through DAX: B's get through DAX sees it at once too.
@@ -245,10 +254,11 @@ describe("withDax: records", () => {
   });
 
   it("a record write whose reply is lost gives UNAVAILABLE, is applied once and is never sent again", async () => {
-    const a = processWith({ writeTimeoutMs: 1_000 });
+    const a = processWith({ writeTimeoutMs: LOST_REPLY_TIMEOUT_MS });
     await a.records.write("lost", [{ put: "k", value: 1 }]);
     const writesBefore = dax.writes;
-    dax.hangAfterWriteOf = new Set(["put", "transactWrite"]);
+    // Unconditional puts are UpdateItems, conditional ones PutItems, atomic batches TransactWriteItems.
+    dax.hangAfterWriteOf = new Set(["put", "update", "transactWrite"]);
     await expect(a.records.write("lost", [{ put: "k", value: 2 }])).rejects.toMatchObject({
       code: "UNAVAILABLE",
       cause: expect.objectContaining({ name: "DaxTimeoutError" }),
@@ -264,7 +274,7 @@ describe("withDax: records", () => {
       ),
     ).rejects.toMatchObject({ code: "UNAVAILABLE" });
     dax.hangAfterWriteOf = new Set();
-    expect(dax.writes - writesBefore).toBe(2); // one PutItem, one TransactWriteItems: neither repeated
+    expect(dax.writes - writesBefore).toBe(2); // one UpdateItem, one TransactWriteItems: neither repeated
     const stored = await outsider().records.get("lost", ["k", "x", "y"]);
     expect(stored.map((r) => r && [r.value, r.version])).toEqual([
       [2, 2],
@@ -278,11 +288,12 @@ describe("withDax: records", () => {
   });
 
   it("a large value whose head write's reply is lost reads whole afterwards: the old value or the new", async () => {
-    const a = processWith({ writeTimeoutMs: 2_000 });
+    const a = processWith({ writeTimeoutMs: LOST_REPLY_TIMEOUT_MS });
     const v1 = largeBytes(1024 * 1024);
     const v2 = largeBytes(1024 * 1024);
     await a.records.write("lost-large", [{ put: "blob", value: v1 }]);
-    dax.hangAfterWriteOf = new Set(["put"]); // the chunks' BatchWriteItem answers; the head's PutItem does not
+    // The chunks' BatchWriteItem answers; the head's write (PutItem or UpdateItem) does not.
+    dax.hangAfterWriteOf = new Set(["put", "update"]);
     await expect(a.records.write("lost-large", [{ put: "blob", value: v2 }])).rejects.toMatchObject({
       code: "UNAVAILABLE",
     });
@@ -290,6 +301,23 @@ describe("withDax: records", () => {
     for (const store of [a, processWith({ l1: false })]) {
       const [read] = await store.records.get("lost-large", ["blob"]);
       expect(sameBytes(read?.value, v1) || sameBytes(read?.value, v2)).toBe(true);
+    }
+  });
+
+  it("a large message whose append's reply is lost reads whole afterwards, or not at all", async () => {
+    const a = processWith({ writeTimeoutMs: LOST_REPLY_TIMEOUT_MS });
+    const { sessionId } = await a.sessions.create();
+    const content = Buffer.from(largeBytes(768 * 1024)).toString("base64url"); // 1 MiB that does not compress
+    dax.hangAfterWriteOf = new Set(["transactWrite"]); // the chunks' BatchWriteItem answers, the commit does not
+    await expect(a.sessions.append(sessionId, { role: "tool", content })).rejects.toMatchObject({
+      code: "UNAVAILABLE",
+    });
+    dax.hangAfterWriteOf = new Set();
+    for (const store of [a, processWith({ l1: false })]) {
+      const held = (await store.sessions.messages(sessionId)).items;
+      // The append happened or not, as a whole: what messageCount says is there is there, in full.
+      expect(held.length).toBe((await store.sessions.get(sessionId))?.messageCount);
+      expect(held.every((m) => m.content === content)).toBe(true);
     }
   });
 
@@ -316,7 +344,7 @@ describe("withDax: records", () => {
   });
 
   it("an idempotent append whose reply was lost can be called again: it is applied once", async () => {
-    const a = processWith({ writeTimeoutMs: 1_000 });
+    const a = processWith({ writeTimeoutMs: LOST_REPLY_TIMEOUT_MS });
     const { sessionId } = await a.sessions.create();
     const turn = [
       { role: "user" as const, content: "q" },
