@@ -3,9 +3,10 @@ import { ManualClock } from "@agent-state/core/testing";
 import type { DynamoStateStore, TableNames } from "@agent-state/dynamodb";
 import { DynamoDBDocument } from "@aws-sdk/lib-dynamodb";
 import { afterAll, afterEach, beforeEach, describe, expect, inject, it } from "vitest";
-import { type DaxReadClient, type DaxStateStore, withDax } from "../src/index.js";
+import { type DaxReadClient, withDax } from "../src/index.js";
 import { DaxDouble } from "./support/dax-double.js";
-import { countRequests, localClient, NO_TIMEOUT_MS } from "./support/dynamo.js";
+import { countedClients, NO_TIMEOUT_MS } from "./support/dynamo.js";
+import { useSharedDax } from "./support/processes.js";
 import { freshDynamoStore, sameTablesStore } from "./support/stores.js";
 
 const DAX_TTL_MS = 300_000;
@@ -15,15 +16,9 @@ const READS = 50;
  * chunks before a head) answer on a busy machine, since those must not time out.
  */
 const LOST_REPLY_TIMEOUT_MS = 3_000;
-const setupClient = localClient(inject("dynamoEndpoint"));
-// Requests the stores send to DynamoDB themselves, and those the DAX double sends for them, counted apart.
-const storeClient = localClient(inject("dynamoEndpoint"));
-const daxClient = localClient(inject("dynamoEndpoint"));
-const storeRequests = countRequests(storeClient);
-const daxRequests = countRequests(daxClient);
-afterAll(() => {
-  for (const c of [setupClient, storeClient, daxClient]) c.destroy();
-});
+const clients = countedClients(inject("dynamoEndpoint"));
+const { setupClient, storeClient, daxClient, storeRequests, daxRequests } = clients;
+afterAll(() => clients.destroy());
 
 /** Bytes that do not compress, large enough to be stored in chunks. */
 const largeBytes = (size: number) => new Uint8Array(randomBytes(size));
@@ -35,44 +30,8 @@ const sameBytes = (value: unknown, expected: Uint8Array) =>
  * on the same tables; an outsider writes to DynamoDB without DAX (as a process without DAX, or a fallback).
  */
 describe("withDax: records", () => {
-  const storeClock = new ManualClock();
-  let cacheNowMs = 1_000_000;
-  const cacheClock = () => cacheNowMs;
-  let tables: TableNames;
-  let drop: () => Promise<void>;
-  let dax: DaxDouble;
-  const opened: DaxStateStore[] = [];
-
-  function processWith(
-    options: { l1?: false; writeTimeoutMs?: number; client?: DaxReadClient; dax?: false } = {},
-  ): DaxStateStore {
-    const store = withDax(sameTablesStore(storeClient, tables, storeClock.now), {
-      ...(options.dax === false ? {} : { client: options.client ?? dax }),
-      cacheClock,
-      daxTtlMs: DAX_TTL_MS,
-      timeoutMs: NO_TIMEOUT_MS,
-      writeTimeoutMs: options.writeTimeoutMs ?? NO_TIMEOUT_MS,
-      ...(options.l1 === false ? { l1: false as const } : {}),
-    });
-    opened.push(store);
-    return store;
-  }
-  /** A store on the same tables without DAX: its writes bypass DAX's caches, its reads are strong. */
-  const outsider = (): DynamoStateStore => sameTablesStore(setupClient, tables, storeClock.now);
-
-  beforeEach(async () => {
-    ({ tables, drop } = await freshDynamoStore(setupClient, storeClock.now));
-    dax = new DaxDouble(DynamoDBDocument.from(daxClient), {
-      itemTtlMs: DAX_TTL_MS,
-      queryTtlMs: DAX_TTL_MS,
-      now: cacheClock,
-    });
-  });
-  afterEach(async () => {
-    dax.shutdown();
-    for (const store of opened.splice(0)) await store.close();
-    await drop();
-  });
+  const shared = useSharedDax({ setupClient, storeClient, daxClient, ttlMs: DAX_TTL_MS });
+  const { storeClock, processWith, outsider } = shared;
 
   it("another process's get through DAX sees the writes at once, and its range is never stale", async () => {
     const a = processWith();
@@ -86,7 +45,7 @@ describe("withDax: records", () => {
     expect((await b.records.get("thread", ["k1", "k2", "k3"])).map((r) => r?.value)).toEqual([1, "two", [3]]);
     expect((await b.records.range("thread")).items.map((r) => r.key)).toEqual(["k1", "k2", "k3"]);
 
-    const writesBefore = dax.writes;
+    const writesBefore = shared.dax.writes;
     storeRequests.reset();
     daxRequests.reset();
     await a.records.write("thread", [{ put: "k1", value: 10, ifVersion: 1 }]);
@@ -100,7 +59,7 @@ describe("withDax: records", () => {
     );
     await a.records.write("thread", [{ delete: "k3" }]);
     // Each write went through the DAX client (PutItem, TransactWriteItems, DeleteItem), none around it.
-    expect(dax.writes - writesBefore).toBe(3);
+    expect(shared.dax.writes - writesBefore).toBe(3);
     expect(daxRequests.byCommand).toEqual({
       PutItemCommand: 1,
       TransactWriteItemsCommand: 1,
@@ -110,17 +69,17 @@ describe("withDax: records", () => {
 
     // B's get through DAX sees every write without waiting for the item TTL, without asking DynamoDB itself.
     storeRequests.reset();
-    const hitsBefore = dax.stats.itemHits;
+    const hitsBefore = shared.dax.stats.itemHits;
     const got = await b.records.get("thread", ["k1", "k2", "k3", "k4"]);
     expect(got.map((r) => r && [r.value, r.version])).toEqual([[10, 2], ["twenty", 2], null, [4, 1]]);
-    expect(dax.stats.itemHits - hitsBefore).toBe(1); // k1: the PutItem through DAX left the new item cached
+    expect(shared.dax.stats.itemHits - hitsBefore).toBe(1); // k1: the PutItem through DAX left the new item cached
     // k2 and k4 were written by an atomic batch: the store checks such heads with one TransactGetItems on
     // DynamoDB (DAX would pass it through anyway), so that no read sees half a batch.
     expect(storeRequests.byCommand).toEqual({ TransactGetItemsCommand: 1 });
     expect(b.daxStats()).toMatchObject({ fallbacks: 0, ownWriteBypasses: 0 });
 
     // B's range goes to DynamoDB (strongly consistent), never to DAX's query cache: no staleness at all.
-    const queriesBefore = dax.stats.queryHits + dax.stats.queryMisses;
+    const queriesBefore = shared.dax.stats.queryHits + shared.dax.stats.queryMisses;
     storeRequests.reset();
     const page = await b.records.range("thread");
     expect(page.items.map((r) => [r.key, r.value])).toEqual([
@@ -130,7 +89,7 @@ describe("withDax: records", () => {
     ]);
     // One Query on DynamoDB (plus the store's TransactGetItems check of the atomic batch's heads on the page).
     expect(storeRequests.byCommand).toEqual({ QueryCommand: 1, TransactGetItemsCommand: 1 });
-    expect(dax.stats.queryHits + dax.stats.queryMisses).toBe(queriesBefore);
+    expect(shared.dax.stats.queryHits + shared.dax.stats.queryMisses).toBe(queriesBefore);
 
     // clear through DAX: B's get through DAX sees it at once too.
     expect(await a.records.clear("thread")).toBe(true);
@@ -149,7 +108,7 @@ describe("withDax: records", () => {
     // Documented staleness: DAX's item cache (including its cached absence) until its TTL.
     expect((await b.records.get("s", ["k", "absent"])).map((r) => r?.value ?? null)).toEqual(["old", null]);
     expect((await b.records.range("s")).items.map((r) => r.value)).toEqual(["now here", "new"]);
-    cacheNowMs += DAX_TTL_MS;
+    shared.advanceCaches(DAX_TTL_MS);
     expect((await b.records.get("s", ["k", "absent"])).map((r) => r?.value)).toEqual(["new", "now here"]);
   });
 
@@ -195,7 +154,7 @@ describe("withDax: records", () => {
     expect((await b.records.get("ttl", ["short", "forever"])).map((r) => r?.value)).toEqual(["s", "f"]);
     expect(b.daxStats().l1Hits).toBe(hits + 1);
     storeClock.advanceSeconds(10); // the caches' own clock has not moved: only the store's clock says "expired"
-    const itemHits = dax.stats.itemHits;
+    const itemHits = shared.dax.stats.itemHits;
     for (const store of [b, noL1]) {
       expect((await store.records.get("ttl", ["short", "forever"])).map((r) => r?.value ?? null)).toEqual([
         null,
@@ -203,7 +162,7 @@ describe("withDax: records", () => {
       ]);
     }
     expect(b.daxStats().l1Hits).toBe(hits + 1); // the L1 entry held an expired record: not served
-    expect(dax.stats.itemHits - itemHits).toBe(4); // DAX still held both items; the store dropped the expired one
+    expect(shared.dax.stats.itemHits - itemHits).toBe(4); // DAX still held both items; the store dropped the expired one
     // A record without ttl is kept in the L1 however far the store's clock moves.
     storeClock.advanceSeconds(10 * 365 * 24 * 3600);
     expect((await b.records.get("ttl", ["forever"]))[0]?.value).toBe("f");
@@ -218,11 +177,11 @@ describe("withDax: records", () => {
     // A process whose DAX connection breaks between the head and the chunks: DAX now holds the head only.
     let batchGets = 0;
     const flaky: DaxReadClient = {
-      get: (input) => dax.get(input),
-      query: (input) => dax.query(input),
+      get: (input) => shared.dax.get(input),
+      query: (input) => shared.dax.query(input),
       batchGet: (input) => {
         batchGets++;
-        if (batchGets === 1) return dax.batchGet(input);
+        if (batchGets === 1) return shared.dax.batchGet(input);
         return Promise.reject(Object.assign(new Error("NoRouteException"), { code: "NoRouteException" }));
       },
     };
@@ -256,9 +215,9 @@ describe("withDax: records", () => {
   it("a record write whose reply is lost gives UNAVAILABLE, is applied once and is never sent again", async () => {
     const a = processWith({ writeTimeoutMs: LOST_REPLY_TIMEOUT_MS });
     await a.records.write("lost", [{ put: "k", value: 1 }]);
-    const writesBefore = dax.writes;
+    const writesBefore = shared.dax.writes;
     // Unconditional puts are UpdateItems, conditional ones PutItems, atomic batches TransactWriteItems.
-    dax.hangAfterWriteOf = new Set(["put", "update", "transactWrite"]);
+    shared.dax.hangAfterWriteOf = new Set(["put", "update", "transactWrite"]);
     await expect(a.records.write("lost", [{ put: "k", value: 2 }])).rejects.toMatchObject({
       code: "UNAVAILABLE",
       cause: expect.objectContaining({ name: "DaxTimeoutError" }),
@@ -273,8 +232,8 @@ describe("withDax: records", () => {
         { atomic: true },
       ),
     ).rejects.toMatchObject({ code: "UNAVAILABLE" });
-    dax.hangAfterWriteOf = new Set();
-    expect(dax.writes - writesBefore).toBe(2); // one UpdateItem, one TransactWriteItems: neither repeated
+    shared.dax.hangAfterWriteOf = new Set();
+    expect(shared.dax.writes - writesBefore).toBe(2); // one UpdateItem, one TransactWriteItems: neither repeated
     const stored = await outsider().records.get("lost", ["k", "x", "y"]);
     expect(stored.map((r) => r && [r.value, r.version])).toEqual([
       [2, 2],
@@ -293,11 +252,11 @@ describe("withDax: records", () => {
     const v2 = largeBytes(1024 * 1024);
     await a.records.write("lost-large", [{ put: "blob", value: v1 }]);
     // The chunks' BatchWriteItem answers; the head's write (PutItem or UpdateItem) does not.
-    dax.hangAfterWriteOf = new Set(["put", "update"]);
+    shared.dax.hangAfterWriteOf = new Set(["put", "update"]);
     await expect(a.records.write("lost-large", [{ put: "blob", value: v2 }])).rejects.toMatchObject({
       code: "UNAVAILABLE",
     });
-    dax.hangAfterWriteOf = new Set();
+    shared.dax.hangAfterWriteOf = new Set();
     for (const store of [a, processWith({ l1: false })]) {
       const [read] = await store.records.get("lost-large", ["blob"]);
       expect(sameBytes(read?.value, v1) || sameBytes(read?.value, v2)).toBe(true);
@@ -308,11 +267,11 @@ describe("withDax: records", () => {
     const a = processWith({ writeTimeoutMs: LOST_REPLY_TIMEOUT_MS });
     const { sessionId } = await a.sessions.create();
     const content = Buffer.from(largeBytes(768 * 1024)).toString("base64url"); // 1 MiB that does not compress
-    dax.hangAfterWriteOf = new Set(["transactWrite"]); // the chunks' BatchWriteItem answers, the commit does not
+    shared.dax.hangAfterWriteOf = new Set(["transactWrite"]); // the chunks' BatchWriteItem answers, the commit does not
     await expect(a.sessions.append(sessionId, { role: "tool", content })).rejects.toMatchObject({
       code: "UNAVAILABLE",
     });
-    dax.hangAfterWriteOf = new Set();
+    shared.dax.hangAfterWriteOf = new Set();
     for (const store of [a, processWith({ l1: false })]) {
       const held = (await store.sessions.messages(sessionId)).items;
       // The append happened or not, as a whole: what messageCount says is there is there, in full.
@@ -336,9 +295,9 @@ describe("withDax: records", () => {
       { expectedLastMessageId: first!.id },
     );
     expect((await b.sessions.get(sessionId))?.messageCount).toBe(2);
-    const writesBefore = dax.writes;
+    const writesBefore = shared.dax.writes;
     expect((await a.sessions.truncate(sessionId, { removeLast: 1 })).map((m) => m.content)).toEqual(["two"]);
-    expect(dax.writes).toBeGreaterThan(writesBefore);
+    expect(shared.dax.writes).toBeGreaterThan(writesBefore);
     expect((await b.sessions.get(sessionId))?.messageCount).toBe(1);
     expect(b.daxStats()).toMatchObject({ fallbacks: 0, ownWriteBypasses: 0 });
   });
@@ -350,11 +309,11 @@ describe("withDax: records", () => {
       { role: "user" as const, content: "q" },
       { role: "assistant" as const, content: "a" },
     ];
-    dax.hangAfterWriteOf = new Set(["transactWrite"]);
+    shared.dax.hangAfterWriteOf = new Set(["transactWrite"]);
     await expect(a.sessions.append(sessionId, turn, { idempotencyKey: "turn-1" })).rejects.toMatchObject({
       code: "UNAVAILABLE",
     });
-    dax.hangAfterWriteOf = new Set();
+    shared.dax.hangAfterWriteOf = new Set();
     const again = await a.sessions.append(sessionId, turn, { idempotencyKey: "turn-1" });
     expect(again.map((m) => m.content)).toEqual(["q", "a"]);
     expect((await outsider().sessions.get(sessionId))?.messageCount).toBe(2);
