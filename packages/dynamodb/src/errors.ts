@@ -57,6 +57,16 @@ function exceptionName(s: SdkErrorShape): string {
 }
 
 /** True when a single-item conditional write failed its condition (whichever client sent it). */
+/**
+ * True when DynamoDB certainly did not apply the write that failed with `error`: a typed answer such as a
+ * failed condition, a validation or a throttle. False for an unknown outcome (`UNAVAILABLE`: a timeout or
+ * a lost reply, after which the write may have landed) and anything untyped. Chunks written ahead of a
+ * head may only be deleted in the first case: deleting them after a head that did land loses the value.
+ */
+export function certainlyNotWritten(error: unknown): boolean {
+  return isStateStoreError(error) && error.code !== "UNAVAILABLE";
+}
+
 export function isConditionFailure(error: unknown): boolean {
   return exceptionName(shape(error)) === "ConditionalCheckFailedException";
 }

@@ -20,7 +20,7 @@ import {
 import { backoffDelayMs, sleep } from "./batch.js";
 import { itemBehindConditionFailure } from "./condition-failure.js";
 import { readConsistency, type StoreContext } from "./context.js";
-import { cancellationReasons, toStoreError } from "./errors.js";
+import { cancellationReasons, certainlyNotWritten, toStoreError } from "./errors.js";
 import { deleteChunksQuietly, writeChunks } from "./large-values.js";
 import { decodeMessages, prepareBodies } from "./message-payload.js";
 import { refreshMessageTtlIfDue } from "./message-ttl.js";
@@ -242,7 +242,8 @@ export async function appendMessages(
       `sessions.append: lost ${APPEND_ATTEMPTS} races for session ${JSON.stringify(sessionId)}`,
     );
   } catch (error) {
-    await dropOwnChunks();
+    // After an unknown outcome the messages may have landed: their chunks must stay (they expire with them).
+    if (certainlyNotWritten(error)) await dropOwnChunks();
     throw error;
   }
 }

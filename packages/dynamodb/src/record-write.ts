@@ -9,7 +9,13 @@ import {
 } from "@agent-state/core";
 import { backoffDelayMs, sleep } from "./batch.js";
 import type { StoreContext } from "./context.js";
-import { cancellationReasons, conditionFailureItem, isConditionFailure, toStoreError } from "./errors.js";
+import {
+  cancellationReasons,
+  certainlyNotWritten,
+  conditionFailureItem,
+  isConditionFailure,
+  toStoreError,
+} from "./errors.js";
 import {
   CHUNK_BYTES,
   type ChunkItem,
@@ -45,7 +51,8 @@ type Outcome = { record: StoredRecord | null; error?: undefined } | { error: unk
  * its condition, whose ALL_OLD item gives the real state for the next try, and an `ifVersion` the real state
  * contradicts is a `VersionConflictError`. Large values' chunks are written first (BatchWriteItem), heads
  * last; the chunks of a value a write replaced are deleted after it, and the chunks of a write that failed
- * are deleted too.
+ * are deleted too when DynamoDB certainly did not apply it (never after an unknown outcome, when the head
+ * may have landed: orphans of that case are removed by the next write that replaces the head, or `clear`).
  *
  * - atomic: one TransactWriteItems of all heads (a single op is one conditional write: same guarantee);
  * - otherwise: one conditional PutItem/DeleteItem per op (with `ReturnValues: ALL_OLD`, which tells which
@@ -66,7 +73,7 @@ export async function writeRecords(
     try {
       outcomes = (await writeTransaction(context, write.scope, prepared, now)).map((record) => ({ record }));
     } catch (error) {
-      await Promise.all(prepared.map((p) => dropChunks(context, p)));
+      if (certainlyNotWritten(error)) await Promise.all(prepared.map((p) => dropChunks(context, p)));
       throw error;
     }
   } else {
@@ -86,7 +93,10 @@ export async function writeRecords(
       });
     }
     await Promise.all(
-      prepared.map((p, i) => (outcomes[i]?.error !== undefined ? dropChunks(context, p) : null)),
+      prepared.map((p, i) => {
+        const failure = outcomes[i]?.error;
+        return failure !== undefined && certainlyNotWritten(failure) ? dropChunks(context, p) : null;
+      }),
     );
   }
   const failed = outcomes.find((o) => o.error !== undefined);
