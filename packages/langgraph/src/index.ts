@@ -1,0 +1,2 @@
+export type { AgentStateSaverOptions } from "./options.js";
+export { AgentStateSaver } from "./saver.js";
