@@ -1,7 +1,6 @@
 import {
   compareKeys,
   expiresAtFrom,
-  inRange,
   isExpired,
   type Page,
   parseRecordRange,
@@ -11,6 +10,7 @@ import {
   type RecordStore,
   type RecordWriteOptions,
   type ResolvedCommonOptions,
+  rangeBounds,
   rangeCursor,
   type StateStoreError,
   type StoredRecord,
@@ -24,7 +24,7 @@ import {
  * boundary as a copy.
  */
 export class MemoryRecordStore implements RecordStore {
-  private readonly scopes = new Map<string, Map<string, StoredRecord>>();
+  private readonly scopes = new Map<string, Scope>();
 
   constructor(private readonly options: ResolvedCommonOptions) {}
 
@@ -42,12 +42,28 @@ export class MemoryRecordStore implements RecordStore {
     const range = parseRecordRange(scope, opts);
     const now = this.options.clock();
     const records = this.scopes.get(range.scope);
-    const matching = [...(records?.values() ?? [])]
-      .filter((record) => !isLapsed(record, now) && inRange(range, record.key))
-      .sort((a, b) => compareKeys(a.key, b.key));
-    if (range.order === "desc") matching.reverse();
-    const items = matching.slice(0, range.limit).map(copyRecord);
-    return { items, cursor: rangeCursor(range, items, matching.length > range.limit) };
+    if (!records) return { items: [], cursor: null };
+    const { low, high } = rangeBounds(range);
+    // Start at the bound nearest the reading direction and walk until the page is full.
+    const keys = records.keys;
+    // Keys with the prefix are one contiguous run of the sorted keys.
+    const prefixStart = firstIndexAtOrAfter(keys, range.prefix);
+    const prefixEnd = search(keys, (k) => compareKeys(k, range.prefix) >= 0 && !k.startsWith(range.prefix));
+    const start = Math.max(prefixStart, low === undefined ? 0 : firstIndexAfter(keys, low));
+    const end = Math.min(prefixEnd, high === undefined ? keys.length : firstIndexAtOrAfter(keys, high));
+    const items: StoredRecord[] = [];
+    let more = false;
+    const step = range.order === "asc" ? 1 : -1;
+    for (let i = range.order === "asc" ? start : end - 1; i >= start && i < end; i += step) {
+      const record = records.byKey.get(keys[i] as string) as StoredRecord;
+      if (isLapsed(record, now)) continue;
+      if (items.length === range.limit) {
+        more = true;
+        break;
+      }
+      items.push(copyRecord(record));
+    }
+    return { items, cursor: rangeCursor(range, items, more) };
   }
 
   async write(scope: string, ops: RecordOp[], opts?: RecordWriteOptions): Promise<StoredRecord[]> {
@@ -66,7 +82,7 @@ export class MemoryRecordStore implements RecordStore {
         if (conflict) throw conflict;
       }
     }
-    const records = this.scopes.get(batch.scope) ?? new Map<string, StoredRecord>();
+    const records = this.scopes.get(batch.scope) ?? new Scope();
     this.scopes.set(batch.scope, records);
     const written: StoredRecord[] = [];
     let firstFailure: StateStoreError | null = null;
@@ -77,7 +93,7 @@ export class MemoryRecordStore implements RecordStore {
         continue;
       }
       if (op.kind === "delete") {
-        records.delete(op.key);
+        records.remove(op.key);
         continue;
       }
       const record: StoredRecord = {
@@ -87,10 +103,10 @@ export class MemoryRecordStore implements RecordStore {
         updatedAt: now,
         expiresAt: op.ttlSeconds === undefined ? null : expiresAtFrom(now, op.ttlSeconds),
       };
-      records.set(op.key, record);
+      records.set(record);
       written.push(copyRecord(record));
     }
-    if (records.size === 0) this.scopes.delete(batch.scope);
+    if (records.byKey.size === 0) this.scopes.delete(batch.scope);
     if (firstFailure) throw firstFailure;
     return written;
   }
@@ -99,7 +115,7 @@ export class MemoryRecordStore implements RecordStore {
     const validScope = validateScope(scope);
     const now = this.options.clock();
     const records = this.scopes.get(validScope);
-    const heldLive = [...(records?.values() ?? [])].some((record) => !isLapsed(record, now));
+    const heldLive = [...(records?.byKey.values() ?? [])].some((record) => !isLapsed(record, now));
     this.scopes.delete(validScope);
     return heldLive;
   }
@@ -107,8 +123,8 @@ export class MemoryRecordStore implements RecordStore {
   /** Frees every expired record. */
   sweep(now: number): void {
     for (const [scope, records] of this.scopes) {
-      for (const [key, record] of records) if (isLapsed(record, now)) records.delete(key);
-      if (records.size === 0) this.scopes.delete(scope);
+      for (const record of [...records.byKey.values()]) if (isLapsed(record, now)) records.remove(record.key);
+      if (records.byKey.size === 0) this.scopes.delete(scope);
     }
   }
 
@@ -120,10 +136,10 @@ export class MemoryRecordStore implements RecordStore {
   /** The live record, or null; an expired one is freed on sight. */
   private live(scope: string, key: string, now: number): StoredRecord | null {
     const records = this.scopes.get(scope);
-    const record = records?.get(key);
+    const record = records?.byKey.get(key);
     if (!records || !record) return null;
     if (!isLapsed(record, now)) return record;
-    records.delete(key);
+    records.remove(key);
     return null;
   }
 }
@@ -134,4 +150,41 @@ function isLapsed(record: StoredRecord, now: number): boolean {
 
 function copyRecord(record: StoredRecord): StoredRecord {
   return { ...record, value: structuredClone(record.value) };
+}
+
+/** One scope: records by key, and their keys kept sorted in code point order for ranges. */
+class Scope {
+  readonly byKey = new Map<string, StoredRecord>();
+  readonly keys: string[] = [];
+
+  set(record: StoredRecord): void {
+    if (!this.byKey.has(record.key)) this.keys.splice(firstIndexAfter(this.keys, record.key), 0, record.key);
+    this.byKey.set(record.key, record);
+  }
+
+  remove(key: string): void {
+    if (!this.byKey.delete(key)) return;
+    this.keys.splice(firstIndexAtOrAfter(this.keys, key), 1);
+  }
+}
+
+/** The index of the first key above `key` in sorted `keys` (binary search). */
+function firstIndexAfter(keys: string[], key: string): number {
+  return search(keys, (k) => compareKeys(k, key) > 0);
+}
+
+/** The index of the first key at or above `key`. */
+function firstIndexAtOrAfter(keys: string[], key: string): number {
+  return search(keys, (k) => compareKeys(k, key) >= 0);
+}
+
+function search(keys: string[], isAtOrPast: (key: string) => boolean): number {
+  let low = 0;
+  let high = keys.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (isAtOrPast(keys[mid] as string)) high = mid;
+    else low = mid + 1;
+  }
+  return low;
 }
