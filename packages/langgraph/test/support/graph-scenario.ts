@@ -42,6 +42,11 @@ export function buildGraph(checkpointer: BaseCheckpointSaver, replyBytes = 0) {
     .compile({ checkpointer });
 }
 
+/** The first interrupt's value in an invoke result. */
+function interruptOf(result: object): unknown {
+  return (result as { __interrupt__?: { value: unknown }[] }).__interrupt__?.[0]?.value;
+}
+
 function texts(messages: BaseMessage[]): string[] {
   return messages.map((m) => String(m.content).slice(0, 20));
 }
@@ -55,7 +60,7 @@ export function describeGraphScenario(name: string, backend: GraphBackend): void
         const config = { configurable: { thread_id: "t-1" } };
         const first = buildGraph(new AgentStateSaver(store));
         const interrupted = await first.invoke({ messages: [new HumanMessage("hi")] }, config);
-        expect(interrupted.__interrupt__?.[0]?.value).toEqual({ question: "send 2?" });
+        expect(interruptOf(interrupted)).toEqual({ question: "send 2?" });
 
         const restarted = buildGraph(new AgentStateSaver(await reopen()));
         const waiting = await restarted.getState(config, { subgraphs: true });
@@ -99,7 +104,7 @@ export function describeGraphScenario(name: string, backend: GraphBackend): void
         }
         expect(beforeModel).toBeDefined();
         const forked = await restarted.invoke(null, beforeModel?.config);
-        expect(forked.__interrupt__?.[0]?.value).toEqual({ question: "send 4?" });
+        expect(interruptOf(forked)).toEqual({ question: "send 4?" });
       } finally {
         await dispose();
       }
@@ -116,7 +121,10 @@ export function describeGraphScenario(name: string, backend: GraphBackend): void
         }
         const state = await graph.getState(config);
         expect(state.values.messages.length).toBe(10);
-        const bytes = state.values.messages.reduce((n, m) => n + String(m.content).length, 0);
+        const bytes = (state.values.messages as BaseMessage[]).reduce(
+          (n, m) => n + String(m.content).length,
+          0,
+        );
         expect(bytes).toBeGreaterThan(2_000_000);
         expect(String(state.values.messages[9]?.content).startsWith("reply to 9")).toBe(true);
       } finally {
