@@ -10,6 +10,8 @@ export default mergeConfig(
       // LangGraph's conformance suite (@langchain/langgraph-checkpoint-validation) calls describe/it/expect
       // as globals.
       globals: true,
+      // One DynamoDB Local and one redis-server for every test file of this package.
+      globalSetup: ["test/support/global-setup.ts"],
       testTimeout: 60_000,
       hookTimeout: 120_000,
     },
