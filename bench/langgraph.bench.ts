@@ -43,14 +43,16 @@ interface Thread {
   saver: Saver;
   config: RunnableConfig;
   step: number;
+  /** The carried-over channel's value (written once, at step 0). */
+  context: string;
 }
 
-function checkpointAt(step: number): Checkpoint {
+function checkpointAt(step: number, context = CONTEXT): Checkpoint {
   return {
     v: 4,
     id: uuid6(-1),
     ts: new Date().toISOString(),
-    channel_values: { messages: [`message ${step}: ${"lorem ipsum ".repeat(50)}`], step, context: CONTEXT },
+    channel_values: { messages: [`message ${step}: ${"lorem ipsum ".repeat(50)}`], step, context },
     channel_versions: { messages: step + 1, step: step + 1, context: 1 },
     versions_seen: { model: { messages: step } },
   };
@@ -64,18 +66,19 @@ async function superStep(t: Thread): Promise<void> {
     step === 0 ? { messages: 1, step: 1, context: 1 } : { messages: step + 1, step: step + 1 };
   t.config = await t.saver.put(
     t.config,
-    checkpointAt(step),
+    checkpointAt(step, t.context),
     { source: "loop", step, parents: {} },
     newVersions,
   );
   t.step += 1;
 }
 
-async function threadOf(saver: Saver, length: number): Promise<Thread> {
+async function threadOf(saver: Saver, length: number, context = CONTEXT): Promise<Thread> {
   const t: Thread = {
     saver,
     config: { configurable: { thread_id: `bench-${length}-${uuid6(-1)}`, checkpoint_ns: "" } },
     step: 0,
+    context,
   };
   for (let i = 0; i < length; i++) await superStep(t);
   return t;
@@ -98,7 +101,7 @@ async function costs(t: Thread, counter: CostCounter) {
   const put = await counter.measure(async () => {
     t.config = await t.saver.put(
       t.config,
-      checkpointAt(t.step),
+      checkpointAt(t.step, t.context),
       { source: "loop", step: t.step, parents: {} },
       {
         messages: t.step + 1,
@@ -222,6 +225,30 @@ export default async function bench(): Promise<void> {
         ]);
       }
     }
+    const sizeRows: string[][] = [];
+    for (const kb of [4, 100, 500]) {
+      for (const [name, saver, c] of sides) {
+        try {
+          const t = await threadOf(saver, 10, "c".repeat(kb * 1024));
+          const cost = await costs(t, c);
+          sizeRows.push([
+            name,
+            `${kb} KB`,
+            `${cost.writes.requests} + ${cost.put.requests}`,
+            f1(cost.writes.writeUnits + cost.put.writeUnits),
+            f1(cost.read.readUnits),
+          ]);
+        } catch (error) {
+          sizeRows.push([
+            name,
+            `${kb} KB`,
+            `fails: ${String((error as Error).message).slice(0, 60)}`,
+            "",
+            "",
+          ]);
+        }
+      }
+    }
     console.log();
     console.log(
       markdownTable(
@@ -237,6 +264,16 @@ export default async function bench(): Promise<void> {
           "getTuple/s",
         ],
         rows,
+      ),
+    );
+    console.log();
+    console.log(
+      "A carried-over channel of growing size (thread of 10 steps; the channel is written once):\n",
+    );
+    console.log(
+      markdownTable(
+        ["saver", "carried-over channel", "requests / step", "WCU / step", "getTuple RCU"],
+        sizeRows,
       ),
     );
   } finally {
