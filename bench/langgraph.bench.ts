@@ -132,37 +132,30 @@ async function memoryRows(): Promise<string[][]> {
   return rows;
 }
 
+/** A pay-per-request table with a string hash key and a string range key. */
+async function createKeyTable(low: DynamoDBClient, TableName: string, hash: string, range: string) {
+  await low.send(
+    new CreateTableCommand({
+      TableName,
+      BillingMode: "PAY_PER_REQUEST",
+      AttributeDefinitions: [
+        { AttributeName: hash, AttributeType: "S" },
+        { AttributeName: range, AttributeType: "S" },
+      ],
+      KeySchema: [
+        { AttributeName: hash, KeyType: "HASH" },
+        { AttributeName: range, KeyType: "RANGE" },
+      ],
+    }),
+  );
+}
+
+/** The two tables the community saver's README asks for. */
 async function createCommunityTables(low: DynamoDBClient, prefix: string) {
   const checkpoints = `${prefix}-rwai-checkpoints`;
   const writes = `${prefix}-rwai-writes`;
-  await low.send(
-    new CreateTableCommand({
-      TableName: checkpoints,
-      BillingMode: "PAY_PER_REQUEST",
-      AttributeDefinitions: [
-        { AttributeName: "thread_id", AttributeType: "S" },
-        { AttributeName: "checkpoint_id", AttributeType: "S" },
-      ],
-      KeySchema: [
-        { AttributeName: "thread_id", KeyType: "HASH" },
-        { AttributeName: "checkpoint_id", KeyType: "RANGE" },
-      ],
-    }),
-  );
-  await low.send(
-    new CreateTableCommand({
-      TableName: writes,
-      BillingMode: "PAY_PER_REQUEST",
-      AttributeDefinitions: [
-        { AttributeName: "thread_id_checkpoint_id_checkpoint_ns", AttributeType: "S" },
-        { AttributeName: "task_id_idx", AttributeType: "S" },
-      ],
-      KeySchema: [
-        { AttributeName: "thread_id_checkpoint_id_checkpoint_ns", KeyType: "HASH" },
-        { AttributeName: "task_id_idx", KeyType: "RANGE" },
-      ],
-    }),
-  );
+  await createKeyTable(low, checkpoints, "thread_id", "checkpoint_id");
+  await createKeyTable(low, writes, "thread_id_checkpoint_id_checkpoint_ns", "task_id_idx");
   return {
     checkpoints,
     writes,
