@@ -4,6 +4,9 @@
  * without waiting between them (one round trip) and parses nothing; the store also validates input,
  * runs a Lua script and builds typed results. Two modes: one caller awaiting each operation, and
  * CONCURRENT callers with operations in flight together (ioredis pipelines them on one connection).
+ * Records: `get` of one key, `range` of 20 after a key out of 10,000 records, `write` of one put (raw:
+ * HMGET; ZRANGE BYLEX then 20 HMGETs, two round trips since the second needs the first's keys; HINCRBY +
+ * HSET + ZADD sent together).
  */
 import type { Json } from "@agent-state/core";
 import { type RedisClient, RedisStateStore } from "@agent-state/redis";
@@ -16,6 +19,11 @@ const RECENT_MESSAGES = 20;
 const CONCURRENT = 32;
 const TTL_MS = 3_600_000;
 const PREFIX = "bench:";
+const RECORDS = 10_000;
+const PAGE = 20;
+const SCOPE = "bench-thread";
+const keyOf = (i: number) => `step:${String(i).padStart(6, "0")}`;
+const sampleValue = (i: number) => ({ step: i, channel: "messages", payload: "x".repeat(200) });
 
 const searchParams: Record<string, Json> = {
   query: "weather in Oslo tomorrow",
@@ -46,6 +54,10 @@ async function seed(store: RedisStateStore): Promise<{ cacheKey: string }> {
   }
   await store.toolCache.set("search", searchParams, searchResult, { ttlSeconds: 3600 });
   await store.preferences.set("u1", "agent", { theme: "dark", fontSize: 14 });
+  for (let i = 0; i < RECORDS; i += 100) {
+    const ops = Array.from({ length: 100 }, (_, j) => ({ put: keyOf(i + j), value: sampleValue(i + j) }));
+    await store.records.write(SCOPE, ops);
+  }
   const { hashParams } = await import("@agent-state/core");
   return { cacheKey: `${PREFIX}t:{search}:e:${hashParams(searchParams)}` };
 }
@@ -68,6 +80,12 @@ export default async function redisBench(): Promise<void> {
     const appendMessages = `${PREFIX}s:{append-raw}:msgs`;
     const prefs = `${PREFIX}p:{u1}:agent`;
     let counter = 0;
+    const recordPrefix = `${PREFIX}r:{${SCOPE}}:k:`;
+    const recordIndex = `${PREFIX}r:{${SCOPE}}:i`;
+    // Raw record writes get their own scope's keys, so they never change what the store reads.
+    const rawWritePrefix = `${PREFIX}r:{raw-writes}:k:`;
+    const rawWriteIndex = `${PREFIX}r:{raw-writes}:i`;
+    const recordFields = ["v", "t", "n", "u", "e"];
     const paths: HotPath[] = [
       {
         name: `sessions.get (${RECENT_MESSAGES} recent of ${MESSAGES_IN_SESSION})`,
@@ -82,15 +100,13 @@ export default async function redisBench(): Promise<void> {
         name: "sessions.append (1 message)",
         store: () =>
           store.sessions.append("append", { role: "user", content: "what is the weather tomorrow?" }),
-        raw: () => {
-          const expiresAt = Date.now() + TTL_MS;
-          return Promise.all([
+        raw: () =>
+          Promise.all([
             send("XADD", appendMessages, "*", "m", messageJson),
             send("HINCRBY", appendMeta, "count", 1),
-            send("PEXPIREAT", appendMeta, expiresAt),
-            send("PEXPIREAT", appendMessages, expiresAt),
-          ]);
-        },
+            send("PEXPIRE", appendMeta, TTL_MS),
+            send("PEXPIRE", appendMessages, TTL_MS),
+          ]),
       },
       {
         name: "toolCache.get (hit)",
@@ -108,9 +124,56 @@ export default async function redisBench(): Promise<void> {
           Promise.all([
             send("HSET", prefs, "v:fontSize", String(counter++ % 30)),
             send("HINCRBY", prefs, "_version", 1),
-            send("PEXPIREAT", prefs, Date.now() + TTL_MS),
+            send("PEXPIRE", prefs, TTL_MS),
             send("HGETALL", prefs),
           ]),
+      },
+      {
+        name: "records.get (1 key)",
+        store: () => store.records.get(SCOPE, [keyOf(counter++ % RECORDS)]),
+        raw: () => send("HMGET", recordPrefix + keyOf(counter++ % RECORDS), ...recordFields),
+      },
+      {
+        name: `records.range (${PAGE} of ${RECORDS.toLocaleString("en-US")})`,
+        store: () => store.records.range(SCOPE, { after: keyOf(counter++ % (RECORDS - PAGE)), limit: PAGE }),
+        raw: async () => {
+          const after = keyOf(counter++ % (RECORDS - PAGE));
+          const keys = (await send(
+            "ZRANGE",
+            recordIndex,
+            `(${after}`,
+            "+",
+            "BYLEX",
+            "LIMIT",
+            0,
+            PAGE,
+          )) as string[];
+          return Promise.all(keys.map((key) => send("HMGET", recordPrefix + key, ...recordFields)));
+        },
+      },
+      {
+        name: "records.write (1 put)",
+        store: () =>
+          store.records.write(SCOPE, [{ put: `w:${counter++ % 1000}`, value: sampleValue(counter) }]),
+        raw: () => {
+          const key = `w:${counter++ % 1000}`;
+          return Promise.all([
+            send("HINCRBY", rawWritePrefix + key, "n", 1),
+            send(
+              "HSET",
+              rawWritePrefix + key,
+              "v",
+              JSON.stringify(sampleValue(counter)),
+              "t",
+              "j",
+              "u",
+              Date.now(),
+              "e",
+              "",
+            ),
+            send("ZADD", rawWriteIndex, 0, key),
+          ]);
+        },
       },
     ];
 

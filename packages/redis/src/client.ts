@@ -9,3 +9,8 @@ export type RedisArg = string | number | Buffer;
 export function send(client: RedisClient, command: string, args: RedisArg[]): Promise<unknown> {
   return client.call(command, args) as Promise<unknown>;
 }
+
+/** Like `send`, with every string in the reply as a Buffer (ioredis decodes replies as UTF-8 otherwise). */
+export function sendBuffer(client: RedisClient, command: string, args: RedisArg[]): Promise<unknown> {
+  return client.callBuffer(command, args) as Promise<unknown>;
+}

@@ -6,6 +6,10 @@
  * Layout (P = keyPrefix):
  * - `P s:{<session>}:meta`  hash: one session's fields (slot chosen by the session id)
  * - `P s:{<session>}:msgs`  stream: its messages, entry id `0-<sequence>` (same slot as meta)
+ * - `P s:{<session>}:idem`  hash: its appends' idempotency keys → "first:last:fingerprint" (same slot)
+ * - `P r:{<scope>}:i`       sorted set (all scores 0, lexical = UTF-8 byte order): the scope's record keys
+ * - `P r:{<scope>}:x`       sorted set: the keys of records with a ttl, scored by expiresAt (same slot)
+ * - `P r:{<scope>}:k:<key>` hash: one record (value bytes, type, version, updatedAt, expiresAt)
  * - `P u:{<user>}:sessions` sorted set (all scores 0, lexical order): the user's session ids
  * - `P t:{<tool>}:e:<hash>` hash: one tool-cache entry (slot chosen by the tool name)
  * - `P t:{<tool>}:index`    sorted set: the tool's entry hashes scored by expiresAt
@@ -43,6 +47,28 @@ export class KeySpace {
 
   sessionMessages(sessionId: string): string {
     return `${this.prefix}s:{${escapeKeyPart(sessionId)}}:msgs`;
+  }
+
+  sessionIdempotency(sessionId: string): string {
+    return `${this.prefix}s:{${escapeKeyPart(sessionId)}}:idem`;
+  }
+
+  /** A scope's record index (every key of the scope, for range and clear). */
+  recordIndex(scope: string): string {
+    return `${this.prefix}r:{${escapeKeyPart(scope)}}:i`;
+  }
+
+  /** A scope's ttl index (keys of records with a ttl, scored by expiresAt). */
+  recordExpiries(scope: string): string {
+    return `${this.prefix}r:{${escapeKeyPart(scope)}}:x`;
+  }
+
+  /**
+   * What a scope's record keys start with; the record key follows as it is (it comes after the hash tag,
+   * and the index and ttl index end in `:i` and `:x`, so no record key can name either).
+   */
+  recordKeyPrefix(scope: string): string {
+    return `${this.prefix}r:{${escapeKeyPart(scope)}}:k:`;
   }
 
   userSessions(userId: string): string {

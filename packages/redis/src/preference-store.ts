@@ -12,6 +12,7 @@ import { send } from "./client.js";
 import { fieldsOf, preferencesFromFields } from "./codec.js";
 import type { StoreContext } from "./context.js";
 import { guarded } from "./errors.js";
+import { physicalTtlMs } from "./expiry.js";
 import { DELETE_PREFERENCES, WRITE_PREFERENCES } from "./scripts/preference-scripts.js";
 import { checkSize } from "./size.js";
 
@@ -84,7 +85,11 @@ export class RedisPreferenceStore implements PreferenceStore {
     const now = this.context.options.clock();
     const expiresAt = expiresAtFrom(now, ttlSeconds);
     const reply = await guarded(operation, () =>
-      WRITE_PREFERENCES.run(this.context.client, [key], [String(now), String(expiresAt), mode, ...triples]),
+      WRITE_PREFERENCES.run(
+        this.context.client,
+        [key],
+        [String(now), String(expiresAt), String(physicalTtlMs(expiresAt, now)), mode, ...triples],
+      ),
     );
     const preferences = preferencesFromFields(userId, agentId, fieldsOf(reply), now);
     if (!preferences) throw new Error(`${operation}: the record just written is missing`);

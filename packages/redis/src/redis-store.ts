@@ -5,6 +5,7 @@ import { guarded } from "./errors.js";
 import { KeySpace } from "./keys.js";
 import { connect, type RedisStateStoreOptions } from "./options.js";
 import { RedisPreferenceStore } from "./preference-store.js";
+import { RedisRecordStore } from "./record-store.js";
 import { RedisSessionStore } from "./session-store.js";
 import { countRecords } from "./stats.js";
 import { RedisToolCache } from "./tool-cache.js";
@@ -12,10 +13,12 @@ import { RedisToolCache } from "./tool-cache.js";
 /**
  * The agent-state `StateStore` on Redis (standalone or Cluster) through ioredis. Every multi-step write
  * is one Lua script on keys sharing a hash tag; expiry is judged by the injected clock and also set on
- * every key with PEXPIREAT so Redis reclaims the memory.
+ * every key, relative (PEXPIRE the remaining ttl plus a margin), so Redis reclaims the memory and never
+ * drops a live record when the app's clock differs from the server's.
  */
 export class RedisStateStore implements StateStore {
   readonly sessions: RedisSessionStore;
+  readonly records: RedisRecordStore;
   readonly toolCache: RedisToolCache;
   readonly preferences: RedisPreferenceStore;
   /** The ioredis client in use (yours, or the one the store made). */
@@ -32,6 +35,7 @@ export class RedisStateStore implements StateStore {
     this.ownsClient = owned;
     this.context = { client, keys, options: common };
     this.sessions = new RedisSessionStore(this.context);
+    this.records = new RedisRecordStore(this.context);
     this.toolCache = new RedisToolCache(this.context);
     this.preferences = new RedisPreferenceStore(this.context);
   }

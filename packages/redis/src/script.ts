@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { type RedisArg, type RedisClient, send } from "./client.js";
+import { type RedisArg, type RedisClient, send, sendBuffer } from "./client.js";
 
 /**
  * A Lua script called by SHA (EVALSHA), falling back to EVAL when the server answers NOSCRIPT (first
@@ -17,12 +17,26 @@ export class LuaScript {
   }
 
   async run(client: RedisClient, keys: string[], args: RedisArg[]): Promise<unknown> {
+    return this.call(client, keys, args, send);
+  }
+
+  /** Like `run`, with every string in the reply as a Buffer (for binary values). */
+  async runBuffer(client: RedisClient, keys: string[], args: RedisArg[]): Promise<unknown> {
+    return this.call(client, keys, args, sendBuffer);
+  }
+
+  private async call(
+    client: RedisClient,
+    keys: string[],
+    args: RedisArg[],
+    via: typeof send,
+  ): Promise<unknown> {
     const tail: RedisArg[] = [keys.length, ...keys, ...args];
     try {
-      return await send(client, "EVALSHA", [this.sha1, ...tail]);
+      return await via(client, "EVALSHA", [this.sha1, ...tail]);
     } catch (error) {
       if (!isNoScript(error)) throw error;
-      return await send(client, "EVAL", [this.source, ...tail]);
+      return await via(client, "EVAL", [this.source, ...tail]);
     }
   }
 }

@@ -1,5 +1,6 @@
 import { send } from "./client.js";
 import type { StoreContext } from "./context.js";
+import { physicalTtlMs } from "./expiry.js";
 import { REGISTER, TOUCH_USER_INDEX } from "./scripts/index-scripts.js";
 
 /**
@@ -13,15 +14,17 @@ export class SessionIndex {
 
   async register(sessionId: string, userId: string | null, registeredUntil: string): Promise<void> {
     const { client, keys, options } = this.context;
+    const now = options.clock();
     const writes: Promise<unknown>[] = [
       REGISTER.run(
         client,
         [keys.sessionRegistry(sessionId)],
-        [String(options.clock()), registeredUntil, sessionId, "gt"],
+        [String(now), registeredUntil, sessionId, "gt"],
       ),
     ];
     if (userId !== null) {
-      writes.push(TOUCH_USER_INDEX.run(client, [keys.userSessions(userId)], [sessionId, registeredUntil]));
+      const physical = String(physicalTtlMs(Number(registeredUntil), now));
+      writes.push(TOUCH_USER_INDEX.run(client, [keys.userSessions(userId)], [sessionId, physical]));
     }
     await Promise.all(writes);
   }

@@ -1,21 +1,32 @@
 import {
   AlreadyExistsError,
+  type AppendOptions,
+  appendFingerprint,
   decodeCursor,
   encodeCursor,
   expiresAtFrom,
+  idempotencyKeyReused,
+  LIMITS,
   type Message,
   type MessageInput,
   newSessionId,
   type Page,
+  parseAppendOptions,
   parseGetOptions,
   parseMessagesOptions,
   parsePageOptions,
+  parseSequenceMessageId,
+  parseTruncateOptions,
   parseUpdateOptions,
   type Session,
   type SessionChanges,
   type SessionInit,
   SessionNotFoundError,
   type SessionStore,
+  sequenceMessageId,
+  type TruncateOptions,
+  tooManyToTruncate,
+  unknownMessageId,
   ValidationError,
   VersionConflictError,
   validateId,
@@ -33,6 +44,7 @@ import {
   DELETE_SESSION,
   GET_SESSION_WITH_RECENT,
   PAGE_MESSAGES,
+  TRUNCATE_MESSAGES,
   UPDATE_SESSION,
 } from "./scripts/session-scripts.js";
 import { SessionIndex } from "./session-index.js";
@@ -47,7 +59,8 @@ export class RedisSessionStore implements SessionStore {
   }
 
   private sessionKeys(sessionId: string): string[] {
-    return [this.context.keys.sessionMeta(sessionId), this.context.keys.sessionMessages(sessionId)];
+    const { keys } = this.context;
+    return [keys.sessionMeta(sessionId), keys.sessionMessages(sessionId), keys.sessionIdempotency(sessionId)];
   }
 
   /** Creates a session (version 1, no messages); ALREADY_EXISTS when a live one has the id. */
@@ -153,24 +166,105 @@ export class RedisSessionStore implements SessionStore {
     return session;
   }
 
-  /** Appends all messages or none, numbering them after every earlier one; slides expiry. */
-  async append(sessionId: string, rawMessages: MessageInput | MessageInput[]): Promise<Message[]> {
+  /**
+   * Appends all messages or none, numbering them after every message ever appended (removed ones
+   * included), and slides expiry; one script. With `idempotencyKey`, a key this session has seen returns
+   * the first call's messages and writes nothing; with `expectedLastMessageId`, another last message
+   * throws VERSION_CONFLICT and writes nothing.
+   */
+  async append(
+    sessionId: string,
+    rawMessages: MessageInput | MessageInput[],
+    opts?: AppendOptions,
+  ): Promise<Message[]> {
     validateId("sessionId", sessionId);
     const inputs = validateMessages(rawMessages);
+    const { expectedLastMessageId, idempotencyKey } = parseAppendOptions(opts);
     const now = this.context.options.clock();
     const encoded = inputs.map((input) => encodeMessage(input, now));
     checkSize("messages", encoded);
+    const expected =
+      expectedLastMessageId === undefined || expectedLastMessageId === null
+        ? ""
+        : String(parseSequenceMessageId(expectedLastMessageId) ?? "x");
     const reply = (await guarded("sessions.append", () =>
-      APPEND_MESSAGES.run(this.context.client, this.sessionKeys(sessionId), [String(now), ...encoded]),
-    )) as [string, number?, string?, string?];
-    if (reply[0] !== "ok") throw new SessionNotFoundError(sessionId);
-    const first = Number(reply[1]);
-    const registeredUntil = String(reply[2] ?? "");
-    if (registeredUntil !== "") {
-      const userId = String(reply[3] ?? "") || null;
-      await guarded("sessions.append", () => this.index.register(sessionId, userId, registeredUntil));
+      APPEND_MESSAGES.run(this.context.client, this.sessionKeys(sessionId), [
+        String(now),
+        expectedLastMessageId === undefined ? "0" : "1",
+        expected,
+        idempotencyKey ?? "",
+        idempotencyKey === undefined ? "" : appendFingerprint(inputs),
+        ...encoded,
+      ]),
+    )) as [string, ...unknown[]];
+    switch (reply[0]) {
+      case "ok":
+        break;
+      case "replay":
+        return (reply[1] as unknown[]).map((entry) => messageFromEntry(entry).message);
+      case "reused":
+        throw idempotencyKeyReused();
+      case "conflict":
+        throw VersionConflictError.forLastMessage(
+          sessionId,
+          expectedLastMessageId ?? null,
+          lastMessageId(reply[1]),
+        );
+      default:
+        throw new SessionNotFoundError(sessionId);
     }
+    const first = Number(reply[1]);
+    await this.reregister(sessionId, "sessions.append", reply[2], reply[3]);
     return encoded.map((json, i) => messageFromEntry([`0-${first + i}`, ["m", json]]).message);
+  }
+
+  /**
+   * Removes the newest messages (the last `removeLast`, or every one after `afterMessageId`) and returns
+   * them oldest first, atomically in one script; later ids still sort after every removed one. Slides
+   * expiry; the version is unchanged.
+   */
+  async truncate(sessionId: string, opts: TruncateOptions): Promise<Message[]> {
+    validateId("sessionId", sessionId);
+    const checked = parseTruncateOptions(opts);
+    const now = this.context.options.clock();
+    const [mode, position] =
+      checked.afterMessageId === undefined
+        ? ["last", String(checked.removeLast)]
+        : ["after", String(parseSequenceMessageId(checked.afterMessageId) ?? "")];
+    const reply = (await guarded("sessions.truncate", () =>
+      TRUNCATE_MESSAGES.run(this.context.client, this.sessionKeys(sessionId), [
+        String(now),
+        mode,
+        position,
+        String(LIMITS.maxMessagesPerTruncate),
+      ]),
+    )) as [string, ...unknown[]];
+    switch (reply[0]) {
+      case "ok":
+        break;
+      case "unknown":
+        throw unknownMessageId();
+      case "toomany":
+        throw tooManyToTruncate(Number(reply[1]));
+      default:
+        throw new SessionNotFoundError(sessionId);
+    }
+    const removed = (reply[1] as unknown[]).map((entry) => messageFromEntry(entry).message).reverse();
+    await this.reregister(sessionId, "sessions.truncate", reply[2], reply[3]);
+    return removed;
+  }
+
+  /** Moves the session's registration further when its script says sliding expiry passed it (rare). */
+  private async reregister(
+    sessionId: string,
+    operation: string,
+    registration: unknown,
+    user: unknown,
+  ): Promise<void> {
+    const registeredUntil = String(registration ?? "");
+    if (registeredUntil === "") return;
+    const userId = String(user ?? "") || null;
+    await guarded(operation, () => this.index.register(sessionId, userId, registeredUntil));
   }
 
   /** One page of messages in append order (or reversed), after the position in `cursor`. */
@@ -250,6 +344,12 @@ export class RedisSessionStore implements SessionStore {
       }
     });
   }
+}
+
+/** The message id for a sequence a script reported ('' or nothing: the session has no messages). */
+function lastMessageId(sequence: unknown): string | null {
+  const text = String(sequence ?? "");
+  return text === "" ? null : sequenceMessageId(Number(text));
 }
 
 function sequenceFromCursor(position: unknown): number {

@@ -12,6 +12,7 @@ import {
 import { send } from "./client.js";
 import type { StoreContext } from "./context.js";
 import { guarded } from "./errors.js";
+import { physicalTtlMs } from "./expiry.js";
 import { CACHE_GET, CACHE_REMOVE, CACHE_SET } from "./scripts/cache-scripts.js";
 import { REGISTER } from "./scripts/index-scripts.js";
 import { checkSize } from "./size.js";
@@ -54,14 +55,15 @@ export class RedisToolCache implements ToolCache {
     checkSize("tool result", [valueJson]);
     const { client, keys, options } = this.context;
     const now = options.clock();
-    const expiresAt = String(expiresAtFrom(now, ttlSeconds));
+    const expiresAtMs = expiresAtFrom(now, ttlSeconds);
+    const expiresAt = String(expiresAtMs);
     const member = keys.cacheRegistryMember(toolName, hash);
     await guarded("toolCache.set", () =>
       Promise.all([
         CACHE_SET.run(
           client,
           [keys.cacheEntry(toolName, hash), keys.toolIndex(toolName)],
-          [String(now), expiresAt, valueJson, hash],
+          [String(now), expiresAt, valueJson, hash, String(physicalTtlMs(expiresAtMs, now))],
         ),
         REGISTER.run(client, [keys.cacheRegistry(member)], [String(now), expiresAt, member, ""]),
       ]),

@@ -14,13 +14,16 @@ export interface SeenCommand {
 export class CommandMonitor {
   private constructor(
     private readonly probe: Redis,
+    private readonly base: Redis,
     private readonly monitor: Redis,
   ) {}
 
   static async open(host: string, port: number): Promise<CommandMonitor> {
     const probe = new Redis({ host, port });
-    const monitor = await new Redis({ host, port }).monitor();
-    return new CommandMonitor(probe, monitor);
+    // monitor() opens a connection of its own; the one it is called on must be closed too.
+    const base = new Redis({ host, port });
+    const monitor = await base.monitor();
+    return new CommandMonitor(probe, base, monitor);
   }
 
   /**
@@ -28,7 +31,16 @@ export class CommandMonitor {
    * reports asynchronously, so counting starts at a marker sent before `run` and stops at one sent after.
    */
   async during(run: () => Promise<unknown>): Promise<SeenCommand[]> {
-    const seen: SeenCommand[] = [];
+    return (await this.watch(run)).filter((command) => !command.fromScript);
+  }
+
+  /** Every command run while `run` ran: the clients' and those their scripts ran (`fromScript`). */
+  async duringWithScripts(run: () => Promise<unknown>): Promise<(SeenCommand & { fromScript: boolean })[]> {
+    return this.watch(run);
+  }
+
+  private async watch(run: () => Promise<unknown>): Promise<(SeenCommand & { fromScript: boolean })[]> {
+    const seen: (SeenCommand & { fromScript: boolean })[] = [];
     const begin = `begin-${randomUUID()}`;
     const end = `end-${randomUUID()}`;
     let counting = false;
@@ -44,8 +56,9 @@ export class CommandMonitor {
       if (marker === begin || marker === end) {
         counting = marker === begin;
         markerSeen(marker);
-      } else if (counting && source !== "lua") {
-        seen.push({ name: String(args[0]).toUpperCase(), args: args.slice(1).map(String) });
+      } else if (counting) {
+        const name = String(args[0]).toUpperCase();
+        seen.push({ name, args: args.slice(1).map(String), fromScript: source === "lua" });
       }
     };
     this.monitor.on("monitor", listener);
@@ -66,6 +79,6 @@ export class CommandMonitor {
 
   async close(): Promise<void> {
     this.monitor.disconnect();
-    await this.probe.quit();
+    await Promise.all([this.probe.quit(), this.base.quit()]);
   }
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { ManualClock } from "@agent-state/core/testing";
-import { RedisStateStore } from "@agent-state/redis";
+import { PHYSICAL_EXPIRY_MARGIN_MS, RedisStateStore } from "@agent-state/redis";
 import { type RedisServerHandle, startRedisServer } from "@agent-state/redis/testing";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -75,18 +75,29 @@ describe("redis: one round trip per operation", () => {
     }
   });
 
-  it("an append slides expiry on both keys of the session inside its one script", async () => {
+  it("an append slides expiry on every key of the session inside its one script, relative to the server", async () => {
     const created = await store.sessions.create({ sessionId: "slide", ttlSeconds: 600 });
     clock.advanceSeconds(30);
-    const seen = await monitor.during(() => store.sessions.append("slide", { role: "user", content: "m" }));
-    expect(seen.map((c) => c.name)).toEqual(["EVALSHA"]);
+    const seen = await monitor.duringWithScripts(() =>
+      store.sessions.append("slide", { role: "user", content: "m" }, { idempotencyKey: "k" }),
+    );
+    expect(seen.filter((c) => !c.fromScript).map((c) => c.name)).toEqual(["EVALSHA"]);
     const session = await store.sessions.get("slide");
     expect(session?.expiresAt).toBe(created.expiresAt + 30_000);
+    // Redis's expiry is the ttl plus a margin from when the script runs, never an absolute time from the
+    // store's clock (which here runs 30 s ahead of the server's).
+    const physical = String(600_000 + PHYSICAL_EXPIRY_MARGIN_MS);
+    const expiries = seen.filter((c) => c.name.startsWith("PEXPIRE")).map((c) => [c.name, ...c.args]);
+    expect(expiries).toEqual(
+      ["meta", "msgs", "idem"].map((part) => ["PEXPIRE", `${keyPrefix}s:{slide}:${part}`, physical]),
+    );
     const probe = new Redis({ host: server.host, port: server.port });
     try {
-      const meta = await probe.call("PEXPIRETIME", `${keyPrefix}s:{slide}:meta`);
-      const messages = await probe.call("PEXPIRETIME", `${keyPrefix}s:{slide}:msgs`);
-      expect([meta, messages]).toEqual([session?.expiresAt, session?.expiresAt]);
+      const parts = ["meta", "msgs", "idem"];
+      const times = await Promise.all(
+        parts.map((part) => probe.call("PEXPIRETIME", `${keyPrefix}s:{slide}:${part}`)),
+      );
+      expect(new Set(times).size).toBe(1); // set in one script: the same expiry to the millisecond
     } finally {
       await probe.quit();
     }

@@ -14,19 +14,20 @@ return {m[1], hits, m[2], m[3]}
 );
 
 /**
- * ARGV: now, expiresAt, valueJson, paramsHash. Replaces the entry (hit count 0), indexes it under its
- * tool scored by expiry, drops index members that have expired, and keeps the index alive as long as
- * its longest-lived entry.
+ * ARGV: now, expiresAt, valueJson, paramsHash, physicalTtlMs. Replaces the entry (hit count 0), indexes it
+ * under its tool scored by expiry, drops index members that have expired, and keeps the index alive as
+ * long as its longest-lived entry. Redis's expiry is relative (physicalTtlMs = ttl + margin), so a clock
+ * that differs from the server's never makes Redis drop a live entry.
  */
 export const CACHE_SET = new LuaScript(
   "cacheSet",
   `#!lua
 redis.call('UNLINK', KEYS[1])
 redis.call('HSET', KEYS[1], 'value', ARGV[3], 'hits', 0, 'cachedAt', ARGV[1], 'expires', ARGV[2])
-redis.call('PEXPIREAT', KEYS[1], ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[4])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])
-if redis.call('PEXPIRETIME', KEYS[2]) < tonumber(ARGV[2]) then redis.call('PEXPIREAT', KEYS[2], ARGV[2]) end
+if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[5]) then redis.call('PEXPIRE', KEYS[2], ARGV[5]) end
 return 1
 `,
 );

@@ -1,14 +1,15 @@
 import { LuaScript } from "../script.js";
 
 /**
- * KEYS[1]: a user's session index. ARGV: sessionId, registeredUntil. Adds the id (all scores 0, so the
- * set pages in lexical order) and makes the index live at least until `registeredUntil`.
+ * KEYS[1]: a user's session index. ARGV: sessionId, physicalTtlMs (until `registeredUntil` by the store's
+ * clock, plus a margin). Adds the id (all scores 0, so the set pages in lexical order) and makes the index
+ * live at least that much longer (relative: a clock unlike the server's never shortens it).
  */
 export const TOUCH_USER_INDEX = new LuaScript(
   "touchUserIndex",
   `#!lua
 redis.call('ZADD', KEYS[1], 0, ARGV[1])
-if redis.call('PEXPIRETIME', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIREAT', KEYS[1], ARGV[2]) end
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 1
 `,
 );

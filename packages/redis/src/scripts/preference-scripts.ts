@@ -4,8 +4,9 @@ import { LuaScript } from "../script.js";
 // whose bookkeeping fields start with '_', so no preference key can collide with them.
 
 /**
- * ARGV: now, expiresAt, 'set'|'patch', then triples (op 's'|'d', key, valueJson|''). A `set`, or any
- * write to an expired record, starts from an empty record; the version continues from a live record.
+ * ARGV: now, expiresAt, physicalTtlMs (relative Redis expiry: ttl + margin), 'set'|'patch', then triples
+ * (op 's'|'d', key, valueJson|''). A `set`, or any write to an expired record, starts from an empty record;
+ * the version continues from a live record.
  * Returns the whole hash.
  */
 export const WRITE_PREFERENCES = new LuaScript(
@@ -15,8 +16,8 @@ local m = redis.call('HMGET', KEYS[1], '_expires', '_version')
 local live = m[1] and tonumber(m[1]) > tonumber(ARGV[1])
 local version = 0
 if live then version = tonumber(m[2]) end
-if ARGV[3] == 'set' or not live then redis.call('UNLINK', KEYS[1]) end
-for i = 4, #ARGV, 3 do
+if ARGV[4] == 'set' or not live then redis.call('UNLINK', KEYS[1]) end
+for i = 5, #ARGV, 3 do
   if ARGV[i] == 's' then
     redis.call('HSET', KEYS[1], 'v:' .. ARGV[i + 1], ARGV[i + 2])
   else
@@ -24,7 +25,7 @@ for i = 4, #ARGV, 3 do
   end
 end
 redis.call('HSET', KEYS[1], '_version', version + 1, '_updated', ARGV[1], '_expires', ARGV[2])
-redis.call('PEXPIREAT', KEYS[1], ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return redis.call('HGETALL', KEYS[1])
 `,
 );

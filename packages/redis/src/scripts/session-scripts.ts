@@ -1,9 +1,15 @@
+import { PHYSICAL_EXPIRY_MARGIN_MS } from "../expiry.js";
 import { LuaScript } from "../script.js";
 
 // Conventions for every script: "now" and every timestamp arrive as decimal strings from the store's
 // injected clock (never Redis TIME), and timestamps computed here are written with '%.0f' because Lua's
-// tostring would print 1.7e+12. A session's keys are KEYS[1] = meta hash, KEYS[2] = message stream, both
-// under one hash tag. A session is live while now < its `expires` field.
+// tostring would print 1.7e+12. A session's keys are KEYS[1] = meta hash, KEYS[2] = message stream,
+// KEYS[3] = idempotency hash (idempotency key → "first:last:fingerprint"), all under one hash tag. A session
+// is live while now < its `expires` field. Redis's own expiry is relative (PEXPIRE remaining ttl + margin),
+// so only the logical expiry follows the store's clock. The meta hash keeps `count` (messages held), `seq`
+// (the highest message sequence ever assigned: ids continue after removed ones) and `last` (the sequence of
+// the last message held, '' when none). Sessions written before `seq`/`last` existed fall back to `count`
+// and the stream's last entry.
 
 /** ARGV: now, expiresAt, ttlMs, registeredUntil, sessionId, userId|'', agentId|'', stateJson. */
 export const CREATE_SESSION = new LuaScript(
@@ -12,25 +18,25 @@ export const CREATE_SESSION = new LuaScript(
 local expires = redis.call('HGET', KEYS[1], 'expires')
 if expires and tonumber(expires) > tonumber(ARGV[1]) then return 'exists' end
 -- Whatever is left of an expired session under this id goes, so nothing of it reappears.
-redis.call('UNLINK', KEYS[1], KEYS[2])
+redis.call('UNLINK', KEYS[1], KEYS[2], KEYS[3])
 redis.call('HSET', KEYS[1], 'id', ARGV[5], 'user', ARGV[6], 'agent', ARGV[7], 'state', ARGV[8],
   'version', 1, 'count', 0, 'tool', '', 'created', ARGV[1], 'active', ARGV[1], 'expires', ARGV[2],
-  'ttl', ARGV[3], 'reg', ARGV[4])
-redis.call('PEXPIREAT', KEYS[1], ARGV[2])
+  'ttl', ARGV[3], 'reg', ARGV[4], 'seq', 0, 'last', '')
+redis.call('PEXPIRE', KEYS[1], string.format('%.0f', tonumber(ARGV[3]) + ${PHYSICAL_EXPIRY_MARGIN_MS}))
 return 'ok'
 `,
 );
 
-// Shared by update and append: slides expiry of both keys to now + the session's ttl and, when that
-// passes the session's registration in the user index and stats registry, moves the registration one
-// ttl further (returned as 1 so the store refreshes those two other-slot keys; rare by design).
+// Shared by update, append and truncate: slides expiry of the session's keys to now + the session's ttl
+// and, when that passes the session's registration in the user index and stats registry, moves the
+// registration one ttl further (returned so the store refreshes those two other-slot keys; rare by design).
 const SLIDE = `
 local function slide(now, ttl, registered)
   local expires = now + ttl
   local expiresText = string.format('%.0f', expires)
   redis.call('HSET', KEYS[1], 'active', ARGV[1], 'expires', expiresText)
-  redis.call('PEXPIREAT', KEYS[1], expiresText)
-  redis.call('PEXPIREAT', KEYS[2], expiresText)
+  local physical = string.format('%.0f', ttl + ${PHYSICAL_EXPIRY_MARGIN_MS})
+  for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], physical) end
   if expires > registered then
     local registeredUntil = string.format('%.0f', expires + ttl)
     redis.call('HSET', KEYS[1], 'reg', registeredUntil)
@@ -60,26 +66,119 @@ return {'ok', redis.call('HGETALL', KEYS[1]), registration}
 `,
 );
 
+// The sequence of a stream entry id '0-<n>', and the session's counters (with the fallbacks above).
+const COUNTERS = `
+local function sequenceOf(entryId) return string.sub(entryId, 3) end
+local function counters()
+  local c = redis.call('HMGET', KEYS[1], 'count', 'seq', 'last')
+  local last = c[3]
+  if not last then
+    local newest = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
+    last = newest[1] and sequenceOf(newest[1][1]) or ''
+  end
+  return tonumber(c[1]), tonumber(c[2] or c[1]), last
+end
+`;
+
+// How append and truncate begin: the helpers, then m = {expires, ttl, reg, user} of a live session, or
+// {'missing'} back to the store.
+const MESSAGE_WRITE_PRELUDE = `${SLIDE}
+${COUNTERS}
+local now = tonumber(ARGV[1])
+local m = redis.call('HMGET', KEYS[1], 'expires', 'ttl', 'reg', 'user')
+if not m[1] or tonumber(m[1]) <= now then return {'missing'} end`;
+
 /**
- * ARGV: now, then one message JSON per message. Numbers the messages from the session's counter, adds
- * them to the stream as entries 0-<n>, and slides expiry.
- * Returns {'missing'} | {'ok', firstSequence, newRegistration|'', userId|''}.
+ * ARGV: now, hasPrecondition '1'|'0', expectedLastSequence ('' = no messages, 'x' = an id this store never
+ * assigns), idempotencyKey|'', fingerprint, then one message JSON per message. In this order: a known
+ * idempotency key answers with the first call's entries (or 'reused' when the fingerprint differs) and
+ * writes nothing; a failed precondition writes nothing; else the messages are numbered after the highest
+ * sequence ever assigned, added as entries 0-<n>, the key recorded, and expiry slid.
+ * Returns {'missing'} | {'reused'} | {'replay', entries} | {'conflict', lastSequence|''} |
+ * {'ok', firstSequence, newRegistration|'', userId|''}.
  */
 export const APPEND_MESSAGES = new LuaScript(
   "appendMessages",
   `#!lua
-${SLIDE}
-local now = tonumber(ARGV[1])
-local m = redis.call('HMGET', KEYS[1], 'expires', 'ttl', 'reg', 'user')
-if not m[1] or tonumber(m[1]) <= now then return {'missing'} end
-local n = #ARGV - 1
-local last = redis.call('HINCRBY', KEYS[1], 'count', n)
-local first = last - n + 1
+${MESSAGE_WRITE_PRELUDE}
+local key = ARGV[4]
+if key ~= '' then
+  local seen = redis.call('HGET', KEYS[3], key)
+  if seen then
+    local first, last, fingerprint = string.match(seen, '^(%d+):(%d+):(.*)$')
+    if fingerprint ~= ARGV[5] then return {'reused'} end
+    return {'replay', redis.call('XRANGE', KEYS[2], '0-' .. first, '0-' .. last)}
+  end
+end
+local count, seq, last = counters()
+if ARGV[2] == '1' and ARGV[3] ~= last then return {'conflict', last} end
+local n = #ARGV - 5
+local first = seq + 1
 for i = 1, n do
-  redis.call('XADD', KEYS[2], '0-' .. string.format('%d', first + i - 1), 'm', ARGV[i + 1])
+  redis.call('XADD', KEYS[2], '0-' .. string.format('%d', seq + i), 'm', ARGV[i + 5])
+end
+local lastText = string.format('%d', seq + n)
+redis.call('HSET', KEYS[1], 'count', string.format('%d', count + n), 'seq', lastText, 'last', lastText)
+if key ~= '' then
+  redis.call('HSET', KEYS[3], key, string.format('%d', first) .. ':' .. lastText .. ':' .. ARGV[5])
 end
 local registration = slide(now, tonumber(m[2]), tonumber(m[3]))
 return {'ok', first, registration, m[4]}
+`,
+);
+
+/**
+ * ARGV: now, 'last'|'after', the count to remove | the sequence after which to remove ('' = not an id of
+ * this store), the most one call may remove. Removes the newest entries (never renumbering: later appends
+ * continue after the highest sequence ever assigned), updates the counters and slides expiry.
+ * Returns {'missing'} | {'unknown'} | {'toomany', countAfter} | {'ok', entries newest first,
+ * newRegistration|'', userId|''}.
+ */
+export const TRUNCATE_MESSAGES = new LuaScript(
+  "truncateMessages",
+  `#!lua
+${MESSAGE_WRITE_PRELUDE}
+local max = tonumber(ARGV[4])
+local removed = {}
+local newLast
+if ARGV[2] == 'last' then
+  local n = tonumber(ARGV[3])
+  if n > 0 then
+    local newest = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', n + 1)
+    for i = 1, math.min(n, #newest) do removed[i] = newest[i] end
+    newLast = newest[n + 1] and sequenceOf(newest[n + 1][1]) or ''
+  end
+else
+  local after = ARGV[3]
+  if after == '' or #redis.call('XRANGE', KEYS[2], '0-' .. after, '0-' .. after) == 0 then
+    return {'unknown'}
+  end
+  local later = redis.call('XRANGE', KEYS[2], '(0-' .. after, '+', 'COUNT', max + 1)
+  if #later > max then
+    -- Only to report how many: count the rest in small steps.
+    local total = #later
+    local from = later[#later][1]
+    while true do
+      local more = redis.call('XRANGE', KEYS[2], '(' .. from, '+', 'COUNT', 100)
+      if #more == 0 then break end
+      total = total + #more
+      from = more[#more][1]
+    end
+    return {'toomany', total}
+  end
+  for i = #later, 1, -1 do removed[#removed + 1] = later[i] end
+  newLast = after
+end
+if #removed > 0 then
+  local ids = {}
+  for i, entry in ipairs(removed) do ids[i] = entry[1] end
+  redis.call('XDEL', KEYS[2], unpack(ids))
+  local count, seq = counters()
+  redis.call('HSET', KEYS[1], 'count', string.format('%d', count - #removed), 'seq', string.format('%d', seq),
+    'last', newLast)
+end
+local registration = slide(now, tonumber(m[2]), tonumber(m[3]))
+return {'ok', removed, registration, m[4]}
 `,
 );
 
@@ -115,14 +214,14 @@ return {'ok', redis.call('XREVRANGE', KEYS[2], from, '-', 'COUNT', ARGV[4])}
 `,
 );
 
-/** ARGV: now. Removes both keys; returns {1 if the session was live else 0, userId|''}. */
+/** ARGV: now. Removes the session's keys; returns {1 if the session was live else 0, userId|''}. */
 export const DELETE_SESSION = new LuaScript(
   "deleteSession",
   `#!lua
 local m = redis.call('HMGET', KEYS[1], 'expires', 'user')
 local live = 0
 if m[1] and tonumber(m[1]) > tonumber(ARGV[1]) then live = 1 end
-redis.call('UNLINK', KEYS[1], KEYS[2])
+redis.call('UNLINK', KEYS[1], KEYS[2], KEYS[3])
 return {live, m[2] or ''}
 `,
 );

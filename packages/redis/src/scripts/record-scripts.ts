@@ -1,0 +1,192 @@
+import { PHYSICAL_EXPIRY_MARGIN_MS } from "../expiry.js";
+import { LuaScript } from "../script.js";
+
+// A scope's keys share its hash tag (one Cluster slot): the index `…:i` (every record key, all scores 0, so
+// lexical order = UTF-8 byte order), the ttl index `…:x` (keys of records with a ttl, scored by expiresAt)
+// and one hash per record `<recordKeyPrefix><key>` with fields v (value bytes), t ('j' JSON text | 'b'
+// bytes), n (version), u (updatedAt), e (expiresAt, '' = never). A record is live while it exists and
+// e is '' or now < e, now always being the store's clock. Redis's own expiry of a record key is relative
+// (the remaining ttl plus a margin), so it never comes before the logical one whatever the server's clock.
+// Record keys are reached through the index, so scripts read keys of their scope's slot that are not in
+// KEYS (always the same slot as KEYS[1]).
+
+// Is the record in hash fields {n, e} live at `now`?
+const LIVE = `
+local function isLive(n, e, now)
+  return n and (not e or e == '' or tonumber(e) > now)
+end
+`;
+
+/**
+ * KEYS: index, ttl index, then one record key per op (in op order). ARGV: now, atomic '1'|'0',
+ * recordKeyPrefix, then 7 per op: 'p'|'d', key, ifVersion|'', 'j'|'b'|'', value|'', expiresAt|'',
+ * physicalTtlMs|''. Checks every op's ifVersion against the live record (0 = none live) first; with
+ * atomic and any failure nothing is applied, else every op that passed is applied. Returns 2 per op:
+ * 'ok', newVersion (0 for a delete) | 'conflict', liveVersion | 'skipped', 0. Also drops up to 100 records
+ * whose ttl has passed, and keeps both indexes alive as long as their longest-lived record.
+ */
+export const RECORD_WRITE = new LuaScript(
+  "recordWrite",
+  `#!lua
+${LIVE}
+local now = tonumber(ARGV[1])
+local prefix = ARGV[3]
+local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, 100)
+if #expired > 0 then
+  for _, member in ipairs(expired) do redis.call('UNLINK', prefix .. member) end
+  redis.call('ZREM', KEYS[1], unpack(expired))
+  redis.call('ZREM', KEYS[2], unpack(expired))
+end
+local count = (#ARGV - 3) / 7
+local current, passed, failed = {}, {}, false
+for i = 1, count do
+  local base = 3 + (i - 1) * 7
+  local m = redis.call('HMGET', KEYS[i + 2], 'n', 'e')
+  current[i] = isLive(m[1], m[2], now) and tonumber(m[1]) or 0
+  local wanted = ARGV[base + 3]
+  passed[i] = wanted == '' or tonumber(wanted) == current[i]
+  if not passed[i] then failed = true end
+end
+local reply = {}
+for i = 1, count do
+  local base = 3 + (i - 1) * 7
+  local key, member = KEYS[i + 2], ARGV[base + 2]
+  if not passed[i] then
+    reply[#reply + 1] = 'conflict'
+    reply[#reply + 1] = current[i]
+  elseif failed and ARGV[2] == '1' then
+    reply[#reply + 1] = 'skipped'
+    reply[#reply + 1] = 0
+  elseif ARGV[base + 1] == 'p' then
+    local version = current[i] + 1
+    local expires = ARGV[base + 6]
+    redis.call('HSET', key, 'v', ARGV[base + 5], 't', ARGV[base + 4], 'n', version, 'u', ARGV[1], 'e', expires)
+    if expires == '' then
+      redis.call('PERSIST', key)
+      redis.call('ZREM', KEYS[2], member)
+    else
+      redis.call('PEXPIRE', key, ARGV[base + 7])
+      redis.call('ZADD', KEYS[2], expires, member)
+    end
+    redis.call('ZADD', KEYS[1], 0, member)
+    reply[#reply + 1] = 'ok'
+    reply[#reply + 1] = version
+  else
+    redis.call('UNLINK', key)
+    redis.call('ZREM', KEYS[1], member)
+    redis.call('ZREM', KEYS[2], member)
+    reply[#reply + 1] = 'ok'
+    reply[#reply + 1] = 0
+  end
+end
+local total = redis.call('ZCARD', KEYS[1])
+if total == 0 then
+  redis.call('UNLINK', KEYS[1], KEYS[2])
+elseif redis.call('ZCARD', KEYS[2]) < total then
+  -- Some record never expires: so do the indexes.
+  redis.call('PERSIST', KEYS[1])
+  redis.call('PERSIST', KEYS[2])
+else
+  -- Every record has a ttl: the indexes live as long as the longest-lived one (never shortened).
+  local latest = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
+  local ms = math.max(tonumber(latest[2]) - now, 0) + ${PHYSICAL_EXPIRY_MARGIN_MS}
+  ms = math.max(ms, redis.call('PTTL', prefix .. latest[1]), redis.call('PTTL', KEYS[1]))
+  local text = string.format('%.0f', ms)
+  redis.call('PEXPIRE', KEYS[1], text)
+  redis.call('PEXPIRE', KEYS[2], text)
+end
+return reply
+`,
+);
+
+/**
+ * KEYS: record keys. ARGV: now. Returns per key false (none live) or {value, type, version, updatedAt,
+ * expiresAt}.
+ */
+export const RECORD_GET = new LuaScript(
+  "recordGet",
+  `#!lua flags=no-writes
+${LIVE}
+local now = tonumber(ARGV[1])
+local reply = {}
+for i, key in ipairs(KEYS) do
+  local m = redis.call('HMGET', key, 'v', 't', 'n', 'u', 'e')
+  if isLive(m[3], m[5], now) then reply[i] = m else reply[i] = false end
+end
+return reply
+`,
+);
+
+/**
+ * KEYS[1]: the index. ARGV: now, recordKeyPrefix, 'asc'|'desc', from, to (ZRANGE BYLEX bounds in reading
+ * order: from low to high, or from high to low with REV), limit, scanBudget, byteBudget. Walks the index
+ * from `from`, skipping records that are gone or expired (not counted toward the limit), collecting live
+ * ones until `limit` of them or `byteBudget` bytes of values. Returns {status, lastScannedKey|'', items}
+ * with items {key, value, type, version, updatedAt, expiresAt}; status 'more' (a live record follows the
+ * page), 'done' (none follows) or 'partial' (scanBudget index members read: go on after lastScannedKey).
+ */
+export const RECORD_RANGE = new LuaScript(
+  "recordRange",
+  `#!lua flags=no-writes
+${LIVE}
+local now = tonumber(ARGV[1])
+local prefix = ARGV[2]
+local desc = ARGV[3] == 'desc'
+local from, to = ARGV[4], ARGV[5]
+local limit, budget, maxBytes = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
+local chunk = math.min(limit + 1, 1000)
+local items, bytes, scanned = {}, 0, 0
+while true do
+  local members
+  if desc then
+    members = redis.call('ZRANGE', KEYS[1], from, to, 'BYLEX', 'REV', 'LIMIT', 0, chunk)
+  else
+    members = redis.call('ZRANGE', KEYS[1], from, to, 'BYLEX', 'LIMIT', 0, chunk)
+  end
+  for _, member in ipairs(members) do
+    scanned = scanned + 1
+    if #items < limit and bytes < maxBytes then
+      local m = redis.call('HMGET', prefix .. member, 'v', 't', 'n', 'u', 'e')
+      if isLive(m[3], m[5], now) then
+        items[#items + 1] = {member, m[1], m[2], m[3], m[4], m[5]}
+        bytes = bytes + #m[1]
+      end
+    else
+      local m = redis.call('HMGET', prefix .. member, 'n', 'e')
+      if isLive(m[1], m[2], now) then return {'more', '', items} end
+    end
+    from = '(' .. member
+    if scanned >= budget then return {'partial', member, items} end
+  end
+  if #members < chunk then return {'done', '', items} end
+end
+`,
+);
+
+/**
+ * KEYS: index, ttl index. ARGV: now, recordKeyPrefix, batch. Removes up to `batch` records of the scope
+ * (the store calls it until none are left, so one call never blocks the server for long). Returns
+ * {1 if one of them was live else 0, records left}.
+ */
+export const RECORD_CLEAR = new LuaScript(
+  "recordClear",
+  `#!lua
+${LIVE}
+local now = tonumber(ARGV[1])
+local members = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[3]) - 1)
+local live = 0
+for _, member in ipairs(members) do
+  local key = ARGV[2] .. member
+  local m = redis.call('HMGET', key, 'n', 'e')
+  if isLive(m[1], m[2], now) then live = 1 end
+  redis.call('UNLINK', key)
+end
+if #members > 0 then
+  redis.call('ZREM', KEYS[1], unpack(members))
+  redis.call('ZREM', KEYS[2], unpack(members))
+end
+local left = redis.call('ZCARD', KEYS[1])
+if left == 0 then redis.call('UNLINK', KEYS[1], KEYS[2]) end
+return {live, left}
+`,
+);
