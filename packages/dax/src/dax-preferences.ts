@@ -12,7 +12,7 @@ export class DaxPreferences implements PreferenceStore {
   /** The live record from the L1, DAX or DynamoDB; this process's own writes show at once. */
   get(userId: string, agentId: string): Promise<Preferences | null> {
     return this.path.read({
-      scope: scopes.preferences(userId, agentId),
+      scopes: [scopes.preferences(userId, agentId)],
       l1Key: JSON.stringify(["preferences", userId, agentId]),
       viaDax: () => this.viaDax.get(userId, agentId),
       direct: () => this.direct.get(userId, agentId),

@@ -1,4 +1,5 @@
 import type {
+  AppendOptions,
   Message,
   MessageInput,
   Page,
@@ -6,6 +7,7 @@ import type {
   SessionChanges,
   SessionInit,
   SessionStore,
+  TruncateOptions,
 } from "@agent-state/core";
 import { type ReadPath, scopes } from "./read-path.js";
 
@@ -39,7 +41,7 @@ export class DaxSessions implements SessionStore {
    */
   get(sessionId: string, opts?: { recentMessages?: number }): Promise<SessionWithRecent | null> {
     return this.path.read({
-      scope: scopes.session(sessionId),
+      scopes: [scopes.session(sessionId)],
       l1Key: JSON.stringify(["session", sessionId, opts?.recentMessages ?? null]),
       viaDax: () => this.viaDax.get(sessionId, opts),
       direct: () => this.direct.get(sessionId, opts),
@@ -54,10 +56,25 @@ export class DaxSessions implements SessionStore {
     );
   }
 
-  /** Appends, through DAX when it can write (see `SessionStore.append`). */
-  append(sessionId: string, messages: MessageInput | MessageInput[]): Promise<Message[]> {
+  /**
+   * Appends, through DAX when it can write (see `SessionStore.append`); `expectedLastMessageId` and the
+   * idempotency key are checked by DynamoDB in the same transaction. After an UNAVAILABLE (the outcome
+   * unknown) an append with an `idempotencyKey` can simply be called again: it is applied at most once.
+   */
+  append(
+    sessionId: string,
+    messages: MessageInput | MessageInput[],
+    opts?: AppendOptions,
+  ): Promise<Message[]> {
     return this.path.write([scopes.session(sessionId), scopes.userListings], () =>
-      this.viaDax.append(sessionId, messages),
+      this.viaDax.append(sessionId, messages, opts),
+    );
+  }
+
+  /** Removes the newest messages, through DAX when it can write (see `SessionStore.truncate`). */
+  truncate(sessionId: string, opts: TruncateOptions): Promise<Message[]> {
+    return this.path.write([scopes.session(sessionId), scopes.userListings], () =>
+      this.viaDax.truncate(sessionId, opts),
     );
   }
 
@@ -67,7 +84,7 @@ export class DaxSessions implements SessionStore {
     opts?: { limit?: number; cursor?: string; order?: "asc" | "desc" },
   ): Promise<Page<Message>> {
     return this.path.read({
-      scope: scopes.session(sessionId),
+      scopes: [scopes.session(sessionId)],
       l1Key: null,
       viaDax: () => this.viaDax.messages(sessionId, opts),
       direct: () => this.direct.messages(sessionId, opts),
@@ -85,7 +102,7 @@ export class DaxSessions implements SessionStore {
   /** A page of the user's sessions through DAX's query cache (see `SessionStore.listByUser`). */
   listByUser(userId: string, opts?: { limit?: number; cursor?: string }): Promise<Page<Session>> {
     return this.path.read({
-      scope: scopes.userListings,
+      scopes: [scopes.userListings],
       l1Key: null,
       viaDax: () => this.viaDax.listByUser(userId, opts),
       direct: () => this.direct.listByUser(userId, opts),

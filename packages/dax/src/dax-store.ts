@@ -1,4 +1,11 @@
-import type { PreferenceStore, SessionStore, StateStore, StoreStats, ToolCache } from "@agent-state/core";
+import type {
+  PreferenceStore,
+  RecordStore,
+  SessionStore,
+  StateStore,
+  StoreStats,
+  ToolCache,
+} from "@agent-state/core";
 import type { DynamoStateStore } from "@agent-state/dynamodb";
 import { CircuitBreaker } from "./breaker.js";
 import {
@@ -9,9 +16,10 @@ import {
   type OwnedDaxClient,
 } from "./dax-client.js";
 import { DaxPreferences } from "./dax-preferences.js";
+import { DaxRecords } from "./dax-records.js";
 import { DaxRouter } from "./dax-router.js";
 import { DaxSessions } from "./dax-sessions.js";
-import { DaxWriteRouter } from "./dax-write-router.js";
+import { DaxWriteRouter, MAX_WRITE_REQUEST_BYTES, writeAllowanceMs } from "./dax-write-router.js";
 import { type DaxEvent, type DaxStats, type MutableDaxCounters, zeroCounters } from "./events.js";
 import { L1Cache } from "./l1-cache.js";
 import { type DaxOptions, type ResolvedDaxOptions, resolveDaxOptions } from "./options.js";
@@ -22,9 +30,9 @@ import { ReadPath } from "./read-path.js";
 const MAX_TRACKED_WRITES = 100_000;
 
 /**
- * Wraps a `DynamoStateStore` so its hot reads (sessions.get, messages, listByUser, preferences.get) go
- * L1 → DAX → DynamoDB (L1 → DynamoDB without `endpoints` or `client`), and its session and preference writes
- * go through DAX (so DAX's item cache stays fresh; DynamoDB checks the conditions) when the client can write;
+ * Wraps a `DynamoStateStore` so its hot reads (sessions.get, messages, listByUser, preferences.get,
+ * records.get) go L1 → DAX → DynamoDB (L1 → DynamoDB without `endpoints` or `client`), `records.range` goes
+ * to DynamoDB (strongly consistent), and its session, preference and record writes go through DAX (so DAX's item cache stays fresh; DynamoDB checks the conditions) when the client can write;
  * the tool cache stays on DynamoDB. Takes ownership of `store`: `close()` closes it and shuts down the DAX
  * client the decorator created. Throws `ValidationError` for bad options.
  */
@@ -37,6 +45,7 @@ export class DaxStateStore implements StateStore {
   readonly sessions: SessionStore;
   readonly toolCache: ToolCache;
   readonly preferences: PreferenceStore;
+  readonly records: RecordStore;
   private readonly counters: MutableDaxCounters = zeroCounters();
   private readonly breaker: CircuitBreaker;
   private readonly emit: (event: DaxEvent) => void;
@@ -78,6 +87,7 @@ export class DaxStateStore implements StateStore {
     // The tool cache's get counts a hit (a write), so it is never answered from a cache.
     this.toolCache = store.toolCache;
     this.preferences = new DaxPreferences(store.preferences, view.preferences, path);
+    this.records = new DaxRecords(store.records, view.records, path);
   }
 
   /** Counters since creation, and the breaker's state. */
@@ -131,7 +141,10 @@ export class DaxStateStore implements StateStore {
         endpoints: source.endpoints,
         ...(source.region !== undefined ? { region: source.region } : {}),
         connectTimeoutMs: this.options.timeoutMs,
-        requestTimeoutMs: Math.max(this.options.timeoutMs, this.options.writeTimeoutMs),
+        requestTimeoutMs: Math.max(
+          this.options.timeoutMs,
+          this.options.writeTimeoutMs + writeAllowanceMs(MAX_WRITE_REQUEST_BYTES),
+        ),
       });
       this.owned = creating;
       creating.then(

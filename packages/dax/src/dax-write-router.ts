@@ -1,5 +1,6 @@
 import { UnavailableError } from "@agent-state/core";
 import type { DynamoWriter } from "@agent-state/dynamodb";
+import { approximateBytes } from "./approximate-bytes.js";
 import type { CircuitBreaker } from "./breaker.js";
 import type { DaxClient } from "./dax-client.js";
 import type { DaxEvent, DaxWriteOperation, MutableDaxCounters } from "./events.js";
@@ -11,7 +12,10 @@ export interface DaxWriteRouterDeps {
   breaker: CircuitBreaker;
   /** How long a write waits for the DAX client before going to DynamoDB (nothing has been sent yet). */
   clientTimeoutMs: number;
-  /** How long a write sent to DAX waits for its answer before the caller gets UNAVAILABLE. */
+  /**
+   * How long a write sent to DAX waits for its answer before the caller gets UNAVAILABLE, plus
+   * `writeDeadlineMsFor(request)` for the bytes it carries.
+   */
   writeTimeoutMs: number;
   counters: MutableDaxCounters;
   emit: (event: DaxEvent) => void;
@@ -32,6 +36,20 @@ const DYNAMODB_ANSWERS = new Set([
   "ResourceNotFoundException",
   "ItemCollectionSizeLimitExceededException",
 ]);
+
+/**
+ * The time a write is allowed on top of `writeTimeoutMs` for what it carries: 1 s per MiB (a slow link), so
+ * that a BatchWriteItem of large-value chunks (up to 16 MB) is not cut off while it is still being sent.
+ */
+export const WRITE_MS_PER_MIB = 1_000;
+
+/** The largest request a write sends (BatchWriteItem's limit): the real client's request timeout covers it. */
+export const MAX_WRITE_REQUEST_BYTES = 16 * 1024 * 1024;
+
+/** Extra time for a write request of this size (see `WRITE_MS_PER_MIB`). */
+export function writeAllowanceMs(bytes: number): number {
+  return Math.ceil((bytes / (1024 * 1024)) * WRITE_MS_PER_MIB);
+}
 
 /** Socket errors raised before a connection exists: nothing was sent. */
 const NOT_CONNECTED = /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|Connection timeout after/;
@@ -76,6 +94,7 @@ export class DaxWriteRouter implements DynamoWriter {
   put(input: Parameters<DynamoWriter["put"]>[0]): ReturnType<DynamoWriter["put"]> {
     return this.route(
       "put",
+      input,
       (client) => client.put(input),
       () => this.direct.put(input),
     );
@@ -85,6 +104,7 @@ export class DaxWriteRouter implements DynamoWriter {
   update(input: Parameters<DynamoWriter["update"]>[0]): ReturnType<DynamoWriter["update"]> {
     return this.route(
       "update",
+      input,
       (client) => client.update(input),
       () => this.direct.update(input),
     );
@@ -94,6 +114,7 @@ export class DaxWriteRouter implements DynamoWriter {
   delete(input: Parameters<DynamoWriter["delete"]>[0]): ReturnType<DynamoWriter["delete"]> {
     return this.route(
       "delete",
+      input,
       (client) => client.delete(input),
       () => this.direct.delete(input),
     );
@@ -105,6 +126,7 @@ export class DaxWriteRouter implements DynamoWriter {
   ): ReturnType<DynamoWriter["transactWrite"]> {
     return this.route(
       "transactWrite",
+      input,
       (client) => client.transactWrite(input),
       () => this.direct.transactWrite(input),
     );
@@ -114,6 +136,7 @@ export class DaxWriteRouter implements DynamoWriter {
   batchWrite(input: Parameters<DynamoWriter["batchWrite"]>[0]): ReturnType<DynamoWriter["batchWrite"]> {
     return this.route(
       "batchWrite",
+      input,
       (client) => client.batchWrite(input),
       () => this.direct.batchWrite(input),
     );
@@ -121,6 +144,7 @@ export class DaxWriteRouter implements DynamoWriter {
 
   private async route<T>(
     operation: DaxWriteOperation,
+    request: unknown,
     viaDax: (client: DaxClient) => Promise<T>,
     direct: () => Promise<T>,
   ): Promise<T> {
@@ -139,7 +163,8 @@ export class DaxWriteRouter implements DynamoWriter {
       return this.fallBack(operation, error, direct);
     }
     try {
-      const answer = await withTimeout(viaDax(client), this.deps.writeTimeoutMs);
+      const deadlineMs = this.deps.writeTimeoutMs + writeAllowanceMs(approximateBytes(request));
+      const answer = await withTimeout(viaDax(client), deadlineMs);
       this.recordAnswer();
       return answer;
     } catch (error) {

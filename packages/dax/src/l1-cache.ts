@@ -1,11 +1,12 @@
 import { LRUCache } from "lru-cache";
+import { approximateBytes } from "./approximate-bytes.js";
 import { nonNegative, positiveInteger } from "./option-checks.js";
 
 /** Bounds of the in-process cache. */
 export interface L1Options {
   /** Most entries kept. Default 10,000. */
   maxEntries?: number;
-  /** Most bytes kept (JSON size, UTF-16 code units × 2). Default 64 MiB. */
+  /** Most bytes kept (JSON size in UTF-16 code units × 2, plus the length of binary values). Default 64 MiB. */
   maxBytes?: number;
   /** How long an entry may be served after it was read. Default 1,000 ms. */
   ttlMs?: number;
@@ -33,7 +34,7 @@ export class L1Cache {
       max: positiveInteger("l1.maxEntries", options.maxEntries ?? 10_000),
       maxSize: maxBytes,
       maxEntrySize: maxBytes,
-      sizeCalculation: (entry) => Math.max(1, JSON.stringify(entry.value).length * 2),
+      sizeCalculation: (entry) => Math.max(1, approximateBytes(entry.value)),
       ttl: positiveInteger("l1.ttlMs", nonNegative("l1.ttlMs", options.ttlMs ?? 1_000)),
       // Read the clock on every lookup (the default caches it for 1 ms, which an injected clock must not see).
       ttlResolution: 0,

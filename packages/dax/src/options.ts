@@ -14,8 +14,9 @@ interface CommonDaxOptions {
    */
   timeoutMs?: number;
   /**
-   * The longest a write sent through DAX waits for its answer; past it the caller gets UNAVAILABLE (the
-   * write may have been applied, so it is never repeated on DynamoDB). Default 5,000 ms.
+   * The longest a write sent through DAX waits for its answer, plus 1 s per MiB it carries (a BatchWriteItem
+   * of large-value chunks); past it the caller gets UNAVAILABLE (the write may have been applied, so it is
+   * never repeated on DynamoDB). Default 5,000 ms.
    */
   writeTimeoutMs?: number;
   /** The in-process cache in front of DAX; `false` turns it off. */

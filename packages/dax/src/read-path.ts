@@ -6,15 +6,18 @@ import type { OwnWrites } from "./own-writes.js";
 
 /** One read as the decorator sees it. */
 export interface ReadRequest<T> {
-  /** The record the read depends on (see `OwnWrites`). */
-  scope: string;
+  /** The records the read depends on (see `OwnWrites`): the answer is stale after a write to any of them. */
+  scopes: readonly string[];
   /** The L1 key for this exact read, or null when its answer is never kept in the L1. */
   l1Key: string | null;
   /** The read through DAX; may throw `DaxUnavailableError` (possibly as the `cause` of the store's error). */
   viaDax: () => Promise<T>;
   /** The same read sent to DynamoDB by the wrapped store itself (strongly consistent). */
   direct: () => Promise<T>;
-  /** The answer's own expiry (epoch ms), or null for an answer not worth keeping (e.g. a missing record). */
+  /**
+   * The answer's own expiry (epoch ms, `Infinity` for one that never expires), or null for an answer not
+   * worth keeping (e.g. a missing record).
+   */
   expiresAtOf: (answer: T) => number | null;
 }
 
@@ -38,7 +41,7 @@ export class ReadPath {
     if (l1 !== null && l1Key !== null) {
       const entry = l1.peek(l1Key);
       if (entry !== undefined) {
-        const fresh = !this.ownWrites.changedSince(request.scope, entry.readFrom);
+        const fresh = !this.changedSince(request.scopes, entry.readFrom);
         const live = entry.expiresAt === null || !isExpired(entry.expiresAt, this.storeClock());
         if (fresh && live) {
           this.counters.l1Hits++;
@@ -50,7 +53,7 @@ export class ReadPath {
     }
     const readFrom = this.ownWrites.position();
     let answer: T;
-    if (this.ownWrites.mustBypassDax(request.scope)) {
+    if (request.scopes.some((scope) => this.ownWrites.mustBypassDax(scope))) {
       this.counters.ownWriteBypasses++;
       answer = await request.direct();
     } else {
@@ -62,11 +65,15 @@ export class ReadPath {
         answer = await request.direct();
       }
     }
-    if (l1 !== null && l1Key !== null && !this.ownWrites.changedSince(request.scope, readFrom)) {
+    if (l1 !== null && l1Key !== null && !this.changedSince(request.scopes, readFrom)) {
       const expiresAt = request.expiresAtOf(answer);
       if (expiresAt !== null) l1.set(l1Key, answer, readFrom, expiresAt);
     }
     return answer;
+  }
+
+  private changedSince(scopes: readonly string[], position: number): boolean {
+    return scopes.some((scope) => this.ownWrites.changedSince(scope, position));
   }
 
   /** Runs one of our writes, recording it against `scopes` before it starts and after it ends (even failed). */
@@ -87,10 +94,17 @@ export class ReadPath {
   }
 }
 
-/** Scope names: one per record kind and key, and one for every user listing. */
+/**
+ * Scope names: one per session, preference record and record key, one per record scope (what `clear`
+ * touches), and one for every user listing.
+ */
 export const scopes = {
   session: (sessionId: string) => `s:${sessionId}`,
   preferences: (userId: string, agentId: string) => `p:${JSON.stringify([userId, agentId])}`,
+  /** One record: written by a put or delete of its key, and by `clear` through `recordScope`. */
+  record: (scope: string, key: string) => `r:${JSON.stringify([scope, key])}`,
+  /** Every record of a scope: written by `clear`. */
+  recordScope: (scope: string) => `R:${JSON.stringify(scope)}`,
   /** `listByUser` depends on every session of a user; our session writes do not know the user, so one scope. */
   userListings: "u",
 } as const;

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import { DaxDouble } from "./support/dax-double.js";
 import { createPkSkTable, DynamoDBDocument, dropTable, localClient } from "./support/dynamo.js";
 
@@ -170,6 +170,36 @@ describe("DaxDouble (a model of DAX in front of DynamoDB Local)", () => {
       .toMatchObject({ v: 1 });
     dax.shutdown();
     expect(await settled).toBe("shut down");
+  });
+
+  it("passes TransactGetItems straight to DynamoDB: no cache read, none filled", async () => {
+    const dax = newDouble();
+    await document.put({ TableName: table, Item: { ...key("tx-get"), v: 1 } });
+    await dax.get({ TableName: table, Key: key("tx-get") });
+    await document.put({ TableName: table, Item: { ...key("tx-get"), v: 2 } });
+    const answer = await dax.transactGet({
+      TransactItems: [{ Get: { TableName: table, Key: key("tx-get") } }],
+    });
+    expect(answer.Responses?.[0]?.Item).toMatchObject({ v: 2 });
+    // The item cache still holds what the eventually consistent get cached before.
+    expect((await dax.get({ TableName: table, Key: key("tx-get") })).Item).toMatchObject({ v: 1 });
+    expect(dax.stats).toMatchObject({ passThroughs: 1, itemHits: 1, itemMisses: 1 });
+  });
+
+  it("loses the reply of only the write operations hangAfterWriteOf names", async () => {
+    const dax = newDouble();
+    dax.hangAfterWriteOf = new Set(["put"]);
+    const lost = dax.put({ TableName: table, Item: { ...key("lost-put"), v: 1 } });
+    await dax.batchWrite({
+      RequestItems: { [table]: [{ PutRequest: { Item: { ...key("lost-put", "chunk"), v: 2 } } }] },
+    });
+    await vi.waitFor(() => expect(dax.repliesLost).toBe(1)); // the put was applied, its reply kept
+    expect(
+      (await document.get({ TableName: table, Key: key("lost-put"), ConsistentRead: true })).Item,
+    ).toMatchObject({ v: 1 });
+    dax.shutdown();
+    await expect(lost).rejects.toThrow("shut down");
+    expect(dax.writes).toBe(2);
   });
 
   it("caches an empty query page too, keyed by every query parameter", async () => {

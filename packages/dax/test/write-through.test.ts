@@ -1,72 +1,29 @@
-import { ManualClock } from "@agent-state/core/testing";
-import type { TableNames } from "@agent-state/dynamodb";
-import { DynamoDBDocument } from "@aws-sdk/lib-dynamodb";
-import { afterAll, afterEach, beforeEach, describe, expect, inject, it } from "vitest";
-import { type DaxEvent, type DaxReadClient, type DaxStateStore, withDax } from "../src/index.js";
-import { DaxDouble } from "./support/dax-double.js";
-import { countRequests, localClient, NO_TIMEOUT_MS } from "./support/dynamo.js";
-import { freshDynamoStore, sameTablesStore } from "./support/stores.js";
+import { afterAll, beforeEach, describe, expect, inject, it } from "vitest";
+import type { DaxEvent, DaxReadClient } from "../src/index.js";
+import { countedClients } from "./support/dynamo.js";
+import { type ProcessOptions, useSharedDax } from "./support/processes.js";
 
-const ITEM_TTL_MS = 300_000;
-const QUERY_TTL_MS = 300_000;
-const setupClient = localClient(inject("dynamoEndpoint"));
-// Requests the stores send to DynamoDB themselves, and those the DAX double sends for them, counted apart.
-const storeClient = localClient(inject("dynamoEndpoint"));
-const daxClient = localClient(inject("dynamoEndpoint"));
-const storeRequests = countRequests(storeClient);
-const daxRequests = countRequests(daxClient);
-afterAll(() => {
-  for (const c of [setupClient, storeClient, daxClient]) c.destroy();
-});
+/** DAX's item and query TTLs (both 5 minutes, DAX's default). */
+const DAX_TTL_MS = 300_000;
+const QUERY_TTL_MS = DAX_TTL_MS;
+const clients = countedClients(inject("dynamoEndpoint"));
+const { setupClient, storeClient, daxClient, storeRequests, daxRequests } = clients;
+afterAll(() => clients.destroy());
 
 /**
  * Writes through DAX: processes A and B share one DAX cluster (the double); A's writes go through it, so B's
  * item reads through DAX see them at once, while B's Queries may serve DAX's query cache until its TTL.
  */
 describe("withDax: writes go through DAX", () => {
-  const storeClock = new ManualClock();
-  let cacheNowMs = 1_000_000;
-  const cacheClock = () => cacheNowMs;
-  let tables: TableNames;
-  let drop: () => Promise<void>;
-  let dax: DaxDouble;
+  const shared = useSharedDax({ setupClient, storeClient, daxClient, ttlMs: DAX_TTL_MS });
   let events: DaxEvent[];
-  const opened: DaxStateStore[] = [];
-
-  function processWith(
-    options: { l1?: false; writeTimeoutMs?: number; failureThreshold?: number; client?: DaxReadClient } = {},
-  ): DaxStateStore {
-    const store = withDax(sameTablesStore(storeClient, tables, storeClock.now), {
-      client: options.client ?? dax,
-      cacheClock,
-      daxTtlMs: Math.max(ITEM_TTL_MS, QUERY_TTL_MS),
-      timeoutMs: NO_TIMEOUT_MS,
-      writeTimeoutMs: options.writeTimeoutMs ?? NO_TIMEOUT_MS,
-      breaker: { failureThreshold: options.failureThreshold ?? 5 },
-      ...(options.l1 === false ? { l1: false as const } : {}),
-      onEvent: (event) => events.push(event),
-    });
-    opened.push(store);
-    return store;
-  }
-  /** The record as DynamoDB holds it, read strongly by a store without DAX. */
-  const direct = () => sameTablesStore(setupClient, tables, storeClock.now);
-
-  beforeEach(async () => {
-    const fresh = await freshDynamoStore(setupClient, storeClock.now);
-    ({ tables, drop } = fresh);
+  beforeEach(() => {
     events = [];
-    dax = new DaxDouble(DynamoDBDocument.from(daxClient), {
-      itemTtlMs: ITEM_TTL_MS,
-      queryTtlMs: QUERY_TTL_MS,
-      now: cacheClock,
-    });
   });
-  afterEach(async () => {
-    dax.shutdown();
-    for (const store of opened.splice(0)) await store.close();
-    await drop();
-  });
+  const processWith = (options: ProcessOptions = {}) =>
+    shared.processWith({ ...options, onEvent: (event) => events.push(event) });
+  /** The record as DynamoDB holds it, read strongly by a store without DAX. */
+  const direct = () => shared.outsider();
 
   it("another process's item reads through DAX see the writes at once; its Queries wait for the query TTL", async () => {
     const a = processWith();
@@ -82,12 +39,12 @@ describe("withDax: writes go through DAX", () => {
 
     storeRequests.reset();
     daxRequests.reset();
-    const writesBefore = dax.writes;
+    const writesBefore = shared.dax.writes;
     await a.sessions.update(sessionId, { state: { step: 2 } });
     await a.preferences.patch("u1", "agent", { tone: "casual" });
     await a.sessions.append(sessionId, { role: "assistant", content: "two" });
     // Each write went through the DAX client (UpdateItem, UpdateItem, TransactWriteItems), none around it.
-    expect(dax.writes - writesBefore).toBe(3);
+    expect(shared.dax.writes - writesBefore).toBe(3);
     expect(daxRequests.byCommand).toEqual({ UpdateItemCommand: 2, TransactWriteItemsCommand: 1 });
     expect(storeRequests.total).toBe(0);
     // create (1), append (1), preferences.set (an UpdateItem refused by its condition, then a PutItem: 2),
@@ -95,7 +52,7 @@ describe("withDax: writes go through DAX", () => {
     expect(a.daxStats()).toMatchObject({ daxWrites: 7, fallbacks: 0, writeOutcomesUnknown: 0 });
 
     // B's item reads through DAX see A's writes without waiting for the item TTL.
-    const itemHitsBefore = dax.stats.itemHits;
+    const itemHitsBefore = shared.dax.stats.itemHits;
     expect(await b.sessions.get(sessionId)).toMatchObject({
       state: { step: 2 },
       version: 2,
@@ -105,12 +62,12 @@ describe("withDax: writes go through DAX", () => {
     expect((await b.sessions.listByUser("u1")).items[0]).toMatchObject({ messageCount: 2 });
     expect(b.daxStats()).toMatchObject({ fallbacks: 0, ownWriteBypasses: 0 });
     // The preferences answer came from DAX's item cache (updated by the write), not from a miss.
-    expect(dax.stats.itemHits).toBeGreaterThan(itemHitsBefore);
+    expect(shared.dax.stats.itemHits).toBeGreaterThan(itemHitsBefore);
 
     // B's Queries (messages, get with recentMessages) still serve DAX's query cache: documented staleness.
     expect((await b.sessions.messages(sessionId)).items.map((m) => m.content)).toEqual(["one"]);
     expect((await b.sessions.get(sessionId, { recentMessages: 10 }))?.messageCount).toBe(1);
-    cacheNowMs += QUERY_TTL_MS;
+    shared.advanceCaches(QUERY_TTL_MS);
     expect((await b.sessions.messages(sessionId)).items.map((m) => m.content)).toEqual(["one", "two"]);
     expect((await b.sessions.get(sessionId, { recentMessages: 10 }))?.state).toEqual({ step: 2 });
   });
@@ -129,13 +86,13 @@ describe("withDax: writes go through DAX", () => {
   it("a write DAX refuses (connection refused, no route) goes to DynamoDB and succeeds", async () => {
     const a = processWith();
     const { sessionId } = await a.sessions.create({ state: { n: 0 } });
-    const writesBefore = dax.writes;
-    dax.refuse = true;
+    const writesBefore = shared.dax.writes;
+    shared.dax.refuse = true;
     expect(await a.sessions.update(sessionId, { state: { n: 1 } })).toMatchObject({ version: 2 });
-    dax.refuse = false;
-    dax.down = true;
+    shared.dax.refuse = false;
+    shared.dax.down = true;
     await a.sessions.append(sessionId, { role: "user", content: "hi" });
-    expect(dax.writes).toBe(writesBefore); // neither reached DAX
+    expect(shared.dax.writes).toBe(writesBefore); // neither reached DAX
     expect(await direct().sessions.get(sessionId)).toMatchObject({ state: { n: 1 }, messageCount: 1 });
     expect(a.daxStats()).toMatchObject({ fallbacks: 2, daxFailures: 2, writeOutcomesUnknown: 0 });
     expect(events.filter((e) => e.type === "fallback")).toEqual([
@@ -146,11 +103,11 @@ describe("withDax: writes go through DAX", () => {
 
   it("while the breaker is open, writes go to DynamoDB without trying DAX", async () => {
     const a = processWith({ failureThreshold: 1 });
-    dax.down = true;
+    shared.dax.down = true;
     await a.preferences.set("u2", "agent", { x: 1 }); // fails on DAX, falls back, opens the breaker
-    dax.down = false;
+    shared.dax.down = false;
     await a.preferences.patch("u2", "agent", { x: 2 });
-    expect(dax.writes).toBe(0);
+    expect(shared.dax.writes).toBe(0);
     expect((await direct().preferences.get("u2", "agent"))?.values).toEqual({ x: 2 });
     expect(events.filter((e) => e.type === "fallback").map((e) => e.type === "fallback" && e.reason)).toEqual(
       ["error", "breaker-open", "breaker-open"],
@@ -161,7 +118,7 @@ describe("withDax: writes go through DAX", () => {
     const a = processWith({ writeTimeoutMs: 200 });
     const { sessionId } = await a.sessions.create({ state: { n: 0 } });
     await a.preferences.set("u3", "agent", { x: 1 });
-    dax.hangAfterWrite = true;
+    shared.dax.hangAfterWrite = true;
     const appended = a.sessions.append(sessionId, { role: "user", content: "once" });
     await expect(appended).rejects.toMatchObject({
       code: "UNAVAILABLE",
@@ -171,7 +128,7 @@ describe("withDax: writes go through DAX", () => {
       code: "UNAVAILABLE",
     });
     await expect(a.preferences.patch("u3", "agent", { x: 2 })).rejects.toMatchObject({ code: "UNAVAILABLE" });
-    dax.hangAfterWrite = false;
+    shared.dax.hangAfterWrite = false;
     // DAX applied each write once (its reply was lost); the decorator did not repeat any on DynamoDB.
     const stored = await direct().sessions.get(sessionId, { recentMessages: 10 });
     expect(stored).toMatchObject({ version: 2, messageCount: 1, state: { n: 1 } });
@@ -185,15 +142,15 @@ describe("withDax: writes go through DAX", () => {
 
   it("with a read-only client (get, query, batchGet) writes stay on DynamoDB", async () => {
     const readOnly: DaxReadClient = {
-      get: (input) => dax.get(input),
-      query: (input) => dax.query(input),
-      batchGet: (input) => dax.batchGet(input),
+      get: (input) => shared.dax.get(input),
+      query: (input) => shared.dax.query(input),
+      batchGet: (input) => shared.dax.batchGet(input),
     };
     const a = processWith({ client: readOnly });
     storeRequests.reset();
     const { sessionId } = await a.sessions.create({ userId: "u4" });
     await a.sessions.update(sessionId, { state: { n: 1 } });
-    expect(dax.writes).toBe(0);
+    expect(shared.dax.writes).toBe(0);
     expect(storeRequests.byCommand).toMatchObject({ PutItemCommand: 1, UpdateItemCommand: 1 });
     expect(a.daxStats().daxWrites).toBe(0);
   });

@@ -182,7 +182,8 @@ export class RedisSessionStore implements SessionStore {
     const { expectedLastMessageId, idempotencyKey } = parseAppendOptions(opts);
     const now = this.context.options.clock();
     const encoded = inputs.map((input) => encodeMessage(input, now));
-    checkSize("messages", encoded);
+    // No checkSize here: core's validateMessages already holds an append to LIMITS (measured on content and
+    // metadata, as on every backend); the JSON around them only adds a bounded overhead.
     const expected =
       expectedLastMessageId === undefined || expectedLastMessageId === null
         ? ""

@@ -1,8 +1,8 @@
 import { ItemTooLargeError } from "@agent-state/core";
 
 /**
- * The largest serialized value (a session's state, one append's messages, a cache value, a preference
- * record's changes) this store writes. Redis itself takes strings up to 512 MB, but values this big
+ * The largest serialized value (a session's state, a cache value, a preference record's changes) this
+ * store writes; messages and records are held to core's LIMITS instead (the same on every backend). Redis itself takes strings up to 512 MB, but values this big
  * stall the single-threaded server for every other client; past this the write is refused up front,
  * so nothing is half written.
  */

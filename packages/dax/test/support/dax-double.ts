@@ -13,6 +13,8 @@ import type {
   PutCommandOutput,
   QueryCommandInput,
   QueryCommandOutput,
+  TransactGetCommandInput,
+  TransactGetCommandOutput,
   TransactWriteCommandInput,
   TransactWriteCommandOutput,
   UpdateCommandInput,
@@ -52,7 +54,7 @@ interface Cached<T> {
  * - item cache (GetItem / BatchGetItem) and query cache (Query) are separate, each with its own TTL;
  * - a miss reads DynamoDB eventually consistently and caches the answer, an absent item or an empty page too
  *   (negative caching);
- * - `ConsistentRead: true` passes straight to DynamoDB and neither reads nor fills a cache;
+ * - `ConsistentRead: true` and TransactGetItems pass straight to DynamoDB and neither read nor fill a cache;
  * - writes sent THROUGH the double update its item cache but never its query cache: `put` and `update`
  *   (ALL_NEW) store the new item, `delete`, `transactWrite`, `batchWrite` and other updates drop the written
  *   keys (the next read fills them from DynamoDB); writes that go to DynamoDB directly leave both caches
@@ -61,7 +63,8 @@ interface Cached<T> {
  *   errors come back in DAX's shape (`name` "Error", the exception name in `code`, `cancellationReasons`);
  * - `down` makes every call fail like a cluster with no reachable node (`NoRouteException`), `refuse` like a
  *   node refusing the connection, `hang` makes calls never answer, `hangAfterWrite` applies each write in
- *   DynamoDB and then never answers (the reply lost on the way back).
+ *   DynamoDB and then never answers (the reply lost on the way back), `hangAfterWriteOf` does that only for
+ *   the operations it names.
  */
 export class DaxDouble implements DaxClient {
   readonly stats: DaxDoubleStats = {
@@ -80,8 +83,12 @@ export class DaxDouble implements DaxClient {
   hang = false;
   /** While true, every write is applied in DynamoDB (and the cache), then stays pending until `shutdown()`. */
   hangAfterWrite = false;
+  /** Like `hangAfterWrite`, for these write operations only (e.g. `["put"]`: batch writes still answer). */
+  hangAfterWriteOf: ReadonlySet<string> = new Set();
   /** Writes the double received (put, update, delete, transactWrite, batchWrite). */
   writes = 0;
+  /** Writes applied in DynamoDB whose reply the double then kept (`hangAfterWrite`, `hangAfterWriteOf`). */
+  repliesLost = 0;
   private readonly itemTtlMs: number;
   private readonly queryTtlMs: number;
   private readonly now: () => number;
@@ -193,13 +200,19 @@ export class DaxDouble implements DaxClient {
     return output({ Responses: responses });
   }
 
+  /** TransactGetItems through DAX: passed straight to DynamoDB, read from no cache and cached nowhere. */
+  async transactGet(input: TransactGetCommandInput): Promise<TransactGetCommandOutput> {
+    await this.gate();
+    return this.passThrough(() => this.dynamo.transactGet(input));
+  }
+
   /** PutItem through DAX: written to DynamoDB, then the item cache holds the new item. */
   async put(input: PutCommandInput): Promise<PutCommandOutput> {
     await this.gateWrite();
     const answer = await this.written(this.dynamo.put(withoutFailureItem(input)));
     const keyNames = await this.keyNamesOf(input.TableName!);
     this.replaceItem(input.TableName!, pick(input.Item!, keyNames), input.Item);
-    return this.answerWrite(answer);
+    return this.answerWrite("put", answer);
   }
 
   /** UpdateItem through DAX: written to DynamoDB, then the item cache holds the updated item. */
@@ -209,14 +222,14 @@ export class DaxDouble implements DaxClient {
     if (wanted !== "NONE" && wanted !== "ALL_NEW") {
       const answer = await this.written(this.dynamo.update(withoutFailureItem(input)));
       this.dropItem(input.TableName!, input.Key!);
-      return this.answerWrite(answer);
+      return this.answerWrite("update", answer);
     }
     const answer = await this.written(
       this.dynamo.update({ ...withoutFailureItem(input), ReturnValues: "ALL_NEW" }),
     );
     this.replaceItem(input.TableName!, input.Key!, answer.Attributes);
     if (wanted === "NONE") delete answer.Attributes;
-    return this.answerWrite(answer);
+    return this.answerWrite("update", answer);
   }
 
   /** DeleteItem through DAX: deleted in DynamoDB and dropped from the item cache. */
@@ -224,7 +237,7 @@ export class DaxDouble implements DaxClient {
     await this.gateWrite();
     const answer = await this.written(this.dynamo.delete(withoutFailureItem(input)));
     this.dropItem(input.TableName!, input.Key!);
-    return this.answerWrite(answer);
+    return this.answerWrite("delete", answer);
   }
 
   /** TransactWriteItems through DAX: written to DynamoDB, then every written key dropped from the item cache. */
@@ -239,7 +252,7 @@ export class DaxDouble implements DaxClient {
       if (action.Update) this.dropItem(action.Update.TableName!, action.Update.Key!);
       if (action.Delete) this.dropItem(action.Delete.TableName!, action.Delete.Key!);
     }
-    return this.answerWrite(answer);
+    return this.answerWrite("transactWrite", answer);
   }
 
   /** BatchWriteItem through DAX: written to DynamoDB, then every key of the batch dropped from the item cache. */
@@ -253,7 +266,7 @@ export class DaxDouble implements DaxClient {
         if (request.DeleteRequest) this.dropItem(table, request.DeleteRequest.Key!);
       }
     }
-    return this.answerWrite(answer);
+    return this.answerWrite("batchWrite", answer);
   }
 
   /** Releases calls left hanging (they reject). */
@@ -296,8 +309,11 @@ export class DaxDouble implements DaxClient {
   }
 
   /** The answer, or (with `hangAfterWrite`) nothing ever: the write is applied, its reply lost. */
-  private async answerWrite<T>(answer: T): Promise<T> {
-    if (this.hangAfterWrite) await new Promise<never>((_, reject) => this.hanging.add(reject));
+  private async answerWrite<T>(operation: string, answer: T): Promise<T> {
+    if (this.hangAfterWrite || this.hangAfterWriteOf.has(operation)) {
+      this.repliesLost++;
+      await new Promise<never>((_, reject) => this.hanging.add(reject));
+    }
     return answer;
   }
 

@@ -71,3 +71,24 @@ export async function dropTable(document: DynamoDBDocument, tableName: string): 
 }
 
 export { DynamoDBDocument };
+
+/**
+ * The clients of a test file that counts requests: `setupClient` (tables, outsiders), `storeClient` (the
+ * stores' own requests, counted in `storeRequests`) and `daxClient` (the DAX double's requests for them,
+ * counted apart in `daxRequests`). `destroy()` closes all three.
+ */
+export function countedClients(endpoint: string) {
+  const setupClient = localClient(endpoint);
+  const storeClient = localClient(endpoint);
+  const daxClient = localClient(endpoint);
+  return {
+    setupClient,
+    storeClient,
+    daxClient,
+    storeRequests: countRequests(storeClient),
+    daxRequests: countRequests(daxClient),
+    destroy: () => {
+      for (const client of [setupClient, storeClient, daxClient]) client.destroy();
+    },
+  };
+}

@@ -1,0 +1,2 @@
+export type { ChatSummary, SaveChatOptions, SaveChatResult } from "./chats.js";
+export { deleteChat, getActiveStreamId, listChats, loadChat, saveChat, setActiveStreamId } from "./chats.js";

@@ -1,0 +1,2 @@
+export type { AgentStateKeyvOptions } from "./keyv-store.js";
+export { AgentStateKeyv } from "./keyv-store.js";

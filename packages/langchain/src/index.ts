@@ -1,0 +1,2 @@
+export type { AgentStateChatMessageHistoryOptions } from "./chat-history.js";
+export { AgentStateChatMessageHistory } from "./chat-history.js";

@@ -1,0 +1,2 @@
+export type { AgentStateSessionOptions } from "./session.js";
+export { AgentStateSession } from "./session.js";

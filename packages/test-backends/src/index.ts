@@ -1,0 +1,2 @@
+export type { BackendHandle, BackendName } from "./backends.js";
+export { BACKEND_NAMES, describeEachBackend } from "./backends.js";
