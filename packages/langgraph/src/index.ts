@@ -1,0 +1,4 @@
+export type { AgentStateSaverOptions } from "./options.js";
+export { AgentStateSaver } from "./saver.js";
+export type { AgentStateStoreOptions } from "./store.js";
+export { AgentStateStore } from "./store.js";

@@ -1,0 +1,49 @@
+import { createHash } from "node:crypto";
+
+// How LangGraph's coordinates map to record scopes and keys. Every variable part of a key is a segment:
+// "%" and "/" escaped (so "/" ends a segment and no key is a prefix of another's segment), hashed when long
+// (keys hold ≤ 512 bytes). Checkpoint ids are uuid6 (time-sortable), unaffected by the escaping, so key
+// order within a namespace is checkpoint order.
+
+const LONG_SEGMENT_BYTES = 160;
+
+/** A key segment: escaped; a long one becomes "%H" + its SHA-256 (no escaped text starts with "%H"). */
+export function segment(text: string): string {
+  const escaped = text.replaceAll("%", "%25").replaceAll("/", "%2F");
+  if (Buffer.byteLength(escaped, "utf8") <= LONG_SEGMENT_BYTES) return escaped;
+  return `%H${createHash("sha256").update(text, "utf8").digest("base64url")}`;
+}
+
+/** Sorts after every key that starts with `prefix` + a segment + "/"... : "0" is the code point after "/". */
+const AFTER_SLASH = "0";
+
+/** Keys of one thread's scope. */
+export const threadKeys = {
+  /** A checkpoint's head record: `c/<ns>/<id>`; the latest of a namespace is the last key under `c/<ns>/`. */
+  checkpoint: (ns: string, id: string) => `c/${segment(ns)}/${segment(id)}`,
+  checkpointPrefix: (ns: string) => `c/${segment(ns)}/`,
+  /** One channel value, immutable: `b/<ns>/<writer checkpoint id>/<channel>/<version>`. */
+  blob: (ns: string, writerId: string, channel: string, version: string) =>
+    `b/${segment(ns)}/${segment(writerId)}/${segment(channel)}/${segment(version)}`,
+  /** One pending write: `w/<ns>/<checkpoint id>/<task id>/<idx>`. */
+  write: (ns: string, id: string, taskId: string, idx: number) =>
+    `w/${segment(ns)}/${segment(id)}/${segment(taskId)}/${idx}`,
+  writesPrefix: (ns: string, id: string) => `w/${segment(ns)}/${segment(id)}/`,
+  /** The thread's checkpoints of every namespace in checkpoint order: `t/<id>/<ns>`. */
+  timeline: (id: string, ns: string) => `t/${segment(id)}/${segment(ns)}`,
+  timelinePrefix: "t/",
+  timelineBefore: (id: string) => `t/${segment(id)}`,
+} as const;
+
+/** Keys of the cross-thread index scope: `g/<id>/<thread>/<ns>`, in checkpoint order across threads. */
+export const indexKeys = {
+  entry: (id: string, threadId: string, ns: string) => `g/${segment(id)}/${segment(threadId)}/${segment(ns)}`,
+  prefix: "g/",
+  before: (id: string) => `g/${segment(id)}`,
+} as const;
+
+/** The first key after every key that starts with `prefix` (for exclusive `after` bounds). */
+export function pastPrefix(prefix: string): string {
+  if (!prefix.endsWith("/")) throw new Error(`internal: ${prefix} is not a segment prefix`);
+  return `${prefix.slice(0, -1)}${AFTER_SLASH}`;
+}

@@ -1,0 +1,175 @@
+import { isDeepStrictEqual } from "node:util";
+import { type StoredRecord, ValidationError } from "@agent-state/core";
+import type { RunnableConfig } from "@langchain/core/runnables";
+import type { CheckpointListOptions, CheckpointTuple } from "@langchain/langgraph-checkpoint";
+import { indexKeys, threadKeys } from "./keys.js";
+import { indexScope, type ResolvedSaverOptions, threadScope } from "./options.js";
+import type { Located, TupleReader } from "./read.js";
+import { decodeHead, decodeIndexEntry } from "./records.js";
+
+const PAGE = 100;
+
+interface Wanted {
+  threadId: string;
+  ns: string;
+  id: string;
+}
+
+/**
+ * `list`, newest first. With a thread and a namespace it ranges that namespace's heads; with a thread only,
+ * the thread's timeline; with neither, the cross-thread index (whose entries carry the metadata, so a
+ * filter reads no head it rejects). `filter` matches metadata keys by deep equality, in the client.
+ */
+export async function* listCheckpoints(
+  o: ResolvedSaverOptions,
+  reader: TupleReader,
+  config: RunnableConfig,
+  options: CheckpointListOptions,
+): AsyncGenerator<CheckpointTuple> {
+  const c = config.configurable ?? {};
+  const threadId = optionalString("thread_id", c.thread_id);
+  const ns = optionalString("checkpoint_ns", c.checkpoint_ns);
+  const onlyId = optionalString("checkpoint_id", c.checkpoint_id) || undefined;
+  const beforeId =
+    optionalString("before.checkpoint_id", options.before?.configurable?.checkpoint_id) || undefined;
+  const filter = options.filter ?? {};
+  const hasFilter = Object.keys(filter).length > 0;
+  let remaining = options.limit ?? Number.POSITIVE_INFINITY;
+  const pageSize = () => (hasFilter || onlyId ? PAGE : Math.max(1, Math.min(remaining, PAGE)));
+  const matches = async (type: string, bytes: Uint8Array) =>
+    !hasFilter || matchesFilter(await reader.metadata(type, bytes), filter);
+
+  if (threadId === undefined && !o.crossThreadIndex) {
+    throw new ValidationError(
+      "config.configurable.thread_id",
+      "is required: this saver keeps no cross-thread index",
+    );
+  }
+  let cursor: string | undefined;
+  while (remaining > 0) {
+    const page = await pageOf(o, threadId, ns, beforeId, pageSize(), cursor);
+    // Each page: pick the candidates, then assemble the ones that match in one batch per thread.
+    let candidates: (Located & { threadId: string })[];
+    if (threadId === undefined) {
+      const wanted: Wanted[] = [];
+      for (const record of page.items) {
+        const e = decodeIndexEntry(record.value);
+        if (ns !== undefined && e.ns !== ns) continue;
+        if (onlyId !== undefined && e.id !== onlyId) continue;
+        if (await matches(e.metadataType, e.metadataBytes)) wanted.push(e);
+      }
+      candidates = await headsOf(reader, wanted);
+    } else if (ns === undefined) {
+      const wanted = page.items
+        .map((r) => ({ threadId, ...(r.value as { ns: string; id: string }) }))
+        .filter((w) => onlyId === undefined || w.id === onlyId);
+      candidates = await headsOf(reader, wanted);
+    } else {
+      candidates = page.items
+        .map((r) => ({ threadId, ns, ...locate(r) }))
+        .filter((l) => onlyId === undefined || l.id === onlyId);
+    }
+    const picked: typeof candidates = [];
+    for (const l of candidates) {
+      if (picked.length >= remaining) break;
+      if (threadId === undefined || (await matches(l.head.metadataType, l.head.metadataBytes)))
+        picked.push(l);
+    }
+    for (const tuple of await assembleInOrder(reader, picked)) {
+      yield tuple;
+      remaining -= 1;
+    }
+    cursor = page.cursor ?? undefined;
+    if (cursor === undefined) return;
+  }
+}
+
+function pageOf(
+  o: ResolvedSaverOptions,
+  threadId: string | undefined,
+  ns: string | undefined,
+  beforeId: string | undefined,
+  limit: number,
+  cursor: string | undefined,
+) {
+  const common = { order: "desc" as const, limit, ...(cursor === undefined ? {} : { cursor }) };
+  if (threadId === undefined) {
+    return o.store.records.range(indexScope(o), {
+      ...common,
+      prefix: indexKeys.prefix,
+      ...(beforeId === undefined ? {} : { before: indexKeys.before(beforeId) }),
+    });
+  }
+  if (ns === undefined) {
+    return o.store.records.range(threadScope(o, threadId), {
+      ...common,
+      prefix: threadKeys.timelinePrefix,
+      ...(beforeId === undefined ? {} : { before: threadKeys.timelineBefore(beforeId) }),
+    });
+  }
+  return o.store.records.range(threadScope(o, threadId), {
+    ...common,
+    prefix: threadKeys.checkpointPrefix(ns),
+    ...(beforeId === undefined ? {} : { before: threadKeys.checkpoint(ns, beforeId) }),
+  });
+}
+
+function locate(record: StoredRecord): { id: string; head: ReturnType<typeof decodeHead> } {
+  const head = decodeHead(record.value);
+  return { id: head.id, head };
+}
+
+/** Heads of entries from several threads (one batched get per thread), in the entries' order; missing ones dropped. */
+async function headsOf(reader: TupleReader, wanted: Wanted[]): Promise<(Located & { threadId: string })[]> {
+  const byThread = groupByThread(wanted);
+  const found = new Map<Wanted, Located>();
+  await Promise.all(
+    [...byThread].map(async ([threadId, list]) => {
+      const heads = await reader.heads(threadId, list);
+      for (const h of heads) {
+        const w = list.find((x) => x.ns === h.ns && x.id === h.id);
+        if (w) found.set(w, h);
+      }
+    }),
+  );
+  return wanted.flatMap((w) => {
+    const h = found.get(w);
+    return h ? [{ ...h, threadId: w.threadId }] : [];
+  });
+}
+
+async function assembleInOrder(reader: TupleReader, picked: (Located & { threadId: string })[]) {
+  const byThread = groupByThread(picked);
+  const tuples = new Map<Located, CheckpointTuple>();
+  await Promise.all(
+    [...byThread].map(async ([threadId, list]) => {
+      const assembled = await reader.assemble(threadId, list);
+      list.forEach((l, i) => {
+        const t = assembled[i];
+        if (t) tuples.set(l, t);
+      });
+    }),
+  );
+  return picked.flatMap((l) => tuples.get(l) ?? []);
+}
+
+function groupByThread<T extends { threadId: string }>(items: T[]): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const list = groups.get(item.threadId) ?? [];
+    list.push(item);
+    groups.set(item.threadId, list);
+  }
+  return groups;
+}
+
+function matchesFilter(metadata: unknown, filter: Record<string, unknown>): boolean {
+  const m = (metadata ?? {}) as Record<string, unknown>;
+  return Object.entries(filter).every(([key, value]) => isDeepStrictEqual(m[key], value));
+}
+
+function optionalString(field: string, value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "string") throw new ValidationError(field, "must be a string");
+  return value;
+}

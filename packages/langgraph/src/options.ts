@@ -1,0 +1,66 @@
+import { LIMITS, type StateStore, ValidationError } from "@agent-state/core";
+import type { SerializerProtocol } from "@langchain/langgraph-checkpoint";
+
+export interface AgentStateSaverOptions {
+  /** How channel values, writes and metadata become bytes; default LangGraph's `JsonPlusSerializer`. */
+  serde?: SerializerProtocol;
+  /**
+   * Keep checkpoints and writes this long after they were written (channel blobs live twice as long and are
+   * rewritten by a later put when they would otherwise expire before it): an idle thread disappears after
+   * about this long. Default: never expire. At most `LIMITS.maxTtlSeconds / 2`.
+   */
+  ttlSeconds?: number;
+  /** Prefix of every record scope this saver uses; default `"langgraph:"`. Two savers with different prefixes never see each other's threads. */
+  scopePrefix?: string;
+  /**
+   * Keep the cross-thread index, so that `list` without a `thread_id` works: one more small write per
+   * `put` to a single scope shared by every thread (on DynamoDB one partition key: ≤ 1000 WCU/s for all
+   * puts together). Default true; with false, `list` without a `thread_id` throws `ValidationError`.
+   */
+  crossThreadIndex?: boolean;
+  /** Epoch milliseconds now, for judging when a blob must be rewritten; default `Date.now`. Use the store's clock. */
+  clock?: () => number;
+}
+
+export interface ResolvedSaverOptions {
+  store: StateStore;
+  ttlSeconds: number | undefined;
+  blobTtlSeconds: number | undefined;
+  scopePrefix: string;
+  crossThreadIndex: boolean;
+  clock: () => number;
+}
+
+export function resolveSaverOptions(store: StateStore, opts: AgentStateSaverOptions): ResolvedSaverOptions {
+  if (store === null || typeof store !== "object" || typeof store.records?.write !== "function") {
+    throw new ValidationError("store", "must be a StateStore with records");
+  }
+  const { ttlSeconds } = opts;
+  if (ttlSeconds !== undefined) {
+    if (!Number.isSafeInteger(ttlSeconds) || ttlSeconds <= 0 || ttlSeconds > LIMITS.maxTtlSeconds / 2) {
+      throw new ValidationError(
+        "ttlSeconds",
+        `must be a whole number of seconds, 1–${LIMITS.maxTtlSeconds / 2}`,
+      );
+    }
+  }
+  const scopePrefix = opts.scopePrefix ?? "langgraph:";
+  if (typeof scopePrefix !== "string") throw new ValidationError("scopePrefix", "must be a string");
+  return {
+    store,
+    ttlSeconds,
+    blobTtlSeconds: ttlSeconds === undefined ? undefined : ttlSeconds * 2,
+    scopePrefix,
+    crossThreadIndex: opts.crossThreadIndex ?? true,
+    clock: opts.clock ?? Date.now,
+  };
+}
+
+/** The scope of one thread's records, and of the cross-thread index. */
+export function threadScope(o: ResolvedSaverOptions, threadId: string): string {
+  return `${o.scopePrefix}thread:${threadId}`;
+}
+
+export function indexScope(o: ResolvedSaverOptions): string {
+  return `${o.scopePrefix}index`;
+}

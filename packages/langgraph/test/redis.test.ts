@@ -1,0 +1,3 @@
+import { describeOnBackend } from "./support/backend-suites.js";
+
+describeOnBackend("redis");
