@@ -8,11 +8,26 @@ import { AgentStateSaver } from "../src/index.js";
 /** A store whose records count their calls (each is one round trip on a remote backend). */
 function counting(store: StateStore): { store: StateStore; calls: Record<string, number>; reset(): void } {
   const calls: Record<string, number> = {};
+  const count = (name: string) => {
+    calls[name] = (calls[name] ?? 0) + 1;
+  };
   const records: RecordStore = {
-    get: (...args) => ((calls.get = (calls.get ?? 0) + 1), store.records.get(...args)),
-    range: (...args) => ((calls.range = (calls.range ?? 0) + 1), store.records.range(...args)),
-    write: (...args) => ((calls.write = (calls.write ?? 0) + 1), store.records.write(...args)),
-    clear: (...args) => ((calls.clear = (calls.clear ?? 0) + 1), store.records.clear(...args)),
+    get: (...args) => {
+      count("get");
+      return store.records.get(...args);
+    },
+    range: (...args) => {
+      count("range");
+      return store.records.range(...args);
+    },
+    write: (...args) => {
+      count("write");
+      return store.records.write(...args);
+    },
+    clear: (...args) => {
+      count("clear");
+      return store.records.clear(...args);
+    },
   };
   const wrapped = Object.create(store, { records: { value: records } }) as StateStore;
   return {
