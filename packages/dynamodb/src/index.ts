@@ -4,3 +4,6 @@ export type { DynamoStateStoreOptions, DynamoViewClients } from "./dynamo-store.
 export { DEFAULT_MESSAGE_TTL_SECONDS, DynamoStateStore } from "./dynamo-store.js";
 export type { TableNames } from "./schema.js";
 export { DEFAULT_TABLE_NAMES } from "./schema.js";
+export type { MultiRegionOptions } from "./multi-region.js";
+export { UnsupportedTableModeError, verifyTableMode } from "./multi-region.js";
+export type { RegionEvent, RegionEventReason, RegionHealthOptions, RegionOption } from "./regions.js";
