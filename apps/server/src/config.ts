@@ -24,6 +24,12 @@ export interface ServerConfig {
   maxBodyBytes: number;
   /** Largest page any listing returns (admin API and MCP tools); bigger `limit`s are capped. */
   maxPageSize: number;
+  /** A request's headers and body must have arrived within this many ms (then 408 and the connection closes). */
+  requestTimeoutMs: number;
+  /** Open connections the server holds at most; more are closed at once. */
+  maxConnections: number;
+  /** Open connections one remote address holds at most; more are closed at once. */
+  maxConnectionsPerClient: number;
   dynamodb: {
     endpoint: string | undefined;
     region: string | undefined;
@@ -38,6 +44,9 @@ export class ConfigError extends Error {}
 const DEFAULT_PORT = 3000;
 const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 const DEFAULT_MAX_PAGE_SIZE = 100;
+const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+const DEFAULT_MAX_CONNECTIONS = 1_024;
+const DEFAULT_MAX_CONNECTIONS_PER_CLIENT = 128;
 
 /** The command line: `serve` or `mcp --stdio`, with flags. */
 export interface ParsedCommand {
@@ -120,6 +129,27 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv): ServerConfig {
       DEFAULT_MAX_PAGE_SIZE,
       1,
       1000,
+    ),
+    requestTimeoutMs: parseWholeNumber(
+      "AGENT_STATE_REQUEST_TIMEOUT_MS",
+      env.AGENT_STATE_REQUEST_TIMEOUT_MS,
+      DEFAULT_REQUEST_TIMEOUT_MS,
+      100,
+      600_000,
+    ),
+    maxConnections: parseWholeNumber(
+      "AGENT_STATE_MAX_CONNECTIONS",
+      env.AGENT_STATE_MAX_CONNECTIONS,
+      DEFAULT_MAX_CONNECTIONS,
+      1,
+      1_000_000,
+    ),
+    maxConnectionsPerClient: parseWholeNumber(
+      "AGENT_STATE_MAX_CONNECTIONS_PER_CLIENT",
+      env.AGENT_STATE_MAX_CONNECTIONS_PER_CLIENT,
+      DEFAULT_MAX_CONNECTIONS_PER_CLIENT,
+      1,
+      1_000_000,
     ),
     dynamodb: {
       endpoint: nonEmpty(env.AGENT_STATE_DYNAMODB_ENDPOINT),

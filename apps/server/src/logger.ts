@@ -12,7 +12,7 @@ export interface Logger {
 
 /**
  * A logger writing JSON lines to `stream` (stdout for `serve`; stderr for `mcp --stdio`, whose stdout
- * carries the protocol). Errors in fields are reduced to `{ name, message, code }`.
+ * carries the protocol). Errors in fields are reduced to `{ name, message, code, cause }`.
  */
 export function createJsonLogger(stream: Writable, base: LogFields = {}): Logger {
   const write = (level: LogLevel, msg: string, fields: LogFields = {}) => {
@@ -31,11 +31,18 @@ export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
 
 function serializeErrors(fields: LogFields): LogFields {
   const out: LogFields = {};
-  for (const [key, value] of Object.entries(fields)) {
-    out[key] =
-      value instanceof Error
-        ? { name: value.name, message: value.message, code: (value as { code?: unknown }).code }
-        : value;
-  }
+  for (const [key, value] of Object.entries(fields))
+    out[key] = value instanceof Error ? serializeError(value) : value;
   return out;
+}
+
+/** `{ name, message, code, cause }`, following causes a few levels deep (the backend's own error is there). */
+function serializeError(error: Error, depth = 0): Record<string, unknown> {
+  const cause = error.cause;
+  return {
+    name: error.name,
+    message: error.message,
+    code: (error as { code?: unknown }).code,
+    ...(cause instanceof Error && depth < 3 ? { cause: serializeError(cause, depth + 1) } : {}),
+  };
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import type { ServerConfig } from "./config.js";
 import { createApp } from "./http/app.js";
 import { TokenDirectory } from "./http/auth.js";
@@ -50,8 +50,21 @@ export async function startServer(
     maxBodyBytes: config.maxBodyBytes,
     maxPageSize: config.maxPageSize,
     logger,
+    ...(opened.health === undefined ? {} : { health: opened.health }),
   });
-  const http = createServer({ requestTimeout: 60_000, headersTimeout: 30_000 }, app.listener);
+  // Slow clients: headers and body must arrive within requestTimeoutMs (checked every ~second rather than
+  // Node's default 30 s), and connections are capped in total and per remote address, so trickling
+  // connections cannot hold every slot.
+  const http = createServer(
+    {
+      requestTimeout: config.requestTimeoutMs,
+      headersTimeout: Math.min(config.requestTimeoutMs, 30_000),
+      connectionsCheckingInterval: Math.min(1_000, config.requestTimeoutMs),
+    },
+    app.listener,
+  );
+  http.maxConnections = config.maxConnections;
+  limitConnectionsPerClient(http, config.maxConnectionsPerClient, logger);
   try {
     await listen(http, config.port, config.host);
   } catch (error) {
@@ -105,6 +118,29 @@ export async function startServer(
   };
 
   return { url, port, adminToken, opened, stop };
+}
+
+/** Closes a new connection at once when its remote address already holds `max` open connections. */
+function limitConnectionsPerClient(server: Server, max: number, logger: Logger): void {
+  const open = new Map<string, number>();
+  let refused = 0;
+  server.on("connection", (socket: Socket) => {
+    const address = socket.remoteAddress ?? "unknown";
+    const count = open.get(address) ?? 0;
+    if (count >= max) {
+      refused++;
+      // One log line per 100 refusals: a flood must not flood the log too.
+      if (refused % 100 === 1) logger.warn("refused connections over the per-client limit", { max, refused });
+      socket.destroy();
+      return;
+    }
+    open.set(address, count + 1);
+    socket.once("close", () => {
+      const left = (open.get(address) ?? 1) - 1;
+      if (left === 0) open.delete(address);
+      else open.set(address, left);
+    });
+  });
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

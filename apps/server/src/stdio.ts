@@ -13,7 +13,10 @@ export async function runStdio(
   logger: Logger,
 ): Promise<{ done: Promise<void>; stop(): Promise<void> }> {
   const opened = await openStore(config, logger);
-  const serverFor = createAgentStateMcpServerFactory(opened.store, { maxPageSize: config.maxPageSize });
+  const serverFor = createAgentStateMcpServerFactory(opened.store, {
+    maxPageSize: config.maxPageSize,
+    logger,
+  });
   const handle = serveStdio(() => serverFor(config.localUserId), {
     onerror: (error) => logger.warn("mcp error", { error }),
   });

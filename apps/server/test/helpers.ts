@@ -1,5 +1,6 @@
 import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
 import {
+  type Logger,
   loadConfig,
   type RunningServer,
   type ServerConfig,
@@ -11,8 +12,16 @@ export const ADMIN_TOKEN = "admin-token-for-tests-0123456789";
 export const ALICE_TOKEN = "alice-token-0123456789abcdef";
 export const BOB_TOKEN = "bob-token-0123456789abcdef0";
 
+/** The store's id of a session an MCP user created under `sessionId` (each user has their own id space). */
+export function storedSessionId(userId: string, sessionId: string): string {
+  return `${userId.length}:${userId}:${sessionId}`;
+}
+
 /** An in-process server on a free port over the memory store, with tokens for alice and bob. */
-export async function startTestServer(overrides: Partial<ServerConfig> = {}): Promise<RunningServer> {
+export async function startTestServer(
+  overrides: Partial<ServerConfig> = {},
+  logger: Logger = silentLogger,
+): Promise<RunningServer> {
   const config = loadConfig(
     { store: "memory", port: "0" },
     {
@@ -23,7 +32,7 @@ export async function startTestServer(overrides: Partial<ServerConfig> = {}): Pr
       AGENT_STATE_MAX_PAGE_SIZE: "20",
     },
   );
-  return startServer({ ...config, ...overrides }, silentLogger);
+  return startServer({ ...config, ...overrides }, logger);
 }
 
 /** The SDK client over Streamable HTTP, authenticated with `token` when given. */

@@ -9,6 +9,7 @@ import {
   callError,
   connectMcp,
   startTestServer,
+  storedSessionId,
 } from "./helpers.js";
 
 describe("MCP over Streamable HTTP", () => {
@@ -111,12 +112,15 @@ describe("MCP over Streamable HTTP", () => {
     expect(page2.cursor).toBeNull();
     expect(new Set(all.map((m) => m.id)).size).toBe(7);
 
-    const admin = await fetch(`${server.url}/state/sessions/${encodeURIComponent(sessionId)}`, {
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
-    });
+    const admin = await fetch(
+      `${server.url}/state/sessions/${encodeURIComponent(storedSessionId("alice", sessionId))}`,
+      {
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      },
+    );
     expect(admin.status).toBe(200);
     expect(await admin.json()).toMatchObject({
-      sessionId,
+      sessionId: storedSessionId("alice", sessionId),
       userId: "alice",
       messageCount: 7,
       state: { topic: "haiku" },
@@ -134,6 +138,81 @@ describe("MCP over Streamable HTTP", () => {
     });
   });
 
+  it("gives each user their own session id space: Alice's id is free to Bob, and nothing reveals it", async () => {
+    await call(alice, "session_create", { sessionId: "shared-name", state: { owner: "alice" } });
+    // Before: ALREADY_EXISTS (and Bob could pre-claim ids Alice would choose).
+    const bobs = await call(bob, "session_create", { sessionId: "shared-name", state: { owner: "bob" } });
+    expect(bobs.session).toMatchObject({ sessionId: "shared-name", userId: "bob", state: { owner: "bob" } });
+    expect((await call(alice, "session_get", { sessionId: "shared-name" })).session).toMatchObject({
+      sessionId: "shared-name",
+      state: { owner: "alice" },
+    });
+    expect((await call(bob, "session_get", { sessionId: "shared-name" })).session).toMatchObject({
+      state: { owner: "bob" },
+    });
+    // Bob pre-claiming an id does not stop Alice from using it, also through word_count.
+    await call(bob, "word_count", { sessionId: "claimed-first", text: "bob was here" });
+    const alicesCount = await call(alice, "word_count", { sessionId: "claimed-first", text: "mine" });
+    expect(alicesCount).toMatchObject({ sessionId: "claimed-first", messageCount: 2 });
+    const listed = await call(alice, "sessions_list", { limit: 20 });
+    const ids = (listed.sessions as { sessionId: string }[]).map((s) => s.sessionId);
+    expect(ids).toContain("shared-name");
+    expect(ids.every((id) => !id.includes("alice"))).toBe(true);
+    const conflict = await callError(alice, "session_create", { sessionId: "shared-name" });
+    expect(conflict).toEqual({ code: "ALREADY_EXISTS", message: 'session "shared-name" already exists' });
+    // The user-visible id is checked so that the stored one fits: alice may use 256 - "5:alice:".length.
+    const longest = "x".repeat(256 - 8);
+    expect((await call(alice, "session_create", { sessionId: longest })).session).toMatchObject({
+      sessionId: longest,
+    });
+    const tooLong = await callError(alice, "session_create", { sessionId: `${longest}x` });
+    expect(tooLong).toEqual({ code: "VALIDATION", message: "sessionId: must be at most 248 characters" });
+    expect((await callError(alice, "word_count", { sessionId: `${longest}x`, text: "a" })).code).toBe(
+      "VALIDATION",
+    );
+  });
+
+  it("keeps word_count's cache per user: Bob never sees a hit for Alice's text", async () => {
+    const text = `alice's private draft ${Math.random()}`;
+    expect(await call(alice, "word_count", { text })).toMatchObject({ cached: false });
+    expect(await call(alice, "word_count", { text })).toMatchObject({ cached: true, hitCount: 1 });
+    expect(await call(bob, "word_count", { text })).toMatchObject({ cached: false, hitCount: 0 });
+    expect(await call(bob, "word_count", { text })).toMatchObject({ cached: true, hitCount: 1 });
+  });
+
+  it("keeps __proto__ keys of state, metadata, cache params and values, and preferences", async () => {
+    const payload = JSON.parse('{"__proto__": {"polluted": true}, "plain": 1}') as Record<string, unknown>;
+    const created = await call(alice, "session_create", { sessionId: "proto", state: payload });
+    const state = (created.session as { state: Record<string, unknown> }).state;
+    expect(Object.keys(state)).toEqual(["__proto__", "plain"]);
+    expect(Object.getOwnPropertyDescriptor(state, "__proto__")?.value).toEqual({ polluted: true });
+    await call(alice, "messages_append", {
+      sessionId: "proto",
+      messages: [{ role: "user", content: "hi", metadata: payload }],
+    });
+    const listed = await call(alice, "messages_list", { sessionId: "proto" });
+    const metadata = (listed.messages as { metadata: Record<string, unknown> }[])[0]?.metadata ?? {};
+    expect(Object.keys(metadata)).toEqual(["__proto__", "plain"]);
+    const read = await call(alice, "session_get", { sessionId: "proto" });
+    expect(Object.keys((read.session as { state: object }).state)).toEqual(["__proto__", "plain"]);
+
+    await call(alice, "cache_set", { toolName: "t", params: payload, value: payload, ttlSeconds: 60 });
+    // Only the params with the __proto__ key hit: it is part of the key, not dropped.
+    expect((await call(alice, "cache_get", { toolName: "t", params: { plain: 1 } })).entry).toBeNull();
+    const hit = (await call(alice, "cache_get", { toolName: "t", params: payload })).entry as {
+      value: Record<string, unknown>;
+    };
+    expect(Object.keys(hit.value)).toEqual(["__proto__", "plain"]);
+
+    const prefs = await call(alice, "preferences_patch", { agentId: "proto-agent", set: payload });
+    expect(Object.keys((prefs.preferences as { values: object }).values).sort()).toEqual([
+      "__proto__",
+      "plain",
+    ]);
+    // No prototype was polluted on the way.
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
   it("keeps users apart: another user's session answers NOT_FOUND", async () => {
     const created = await call(alice, "session_create", {
       sessionId: "alice-private",
@@ -146,7 +225,6 @@ describe("MCP over Streamable HTTP", () => {
       ["messages_append", { sessionId: "alice-private", messages: [{ role: "user", content: "hi" }] }],
       ["state_update", { sessionId: "alice-private", state: {} }],
       ["session_delete", { sessionId: "alice-private" }],
-      ["word_count", { sessionId: "alice-private", text: "x" }],
     ] as const) {
       const error = await callError(bob, tool, args);
       expect(error.code, tool).toBe("NOT_FOUND");
@@ -154,6 +232,10 @@ describe("MCP over Streamable HTTP", () => {
     }
     const bobs = await call(bob, "sessions_list", {});
     expect((bobs.sessions as { sessionId: string }[]).map((s) => s.sessionId)).not.toContain("alice-private");
+    // The same id in word_count is Bob's own, new session; Alice's is untouched.
+    expect(await call(bob, "word_count", { sessionId: "alice-private", text: "x" })).toMatchObject({
+      messageCount: 2,
+    });
     const still = await call(alice, "session_get", { sessionId: "alice-private" });
     expect(still.session).toMatchObject({ state: { secret: 42 }, messageCount: 0, version: 1 });
   });
@@ -195,7 +277,8 @@ describe("MCP over Streamable HTTP", () => {
       const result = await call(modern, "word_count", { text: "modern era call" });
       const read = await call(modern, "session_get", { sessionId: result.sessionId });
       expect(read.session).toMatchObject({ userId: "bob", messageCount: 2 });
-      expect((await callError(modern, "session_get", { sessionId: "alice-private" })).code).toBe("NOT_FOUND");
+      await call(alice, "session_create", { sessionId: "alice-modern" });
+      expect((await callError(modern, "session_get", { sessionId: "alice-modern" })).code).toBe("NOT_FOUND");
     } finally {
       await modern.close();
     }

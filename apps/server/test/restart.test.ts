@@ -70,16 +70,19 @@ describe("agent-state serve on the embedded store (the built bin)", () => {
     const second = await serve(dataDir);
     started.push(second.bin);
     const headers = { authorization: `Bearer ${ADMIN_TOKEN}` };
-    const res = await fetch(`${second.url}/state/sessions/survivor`, { headers });
+    // The local user's MCP ids live in their own id space: "survivor" is stored as "5:local:survivor".
+    const res = await fetch(`${second.url}/state/sessions/5%3Alocal%3Asurvivor`, { headers });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({
-      sessionId: "survivor",
+      sessionId: "5:local:survivor",
       userId: "local",
       messageCount: 3,
       lastToolCall: "word_count",
       state: { draft: "v1", wordCounts: 1, lastWordCount: { words: 3 } },
     });
-    const conversation = await fetch(`${second.url}/state/sessions/survivor/conversation`, { headers });
+    const conversation = await fetch(`${second.url}/state/sessions/5%3Alocal%3Asurvivor/conversation`, {
+      headers,
+    });
     const body = (await conversation.json()) as { messages: { role: string; content: string }[] };
     expect(body.messages.map((m) => m.role)).toEqual(["user", "assistant", "tool"]);
     expect(body.messages[0]?.content).toBe("remember me");

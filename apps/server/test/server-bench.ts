@@ -60,6 +60,7 @@ function countingStore(store: StateStore): { store: StateStore; total(): number 
     sessions: counted(store.sessions),
     toolCache: counted(store.toolCache),
     preferences: counted(store.preferences),
+    records: counted(store.records),
     stats: () => store.stats(),
     close: () => store.close(),
   };

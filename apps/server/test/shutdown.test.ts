@@ -35,6 +35,7 @@ function holdingStore(): { store: StateStore; hold(): Promise<void>; release(): 
     sessions,
     toolCache: inner.toolCache,
     preferences: inner.preferences,
+    records: inner.records,
     stats: () => inner.stats(),
     close: async () => {
       isClosed = true;

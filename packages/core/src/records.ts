@@ -1,7 +1,7 @@
 import { decodeCursor, encodeCursor } from "./cursor.js";
 import { ItemTooLargeError, ValidationError } from "./errors.js";
 import { DEFAULT_PAGE_SIZE, LIMITS } from "./limits.js";
-import type { Json, RecordOp, RecordValue, StoredRecord } from "./types.js";
+import type { Json, RecordValue, StoredRecord } from "./types.js";
 import {
   isPlainObject,
   validateCount,

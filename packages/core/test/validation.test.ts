@@ -123,8 +123,29 @@ describe("validateJson", () => {
     ["an empty object", {}],
     ["a nested mix", { a: [1, "two", { three: null }], b: { c: true } }],
     ["an object without a prototype", Object.assign(Object.create(null), { a: 1 })],
-  ])("accepts %s and returns the same value", (_label, value) => {
-    expect(validateJson("value", value)).toBe(value);
+  ])("accepts %s and returns an equal copy", (_label, value) => {
+    const copy = validateJson("value", value);
+    expect(copy).toEqual(value);
+    if (typeof value === "object" && value !== null) expect(copy).not.toBe(value);
+  });
+
+  it("reads each property once, so a getter cannot swap in an unchecked value", () => {
+    let reads = 0;
+    const sneaky = {
+      get n() {
+        reads++;
+        return reads === 1 ? 1 : 10n;
+      },
+    };
+    expect(validateJson("value", { inner: sneaky })).toEqual({ inner: { n: 1 } });
+    expect(reads).toBe(1);
+  });
+
+  it("keeps a __proto__ key as an own property of the copy", () => {
+    const value = JSON.parse('{"__proto__": {"x": 1}, "a": 2}');
+    const copy = validateJson("value", value) as Record<string, unknown>;
+    expect(Object.keys(copy)).toEqual(["__proto__", "a"]);
+    expect(Object.getPrototypeOf(copy)).toBe(Object.prototype);
   });
 
   it("accepts a value shared twice that is not a cycle", () => {
@@ -207,7 +228,7 @@ describe("validateJson", () => {
 describe("validateJsonObject", () => {
   it("accepts a plain object and returns it", () => {
     const state = { step: 3, tags: ["a"] };
-    expect(validateJsonObject("state", state)).toBe(state);
+    expect(validateJsonObject("state", state)).toEqual(state);
   });
 
   it.each([
@@ -319,8 +340,9 @@ describe("validateMessages", () => {
 
   it(`accepts ${LIMITS.maxMessagesPerAppend} messages and rejects ${LIMITS.maxMessagesPerAppend + 1}`, () => {
     const one = { role: "user", content: "x" };
-    expect(validateMessages(Array.from({ length: 50 }, () => one))).toHaveLength(50);
-    expectRejected(() => validateMessages(Array.from({ length: 51 }, () => one)), "messages");
+    const max = LIMITS.maxMessagesPerAppend;
+    expect(validateMessages(Array.from({ length: max }, () => one))).toHaveLength(max);
+    expectRejected(() => validateMessages(Array.from({ length: max + 1 }, () => one)), "messages");
   });
 
   it("rejects an empty list", () => {
@@ -427,7 +449,7 @@ describe("validateSessionChanges", () => {
 describe("validatePreferenceChanges", () => {
   it("accepts JSON values and undefined (remove the key)", () => {
     const changes = { theme: "dark", fontSize: 14, removed: undefined, nested: { a: [true] } };
-    expect(validatePreferenceChanges(changes)).toBe(changes);
+    expect(validatePreferenceChanges(changes)).toEqual(changes);
   });
 
   it.each([

@@ -1,4 +1,5 @@
 export {
+  type DynamoDbLocalExit,
   type DynamoDbLocalServer,
   pickFreePort,
   type StartDynamoDbLocalOptions,

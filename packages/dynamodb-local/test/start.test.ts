@@ -61,3 +61,58 @@ describe("startDynamoDbLocal", () => {
     }
   });
 });
+
+describe("startDynamoDbLocal binding and databases", () => {
+  it("listens on 127.0.0.1 only: no other address of this machine accepts a connection", async () => {
+    const server = await startDynamoDbLocal();
+    try {
+      const { connect } = await import("node:net");
+      const { networkInterfaces } = await import("node:os");
+      const accepts = (host: string) =>
+        new Promise<boolean>((resolve) => {
+          const socket = connect({ host, port: server.port, timeout: 2_000 });
+          socket.once("connect", () => {
+            socket.destroy();
+            resolve(true);
+          });
+          socket.once("timeout", () => {
+            socket.destroy();
+            resolve(false);
+          });
+          socket.once("error", () => resolve(false));
+        });
+      expect(await accepts("127.0.0.1")).toBe(true);
+      const others = Object.values(networkInterfaces())
+        .flatMap((infos) => infos ?? [])
+        .filter((info) => !info.internal && info.family === "IPv4");
+      for (const info of others) expect(await accepts(info.address), info.address).toBe(false);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it("with sharedDb: false, another access key id sees an empty database; exited resolves on a kill", async () => {
+    const server = await startDynamoDbLocal({ sharedDb: false });
+    const call = (target: string, key: string, body: unknown) =>
+      fetch(server.endpoint, {
+        method: "POST",
+        headers: {
+          "content-type": "application/x-amz-json-1.0",
+          "x-amz-target": `DynamoDB_20120810.${target}`,
+          authorization: `AWS4-HMAC-SHA256 Credential=${key}/20260101/local/dynamodb/aws4_request, SignedHeaders=host, Signature=x`,
+        },
+        body: JSON.stringify(body),
+      }).then((r) => r.json());
+    await call("CreateTable", "OWNER", {
+      TableName: "secret",
+      KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
+      AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }],
+      BillingMode: "PAY_PER_REQUEST",
+    });
+    expect(await call("ListTables", "OWNER", {})).toEqual({ TableNames: ["secret"] });
+    expect(await call("ListTables", "STRANGER", {})).toEqual({ TableNames: [] });
+    process.kill(server.pid, "SIGKILL");
+    expect(await server.exited).toEqual({ code: null, signal: "SIGKILL" });
+    await server.stop();
+  });
+});

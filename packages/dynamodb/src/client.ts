@@ -22,6 +22,9 @@ import {
   ScanCommand,
   type ScanCommandInput,
   type ScanCommandOutput,
+  TransactGetCommand,
+  type TransactGetCommandInput,
+  type TransactGetCommandOutput,
   TransactWriteCommand,
   type TransactWriteCommandInput,
   type TransactWriteCommandOutput,
@@ -56,6 +59,11 @@ export interface DynamoWriter {
 /** Every document-client call the store makes: a `DynamoDBDocument`, or any object with these methods. */
 export interface DynamoDocumentMethods extends DynamoReader, DynamoWriter {
   scan(input: ScanCommandInput): Promise<ScanCommandOutput>;
+  /**
+   * Serializable reads of records written by atomic batches (so readers never see half a batch). Optional:
+   * a client without it reads them with BatchGetItem and Query alone.
+   */
+  transactGet?(input: TransactGetCommandInput): Promise<TransactGetCommandOutput>;
 }
 
 /** A client the store accepts: a `DynamoDBDocumentClient` (command style) or a method-style document client. */
@@ -75,6 +83,7 @@ export function toDocumentMethods(client: DynamoClientLike): DynamoDocumentMetho
     batchWrite: (input) => send(new BatchWriteCommand(input)),
     transactWrite: (input) => send(new TransactWriteCommand(input)),
     scan: (input) => send(new ScanCommand(input)),
+    transactGet: (input) => send(new TransactGetCommand(input)),
   };
 }
 

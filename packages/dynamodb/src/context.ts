@@ -1,6 +1,8 @@
 import type { Clock } from "@agent-state/core";
+import type { BoundedMap } from "./bounded-map.js";
 import type { DynamoDocumentMethods, DynamoReader, DynamoWriter } from "./client.js";
 import type { SortableIdSource } from "./ids.js";
+import type { HeadStateCache } from "./record-items.js";
 import type { TableNames } from "./schema.js";
 
 /** Everything the store's parts share. A view (`withClients`) differs only in `reader`, `writer`, `consistentReads`. */
@@ -21,6 +23,10 @@ export interface StoreContext {
   messageTtlSeconds: number;
   region: string | null;
   ids: SortableIdSource;
+  /** Last-known record head states (a view shares its store's). */
+  headStates: HeadStateCache;
+  /** Last-known incarnation per session id (a hint: appends condition on it and correct it from ALL_OLD). */
+  incarnations: BoundedMap<string>;
   /** Background message-ttl refreshes in flight (see message-ttl.ts), awaited by close(). */
   refreshes: Map<string, Promise<void>>;
 }

@@ -2,6 +2,7 @@ import {
   type Clock,
   type CommonStoreOptions,
   type PreferenceStore,
+  type RecordStore,
   resolveCommonOptions,
   type SessionStore,
   type StateStore,
@@ -11,6 +12,7 @@ import {
 } from "@agent-state/core";
 import type { DynamoDBClient, DynamoDBClientConfig } from "@aws-sdk/client-dynamodb";
 import type { ScanCommandInput } from "@aws-sdk/lib-dynamodb";
+import { BoundedMap } from "./bounded-map.js";
 import {
   createOwnedClient,
   type DynamoClientLike,
@@ -23,6 +25,8 @@ import { toStoreError } from "./errors.js";
 import { SortableIdSource } from "./ids.js";
 import { type MultiRegionOptions, type RegionRouting, startRegionRouting } from "./multi-region.js";
 import { DynamoPreferences } from "./preferences.js";
+import { HeadStateCache } from "./record-items.js";
+import { DynamoRecords } from "./records.js";
 import { META_SK, resolveTableNames, type TableNames } from "./schema.js";
 import { DynamoSessions } from "./sessions.js";
 import { DynamoToolCache } from "./tool-cache.js";
@@ -73,6 +77,7 @@ export class DynamoStateStore implements StateStore {
   readonly sessions: SessionStore;
   readonly toolCache: ToolCache;
   readonly preferences: PreferenceStore;
+  readonly records: RecordStore;
   private readonly context: StoreContext;
   /** The low-level client the store created (destroyed by close()), or null when the caller owns the client. */
   private owned: DynamoDBClient | null;
@@ -115,11 +120,14 @@ export class DynamoStateStore implements StateStore {
         region: this.routing?.home ?? options.region ?? null,
         ids: new SortableIdSource(common.clock),
         refreshes: new Map(),
+        headStates: new HeadStateCache(),
+        incarnations: new BoundedMap(),
       };
     }
     this.sessions = new DynamoSessions(this.context);
     this.toolCache = new DynamoToolCache(this.context);
     this.preferences = new DynamoPreferences(this.context);
+    this.records = new DynamoRecords(this.context);
   }
 
   /** The clock this store judges expiry by (decorators such as withDax judge their caches by it too). */

@@ -1,9 +1,10 @@
 import { toEpochSeconds } from "@agent-state/core";
-import { batchWriteAll } from "./batch.js";
+import { batchGetAll, batchWriteAll } from "./batch.js";
 import type { StoreContext } from "./context.js";
 import { isConditionFailure } from "./errors.js";
+import { chunkSk } from "./large-values.js";
 import { forEachQueryPage } from "./query-pages.js";
-import { MESSAGE_SK_MAX, messageSk } from "./schema.js";
+import { IDEMPOTENCY_SK_PREFIX, MESSAGE_SK_MAX, messageChunkBase, messageSk } from "./schema.js";
 import type { SessionItem } from "./session-items.js";
 
 /**
@@ -13,7 +14,8 @@ import type { SessionItem } from "./session-items.js";
  * ttl (plus a tenth of `messageTtlSeconds`), i.e. the session has stayed active about as long as
  * `messageTtlSeconds`, this rewrites the incarnation's message items with a new ttl in the background, so a
  * session that stays active never loses messages to the sweep. It runs once per `messageTtlSeconds` for
- * such sessions: ⌈n/25⌉ BatchWriteItem calls plus the Query pages.
+ * such sessions: ⌈n/25⌉ BatchWriteItem calls plus the Query pages. The chunks of large messages and the
+ * session's idempotency items are rewritten with them.
  */
 export function refreshMessageTtlIfDue(context: StoreContext, meta: SessionItem): void {
   const floor = meta.messagesTtl;
@@ -48,10 +50,44 @@ async function refreshMessageTtl(context: StoreContext, meta: SessionItem, ttl: 
     "sessions: message ttl refresh",
     async (items) => {
       const stale = items.filter((item) => Number(item.ttl) < ttl);
+      // Chunks of large messages live as long as their message: read them back and rewrite them too.
+      const chunkKeys = stale.flatMap((item) =>
+        item.vid === undefined
+          ? []
+          : Array.from({ length: Number(item.vn ?? 0) }, (_, i) => ({
+              pk: meta.pk,
+              sk: chunkSk(messageChunkBase(String(item.vid)), i),
+            })),
+      );
+      const chunks = await batchGetAll(context.main, table, chunkKeys, true, "sessions: message ttl refresh");
       await batchWriteAll(
         context.writer,
         table,
-        stale.map((item) => ({ PutRequest: { Item: { ...item, ttl } } })),
+        [...chunks, ...stale].map((item) => ({ PutRequest: { Item: { ...item, ttl } } })),
+        "sessions: message ttl refresh",
+      );
+    },
+  );
+  // The idempotency items of this incarnation live as long as the session too.
+  await forEachQueryPage(
+    context.main,
+    {
+      TableName: table,
+      KeyConditionExpression: "#pk = :pk AND #sk BETWEEN :lowest AND :highest",
+      ExpressionAttributeNames: { "#pk": "pk", "#sk": "sk" },
+      ExpressionAttributeValues: {
+        ":pk": meta.pk,
+        ":lowest": `${IDEMPOTENCY_SK_PREFIX}${meta.incarnation}\u0001`,
+        ":highest": `${IDEMPOTENCY_SK_PREFIX}${meta.incarnation}\u0002`,
+      },
+      ConsistentRead: true,
+    },
+    "sessions: message ttl refresh",
+    async (items) => {
+      await batchWriteAll(
+        context.writer,
+        table,
+        items.map((item) => ({ PutRequest: { Item: { ...item, ttl } } })),
         "sessions: message ttl refresh",
       );
     },

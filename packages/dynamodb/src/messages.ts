@@ -1,16 +1,19 @@
 import {
+  appendFingerprint,
   decodeCursor,
   encodeCursor,
-  ItemTooLargeError,
+  idempotencyKeyReused,
   type Message,
   type MessageInput,
   type Page,
+  parseAppendOptions,
   parseMessagesOptions,
   type Session,
   SessionNotFoundError,
   ThrottledError,
   toEpochSeconds,
   ValidationError,
+  VersionConflictError,
   validateId,
   validateMessages,
 } from "@agent-state/core";
@@ -18,24 +21,18 @@ import { backoffDelayMs, sleep } from "./batch.js";
 import { itemBehindConditionFailure } from "./condition-failure.js";
 import { readConsistency, type StoreContext } from "./context.js";
 import { cancellationReasons, toStoreError } from "./errors.js";
-import { encodeJson } from "./json-codec.js";
+import { deleteChunksQuietly, writeChunks } from "./large-values.js";
+import { decodeMessages, prepareBodies } from "./message-payload.js";
 import { refreshMessageTtlIfDue } from "./message-ttl.js";
 import { readMeta } from "./meta-read.js";
-import {
-  itemSizeBytes,
-  MAX_ITEM_BYTES,
-  MAX_TRANSACTION_BYTES,
-  MESSAGE_SK_MAX,
-  META_SK,
-  messageSk,
-  sessionPk,
-} from "./schema.js";
+import { forEachQueryPage } from "./query-pages.js";
+import { idempotencySk, MESSAGE_SK_MAX, META_SK, messageChunkBase, messageSk, sessionPk } from "./schema.js";
 import {
   isLiveItem,
   type MessageItem,
   namesFor,
   type SessionItem,
-  toMessage,
+  tailOf,
   toSession,
 } from "./session-items.js";
 
@@ -43,123 +40,247 @@ import {
 const APPEND_ATTEMPTS = 60;
 
 /**
- * One TransactWriteItems: the meta item's update (condition: live, and every new id sorts after its
- * `lastMessageId`; ADD messageCount; slide expiry) plus one Put per message. History is never rewritten,
- * so the cost is the same at turn 1 and turn 10,000. Ids are ULIDs from the store's clock; when another
- * writer committed larger ids first, the failed condition's ALL_OLD item tells us its `lastMessageId` and
- * we retry with ids after it.
+ * One TransactWriteItems: the meta item's update (condition: live, every new id sorts after its
+ * `lastMessageId`, and the caller's `expectedLastMessageId` if given; ADD messageCount; slide expiry) plus one
+ * Put per message, plus the idempotency item when there is a key (condition: not there yet). History is never
+ * rewritten, so the cost is the same at turn 1 and turn 10,000. Ids are ULIDs from the store's clock; when
+ * another writer committed larger ids first, the failed condition's ALL_OLD item tells us its
+ * `lastMessageId` and we retry with ids after it. Large messages' chunks are written before the transaction.
  */
 export async function appendMessages(
   context: StoreContext,
   sessionId: string,
   input: MessageInput | MessageInput[],
+  opts: unknown,
 ): Promise<Message[]> {
   validateId("sessionId", sessionId);
   const inputs = validateMessages(input);
-  const encodedMetadata = inputs.map((m) => (m.metadata === undefined ? undefined : encodeJson(m.metadata)));
+  const { expectedLastMessageId, idempotencyKey } = parseAppendOptions(opts);
+  const fingerprint = idempotencyKey === undefined ? undefined : appendFingerprint(inputs);
   const pk = sessionPk(sessionId);
-  for (let attempt = 1; attempt <= APPEND_ATTEMPTS; attempt++) {
-    const now = context.clock();
-    const items: MessageItem[] = inputs.map((m, i) => {
-      const item: MessageItem = {
+  const table = context.tables.sessions;
+  const chunkTtl = toEpochSeconds(context.clock()) + context.messageTtlSeconds;
+  const bodies = await prepareBodies(context, pk, inputs, chunkTtl);
+  const chunks = bodies.flatMap((b) => b.chunks);
+  await writeChunks(context, table, chunks, "sessions.append");
+  const dropOwnChunks = () =>
+    Promise.all(
+      bodies.map((b) =>
+        b.attributes.vid === undefined
+          ? null
+          : deleteChunksQuietly(context, table, pk, messageChunkBase(b.attributes.vid), b.chunks.length),
+      ),
+    );
+  let incarnation =
+    idempotencyKey === undefined
+      ? undefined
+      : (context.incarnations.get(sessionId) ?? (await readIncarnation(context, sessionId)));
+  try {
+    for (let attempt = 1; attempt <= APPEND_ATTEMPTS; attempt++) {
+      const now = context.clock();
+      const items: MessageItem[] = inputs.map((m, i) => ({
         pk,
         sk: messageSk(context.ids.next()),
         role: m.role,
-        content: m.content,
         timestamp: m.timestamp ?? now,
         ttl: toEpochSeconds(now) + context.messageTtlSeconds,
+        ...(bodies[i]?.attributes ?? {}),
+      }));
+      const firstId = items[0]?.sk.slice(2) ?? "";
+      const lastId = items[items.length - 1]?.sk.slice(2) ?? "";
+      const names = namesFor(
+        "#pk",
+        "#expiresAt",
+        "#lastMessageId",
+        "#lastActiveAt",
+        "#ttlMs",
+        "#ttl",
+        "#ttlSeconds",
+        "#messageCount",
+        "#messagesTtl",
+        "#tail",
+      );
+      const values: Record<string, unknown> = {
+        ":now": now,
+        ":nowSeconds": toEpochSeconds(now),
+        ":first": firstId,
+        ":last": lastId,
+        ":count": items.length,
+        ":messagesTtl": toEpochSeconds(now) + context.messageTtlSeconds,
       };
-      const metadata = encodedMetadata[i];
-      if (metadata !== undefined) item.metadata = metadata;
-      return item;
-    });
-    checkSizes(items);
-    const firstId = items[0]?.sk.slice(2) ?? "";
-    const lastId = items[items.length - 1]?.sk.slice(2) ?? "";
-    const names = namesFor(
-      "#pk",
-      "#expiresAt",
-      "#lastMessageId",
-      "#lastActiveAt",
-      "#ttlMs",
-      "#ttl",
-      "#ttlSeconds",
-      "#messageCount",
-      "#messagesTtl",
-    );
-    const values: Record<string, unknown> = {
-      ":now": now,
-      ":nowSeconds": toEpochSeconds(now),
-      ":first": firstId,
-      ":last": lastId,
-      ":count": items.length,
-      ":messagesTtl": toEpochSeconds(now) + context.messageTtlSeconds,
-    };
-    let regionSet = "";
-    if (context.region !== null) {
-      regionSet = ", #region = :region";
-      names["#region"] = "lastActiveRegion";
-      values[":region"] = context.region;
-    }
-    try {
-      await context.writer.transactWrite({
-        TransactItems: [
-          {
-            Update: {
-              TableName: context.tables.sessions,
-              Key: { pk, sk: META_SK },
-              ConditionExpression: "attribute_exists(#pk) AND #expiresAt > :now AND #lastMessageId < :first",
-              UpdateExpression:
-                "SET #lastMessageId = :last, #lastActiveAt = :now, #expiresAt = :now + #ttlMs, " +
-                `#ttl = :nowSeconds + #ttlSeconds, #messagesTtl = if_not_exists(#messagesTtl, :messagesTtl)${regionSet} ` +
-                "ADD #messageCount :count",
-              ExpressionAttributeNames: names,
-              ExpressionAttributeValues: values,
-              ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-            },
-          },
-          ...items.map((item) => ({ Put: { TableName: context.tables.sessions, Item: item } })),
-        ],
-      });
-      return items.map(toMessage);
-    } catch (error) {
-      const reasons = cancellationReasons(error);
-      if (reasons === null) throw toStoreError(error, "sessions.append");
-      const meta = reasons[0];
-      if (meta?.code === "ConditionalCheckFailed") {
-        const old =
-          meta.item ??
-          (await itemBehindConditionFailure(
-            context,
-            error,
-            context.tables.sessions,
-            { pk, sk: META_SK },
-            "sessions.append",
-          ));
-        if (old === null || !isLiveItem(old, now)) throw new SessionNotFoundError(sessionId);
-        context.ids.observe(String(old.lastMessageId));
-      } else if (!reasons.some((r) => r.code === "TransactionConflict")) {
-        throw toStoreError(error, "sessions.append");
+      let condition = "attribute_exists(#pk) AND #expiresAt > :now AND #lastMessageId < :first";
+      if (expectedLastMessageId !== undefined) {
+        if (expectedLastMessageId === null) {
+          names["#incarnation"] = "incarnation";
+          condition +=
+            " AND (#tail = #incarnation OR (attribute_not_exists(#tail) AND #lastMessageId = #incarnation))";
+        } else {
+          condition +=
+            " AND (#tail = :expectedTail OR (attribute_not_exists(#tail) AND #lastMessageId = :expectedTail))";
+          values[":expectedTail"] = expectedLastMessageId;
+        }
       }
-      await sleep(backoffDelayMs(Math.min(attempt, 6)));
+      if (incarnation !== undefined) {
+        names["#incarnation"] = "incarnation";
+        condition += " AND #incarnation = :incarnation";
+        values[":incarnation"] = incarnation;
+      }
+      let regionSet = "";
+      if (context.region !== null) {
+        regionSet = ", #region = :region";
+        names["#region"] = "lastActiveRegion";
+        values[":region"] = context.region;
+      }
+      const idempotencyItem =
+        idempotencyKey === undefined || incarnation === undefined
+          ? null
+          : {
+              pk,
+              sk: idempotencySk(incarnation, idempotencyKey),
+              fingerprint,
+              firstMessageId: firstId,
+              lastMessageId: lastId,
+              ttl: toEpochSeconds(now) + context.messageTtlSeconds,
+            };
+      try {
+        await context.writer.transactWrite({
+          TransactItems: [
+            {
+              Update: {
+                TableName: table,
+                Key: { pk, sk: META_SK },
+                ConditionExpression: condition,
+                UpdateExpression:
+                  "SET #lastMessageId = :last, #tail = :last, #lastActiveAt = :now, #expiresAt = :now + #ttlMs, " +
+                  `#ttl = :nowSeconds + #ttlSeconds, #messagesTtl = if_not_exists(#messagesTtl, :messagesTtl)${regionSet} ` +
+                  "ADD #messageCount :count",
+                ExpressionAttributeNames: names,
+                ExpressionAttributeValues: values,
+                ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+              },
+            },
+            ...items.map((item) => ({ Put: { TableName: table, Item: item } })),
+            ...(idempotencyItem === null
+              ? []
+              : [
+                  {
+                    Put: {
+                      TableName: table,
+                      Item: idempotencyItem,
+                      ConditionExpression: "attribute_not_exists(#sk)",
+                      ExpressionAttributeNames: { "#sk": "sk" },
+                      ReturnValuesOnConditionCheckFailure: "ALL_OLD" as const,
+                    },
+                  },
+                ]),
+          ],
+        });
+        return await decodeMessages(context, items, "sessions.append");
+      } catch (error) {
+        const reasons = cancellationReasons(error);
+        if (reasons === null) throw toStoreError(error, "sessions.append");
+        const meta = reasons[0];
+        const idempotency = idempotencyItem === null ? undefined : reasons[reasons.length - 1];
+        let old: Record<string, unknown> | null = null;
+        if (meta?.code === "ConditionalCheckFailed") {
+          old =
+            meta.item ??
+            (await itemBehindConditionFailure(context, error, table, { pk, sk: META_SK }, "sessions.append"));
+          if (old === null || !isLiveItem(old, now)) throw new SessionNotFoundError(sessionId);
+          const stored = old as unknown as SessionItem;
+          if (incarnation !== undefined && stored.incarnation !== incarnation) {
+            // Our hint named an earlier incarnation of this session id: try again on the live one.
+            incarnation = stored.incarnation;
+            context.incarnations.set(sessionId, incarnation);
+            continue;
+          }
+        }
+        if (idempotency?.code === "ConditionalCheckFailed" && idempotencyItem !== null) {
+          const first =
+            idempotency.item ??
+            (await itemBehindConditionFailure(
+              context,
+              error,
+              table,
+              { pk, sk: idempotencyItem.sk },
+              "sessions.append",
+            ));
+          if (first !== null) return replay(context, sessionId, first, fingerprint ?? "");
+          continue;
+        }
+        if (old !== null) {
+          const stored = old as unknown as SessionItem;
+          const actualTail = tailOf(stored);
+          if (expectedLastMessageId !== undefined && actualTail !== expectedLastMessageId) {
+            throw VersionConflictError.forLastMessage(sessionId, expectedLastMessageId, actualTail);
+          }
+          context.ids.observe(String(stored.lastMessageId));
+        } else if (!reasons.some((r) => r.code === "TransactionConflict")) {
+          throw toStoreError(error, "sessions.append");
+        }
+        await sleep(backoffDelayMs(Math.min(attempt, 6)));
+      }
     }
+    throw new ThrottledError(
+      `sessions.append: lost ${APPEND_ATTEMPTS} races for session ${JSON.stringify(sessionId)}`,
+    );
+  } catch (error) {
+    await dropOwnChunks();
+    throw error;
   }
-  throw new ThrottledError(
-    `sessions.append: lost ${APPEND_ATTEMPTS} races for session ${JSON.stringify(sessionId)}`,
-  );
 }
 
-function checkSizes(items: MessageItem[]): void {
-  let total = 0;
-  for (const item of items) {
-    const size = itemSizeBytes(item as unknown as Record<string, unknown>);
-    if (size > MAX_ITEM_BYTES) throw new ItemTooLargeError("sessions.append: message", size, MAX_ITEM_BYTES);
-    total += size;
+/** The live incarnation of a session (one strong GetItem), remembered; SessionNotFoundError when not live. */
+async function readIncarnation(context: StoreContext, sessionId: string): Promise<string> {
+  let item: SessionItem | undefined;
+  try {
+    const output = await context.main.get({
+      TableName: context.tables.sessions,
+      Key: { pk: sessionPk(sessionId), sk: META_SK },
+      ConsistentRead: true,
+      ProjectionExpression: "#incarnation, #expiresAt",
+      ExpressionAttributeNames: { "#incarnation": "incarnation", "#expiresAt": "expiresAt" },
+    });
+    item = output.Item as SessionItem | undefined;
+  } catch (error) {
+    throw toStoreError(error, "sessions.append");
   }
-  // The meta update rides in the same request; leave it a few KB.
-  if (total + 8 * 1024 > MAX_TRANSACTION_BYTES) {
-    throw new ItemTooLargeError("sessions.append: messages of one append", total, MAX_TRANSACTION_BYTES);
-  }
+  if (item === undefined || !isLiveItem(item, context.clock())) throw new SessionNotFoundError(sessionId);
+  context.incarnations.set(sessionId, item.incarnation);
+  return item.incarnation;
+}
+
+/**
+ * The answer to a retried append: the first call's messages (those not truncated since), read back by their
+ * id range; or, when the key came with other messages, the reuse error. Writes nothing.
+ */
+async function replay(
+  context: StoreContext,
+  sessionId: string,
+  first: Record<string, unknown>,
+  fingerprint: string,
+): Promise<Message[]> {
+  if (first.fingerprint !== fingerprint) throw idempotencyKeyReused();
+  const items: MessageItem[] = [];
+  await forEachQueryPage(
+    context.main,
+    {
+      TableName: context.tables.sessions,
+      KeyConditionExpression: "#pk = :pk AND #sk BETWEEN :first AND :last",
+      ExpressionAttributeNames: namesFor("#pk", "#sk"),
+      ExpressionAttributeValues: {
+        ":pk": sessionPk(sessionId),
+        ":first": messageSk(String(first.firstMessageId)),
+        ":last": messageSk(String(first.lastMessageId)),
+      },
+      ConsistentRead: true,
+    },
+    "sessions.append",
+    (page) => {
+      items.push(...(page as unknown as MessageItem[]));
+    },
+  );
+  return decodeMessages(context, items, "sessions.append");
 }
 
 /**
@@ -174,7 +295,7 @@ export async function readRecent(
 ): Promise<(Session & { recentMessages: Message[] }) | null> {
   const now = context.clock();
   let meta: SessionItem | null = null;
-  const newestFirst: Message[] = [];
+  const newestFirst: MessageItem[] = [];
   let startKey: Record<string, unknown> | undefined;
   for (;;) {
     let output: Awaited<ReturnType<typeof context.reader.query>>;
@@ -199,17 +320,23 @@ export async function readRecent(
         refreshMessageTtlIfDue(context, meta);
         continue;
       }
-      if (String(item.sk) <= messageSk(meta.incarnation)) return finish(meta, newestFirst);
-      newestFirst.push(toMessage(item as MessageItem));
-      if (newestFirst.length >= count) return finish(meta, newestFirst);
+      if (String(item.sk) <= messageSk(meta.incarnation)) return finish(context, meta, newestFirst);
+      newestFirst.push(item as MessageItem);
+      if (newestFirst.length >= count) return finish(context, meta, newestFirst);
     }
-    if (output.LastEvaluatedKey === undefined) return meta === null ? null : finish(meta, newestFirst);
+    if (output.LastEvaluatedKey === undefined)
+      return meta === null ? null : finish(context, meta, newestFirst);
     startKey = output.LastEvaluatedKey;
   }
 }
 
-function finish(meta: SessionItem, newestFirst: Message[]): Session & { recentMessages: Message[] } {
-  return { ...toSession(meta), recentMessages: newestFirst.reverse() };
+async function finish(
+  context: StoreContext,
+  meta: SessionItem,
+  newestFirst: MessageItem[],
+): Promise<Session & { recentMessages: Message[] }> {
+  const recentMessages = await decodeMessages(context, newestFirst.reverse(), "sessions.get");
+  return { ...toSession(meta), recentMessages };
 }
 
 /** A page of the live incarnation's messages: the meta item (for NOT_FOUND and the incarnation), then a Query. */
@@ -256,10 +383,8 @@ export async function listMessages(
     } catch (error) {
       throw toStoreError(error, "sessions.messages");
     }
-    for (const item of output.Items ?? []) {
-      if (item.sk === lowest) continue;
-      messages.push(toMessage(item as MessageItem));
-    }
+    const items = (output.Items ?? []).filter((item) => item.sk !== lowest) as unknown as MessageItem[];
+    messages.push(...(await decodeMessages(context, items, "sessions.messages")));
     if (messages.length > limit) {
       const page = messages.slice(0, limit);
       return { items: page, cursor: encodeCursor(scope, page[limit - 1]?.id ?? "") };

@@ -34,6 +34,14 @@ export const MESSAGE_SK_PREFIX = "m#";
 /** Sorts above every message id (ULIDs are Crockford base32) and below "meta". */
 export const MESSAGE_SK_MAX = "m#~";
 export const HITS_SK_PREFIX = "hits#";
+/** Records share the sessions table: one partition per scope, `records#<scope>`, never a session's `session#…`. */
+export const RECORD_PK_PREFIX = "records#";
+/** A record's head item: `r#<key>` (keys sort by UTF-8 bytes, as DynamoDB compares sort keys). */
+export const RECORD_SK_PREFIX = "r#";
+/** Chunk items of large values: `c#…`, below every `r#` and `m#` sort key, so no record or message Query sees them. */
+export const CHUNK_SK_PREFIX = "c#";
+/** Idempotency items of appends: `i#<incarnation>\u0001<key>`, below `m#`, so message Queries skip them. */
+export const IDEMPOTENCY_SK_PREFIX = "i#";
 export const PREFERENCE_KEY_PREFIX = "_";
 
 /** DynamoDB's item size limit. */
@@ -51,6 +59,28 @@ export function messageSk(messageId: string): string {
 
 export function messageIdOf(sk: string): string {
   return sk.slice(MESSAGE_SK_PREFIX.length);
+}
+
+export function recordPk(scope: string): string {
+  return RECORD_PK_PREFIX + scope;
+}
+
+export function recordSk(key: string): string {
+  return RECORD_SK_PREFIX + key;
+}
+
+/** The chunk base of a record value written under `writeId` (scope keys hold no control characters). */
+export function recordChunkBase(key: string, writeId: string): string {
+  return `${CHUNK_SK_PREFIX}${key}\u0001${writeId}`;
+}
+
+/** The chunk base of a message payload written under `writeId` (a ULID ≤ the session's lastMessageId). */
+export function messageChunkBase(writeId: string): string {
+  return CHUNK_SK_PREFIX + writeId;
+}
+
+export function idempotencySk(incarnation: string, key: string): string {
+  return `${IDEMPOTENCY_SK_PREFIX}${incarnation}\u0001${key}`;
 }
 
 export function hitsSk(paramsHash: string): string {

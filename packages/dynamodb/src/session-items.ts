@@ -1,5 +1,6 @@
 import { isExpired, type Message, type MessageRole, type Session } from "@agent-state/core";
 import { decodeJson } from "./json-codec.js";
+import type { ValueAttributes } from "./large-values.js";
 import { MESSAGE_SK_PREFIX } from "./schema.js";
 
 /** A session's meta item as stored (state as JSON text, see json-codec.ts). */
@@ -25,15 +26,18 @@ export interface SessionItem {
   incarnation: string;
   /** The largest message id appended (the incarnation when there is none): new ids must sort after it. */
   lastMessageId: string;
+  /** The id of the session's last message (the incarnation when it holds none); absent on older items. */
+  tailMessageId?: string;
   /** The smallest `ttl` among this incarnation's message items (absent before the first append). */
   messagesTtl?: number;
 }
 
-export interface MessageItem {
+export interface MessageItem extends ValueAttributes {
   pk: string;
   sk: string;
   role: MessageRole;
-  content: string;
+  /** Absent when the body is a payload (`v` or chunks, see message-payload.ts). */
+  content?: string;
   timestamp: number;
   metadata?: string;
   ttl: number;
@@ -56,6 +60,8 @@ export const NAMES = {
   "#ttlSeconds": "ttlSeconds",
   "#lastMessageId": "lastMessageId",
   "#messagesTtl": "messagesTtl",
+  "#tail": "tailMessageId",
+  "#incarnation": "incarnation",
 } as const;
 
 /** Picks the placeholders an expression uses (DynamoDB rejects unused ones). */
@@ -90,11 +96,17 @@ export function toSession(item: SessionItem): Session {
   };
 }
 
+/** The id of the session's last message, or null when it holds none. */
+export function tailOf(meta: SessionItem): string | null {
+  const tail = meta.tailMessageId ?? meta.lastMessageId;
+  return tail === meta.incarnation ? null : tail;
+}
+
 export function toMessage(item: MessageItem): Message {
   const message: Message = {
     id: item.sk.slice(MESSAGE_SK_PREFIX.length),
     role: item.role,
-    content: item.content,
+    content: item.content ?? "",
     timestamp: item.timestamp,
   };
   if (item.metadata !== undefined) message.metadata = decodeJson(item.metadata);

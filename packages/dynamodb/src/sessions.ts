@@ -1,5 +1,6 @@
 import {
   AlreadyExistsError,
+  type AppendOptions,
   decodeCursor,
   encodeCursor,
   expiresAtFrom,
@@ -16,6 +17,7 @@ import {
   type SessionInit,
   SessionNotFoundError,
   type SessionStore,
+  type TruncateOptions,
   toEpochSeconds,
   UnavailableError,
   ValidationError,
@@ -35,6 +37,7 @@ import { readMeta } from "./meta-read.js";
 import { purgeMessages } from "./purge.js";
 import { MAX_ITEM_BYTES, META_SK, sessionPk, USER_INDEX } from "./schema.js";
 import { isLiveItem, NAMES, namesFor, type SessionItem, toSession } from "./session-items.js";
+import { truncateMessages } from "./truncate.js";
 
 /** Room in a meta item for everything but the state (ids of up to 256 characters, numbers, names). */
 const META_OVERHEAD_BYTES = 4 * 1024;
@@ -74,6 +77,7 @@ export class DynamoSessions implements SessionStore {
         ttlSeconds,
         incarnation,
         lastMessageId: incarnation,
+        tailMessageId: incarnation,
       };
       try {
         await context.writer.put({
@@ -86,6 +90,7 @@ export class DynamoSessions implements SessionStore {
           ExpressionAttributeValues: { ":now": now, ":incarnation": incarnation },
           ReturnValuesOnConditionCheckFailure: "ALL_OLD",
         });
+        context.incarnations.set(sessionId, incarnation);
         return toSession(item);
       } catch (error) {
         if (!isConditionFailure(error)) throw toStoreError(error, "sessions.create");
@@ -197,8 +202,17 @@ export class DynamoSessions implements SessionStore {
   }
 
   /** Appends atomically with the meta update (one TransactWriteItems); see messages.ts. */
-  append(sessionId: string, messages: MessageInput | MessageInput[]): Promise<Message[]> {
-    return appendMessages(this.context, sessionId, messages);
+  append(
+    sessionId: string,
+    messages: MessageInput | MessageInput[],
+    opts?: AppendOptions,
+  ): Promise<Message[]> {
+    return appendMessages(this.context, sessionId, messages, opts);
+  }
+
+  /** Removes the newest messages in one TransactWriteItems with the meta update; see truncate.ts. */
+  truncate(sessionId: string, opts: TruncateOptions): Promise<Message[]> {
+    return truncateMessages(this.context, sessionId, opts);
   }
 
   /** A page of messages in append order (or reversed); `SessionNotFoundError` if the session is not live. */
@@ -229,7 +243,8 @@ export class DynamoSessions implements SessionStore {
       throw toStoreError(error, "sessions.delete");
     }
     if (old === undefined) return false;
-    await purgeMessages(context, sessionId, old.lastMessageId);
+    context.incarnations.delete(sessionId);
+    await purgeMessages(context, sessionId, old.lastMessageId, old.incarnation);
     return isLiveItem(old, now);
   }
 

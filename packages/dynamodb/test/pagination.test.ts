@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createLocalStore, type LocalStore } from "./local.js";
 
@@ -12,7 +13,8 @@ describe("query pagination past DynamoDB's 1 MB page", () => {
 
   it("messages(), recentMessages and delete cover 3 MB of messages in one session", async () => {
     const { sessionId } = await local.store.sessions.create();
-    const big = (i: number) => `${String(i).padStart(3, "0")}:${"p".repeat(100 * 1024)}`;
+    // Random base64: it hardly compresses, so the stored items really pass 1 MB per Query page.
+    const big = (i: number) => `${String(i).padStart(3, "0")}:${randomBytes(75 * 1024).toString("base64")}`;
     for (let batch = 0; batch < 3; batch++) {
       await local.store.sessions.append(
         sessionId,

@@ -42,11 +42,13 @@ export interface SessionToolConfig<S extends z.ZodRawShape, T extends Json> {
   inputSchema: z.ZodObject<S>;
   annotations?: ToolAnnotations;
   /**
-   * Keep results in the store's tool cache for `ttlSeconds`, keyed by the arguments (not the session). Only
-   * for deterministic tools: the handler then must depend on its arguments alone, since one computation is
-   * shared by every session and by concurrent identical calls.
+   * Keep results in the store's tool cache for `ttlSeconds`, keyed by the caller's `userId` and the arguments
+   * (not the session): each user has their own entries, so no user learns from `cached`/`hitCount` what
+   * another asked. `shared: true` keys by the arguments alone, one entry for every user (only for results
+   * that reveal nothing about who asked). Only for deterministic tools: the handler then must depend on its
+   * arguments alone, since one computation is shared by every session and by concurrent identical calls.
    */
-  cache?: { ttlSeconds: number };
+  cache?: { ttlSeconds: number; shared?: boolean };
   /**
    * The caller: sessions the tool creates belong to this user, and a session of any other user answers
    * `NOT_FOUND`. Leave unset only when every caller may use every session. `register(server, caller)`
@@ -93,6 +95,14 @@ const sessionIdArgument = z
 export interface SessionToolCaller {
   userId?: string;
   agentId?: string;
+  /**
+   * The stored session id for the id the caller names (or the random one made for a call without one), e.g.
+   * to give each user their own id space; it may throw a `ValidationError`. Results still show the caller's
+   * id. Default: the id as given.
+   */
+  storedSessionId?: (sessionId: string) => string;
+  /** Turns a failure into the tool error result (e.g. to log it and word it for clients). Default `toolErrorResult`. */
+  toolError?: (error: unknown, toolName: string) => CallToolResult;
 }
 
 /** A session tool defined once per process and registered on any number of MCP servers. */
@@ -137,19 +147,23 @@ export function defineSessionTool<S extends z.ZodRawShape, T extends Json>(
   ): Promise<CallToolResult> => {
     const { sessionId: requestedId, ...rest } = input;
     const args = rest as Args;
-    const sessionId = requestedId ?? newSessionId();
+    const fail = (error: unknown) => (caller.toolError ?? toolErrorResult)(error, name);
+    const visibleId = requestedId ?? newSessionId();
+    let sessionId: string;
     let session: Session;
     try {
+      sessionId = caller.storedSessionId === undefined ? visibleId : caller.storedSessionId(visibleId);
       session = await loadOwnSession(store, sessionId, { ...config, ...caller });
     } catch (error) {
-      return toolErrorResult(error);
+      return fail(error);
     }
 
     let outcome: CachedToolCall<T>;
     try {
-      outcome = await compute(args, { sessionId, session });
+      outcome = await compute(args, { sessionId, session }, caller.userId ?? config.userId);
     } catch (error) {
-      return recordFailure(store, name, sessionId, args, error, config.maxAttempts);
+      await recordFailure(store, name, sessionId, args, error, config.maxAttempts);
+      return fail(error);
     }
 
     try {
@@ -177,7 +191,7 @@ export function defineSessionTool<S extends z.ZodRawShape, T extends Json>(
         config.maxAttempts === undefined ? {} : { maxAttempts: config.maxAttempts },
       );
       const body: SessionToolResult<T> = {
-        sessionId,
+        sessionId: visibleId,
         result: outcome.value,
         cached: outcome.cached,
         hitCount: outcome.hitCount,
@@ -186,7 +200,7 @@ export function defineSessionTool<S extends z.ZodRawShape, T extends Json>(
       };
       return toolJsonResult({ ...body });
     } catch (error) {
-      return toolErrorResult(error);
+      return fail(error);
     }
   };
 
@@ -232,16 +246,21 @@ async function loadOwnSession(
   return session;
 }
 
-/** The handler, behind the tool cache when configured; in both cases reporting whether the value was cached. */
+/**
+ * The handler, behind the tool cache when configured; in both cases reporting whether the value was cached.
+ * Unless the cache is `shared`, the cache key holds the caller (`{ caller, args }`), so users never share an
+ * entry (nor a computation in flight).
+ */
 function computeWith<A, T extends Json>(
   store: StateStore,
   name: string,
-  config: { cache?: { ttlSeconds: number } },
+  config: { cache?: { ttlSeconds: number; shared?: boolean } },
   handler: (args: A, ctx: SessionToolContext) => T | Promise<T>,
-): (args: A, ctx: SessionToolContext) => Promise<CachedToolCall<T>> {
+): (args: A, ctx: SessionToolContext, userId: string | undefined) => Promise<CachedToolCall<T>> {
   if (!config.cache) {
     return async (args, ctx) => ({ value: await handler(args, ctx), cached: false, hitCount: 0 });
   }
+  const shared = config.cache.shared === true;
   // The cached function takes only the arguments; the context of the call that computes is passed alongside.
   const context = new AsyncLocalStorage<SessionToolContext>();
   const cached = cachedToolCall<Record<string, Json>, T>(
@@ -250,11 +269,18 @@ function computeWith<A, T extends Json>(
     (params) => {
       const ctx = context.getStore();
       if (!ctx) throw new Error("session tool context missing");
-      return handler(params as A, ctx);
+      return handler((shared ? params : params.args) as A, ctx);
     },
-    config.cache,
+    { ttlSeconds: config.cache.ttlSeconds },
   );
-  return (args, ctx) => context.run(ctx, () => cached(args as Record<string, Json>));
+  return (args, ctx, userId) =>
+    context.run(ctx, () =>
+      cached(
+        shared
+          ? (args as Record<string, Json>)
+          : { caller: userId ?? null, args: args as Record<string, Json> },
+      ),
+    );
 }
 
 function callMessage(name: string, args: unknown) {
@@ -270,7 +296,7 @@ function resultMetadata(name: string, outcome: { cached: boolean; hitCount: numb
   return { kind: "tool_result", toolName: name, cached: outcome.cached, hitCount: outcome.hitCount };
 }
 
-/** Records a failed call in its session (best effort) and answers with the tool error. */
+/** Records a failed call in its session (best effort). */
 async function recordFailure(
   store: StateStore,
   name: string,
@@ -278,7 +304,7 @@ async function recordFailure(
   args: unknown,
   error: unknown,
   maxAttempts: number | undefined,
-): Promise<CallToolResult> {
+): Promise<void> {
   const body = toolErrorBody(error);
   try {
     await store.sessions.append(sessionId, [
@@ -296,7 +322,6 @@ async function recordFailure(
       maxAttempts === undefined ? {} : { maxAttempts },
     );
   } catch {
-    // The tool error below is what the caller needs; a failure to record it must not mask it.
+    // The tool error is what the caller needs; a failure to record it must not mask it.
   }
-  return toolErrorResult(error);
 }

@@ -1,5 +1,5 @@
 import type { Json, StateStore } from "@agent-state/core";
-import { defineSessionTool, registerSessionTool, TOOL_FAILED } from "@agent-state/mcp";
+import { defineSessionTool, registerSessionTool, TOOL_FAILED, toolErrorResult } from "@agent-state/mcp";
 import { MemoryStateStore } from "@agent-state/memory";
 import { Client, InMemoryTransport } from "@modelcontextprotocol/client";
 import { McpServer } from "@modelcontextprotocol/server";
@@ -131,7 +131,11 @@ describe("registerSessionTool", () => {
     );
     expect(concurrent.map((r) => r.body.result)).toEqual([64, 64, 64, 64]);
     expect(computations).toBe(2);
-    expect(await store.toolCache.get("square", { n: 8 })).toMatchObject({ value: 64, hitCount: 1 });
+    // Keyed by the caller and the arguments (per-user cache by default).
+    expect(await store.toolCache.get("square", { caller: "u1", args: { n: 8 } })).toMatchObject({
+      value: 64,
+      hitCount: 1,
+    });
     const { items } = await store.sessions.messages("b");
     expect(items[1]?.metadata).toMatchObject({ kind: "tool_result", cached: true, hitCount: 1 });
   });
@@ -198,12 +202,72 @@ describe("registerSessionTool", () => {
     expect(await store.sessions.get("s")).toMatchObject({ lastToolCall: "boom" });
   });
 
-  it("defined once and registered per caller: each server acts for its caller, one cache wrapper is shared", async () => {
+  it("keeps each caller's cache entries apart by default: another user's text is never a hit", async () => {
+    let computations = 0;
+    const tool = defineSessionTool(
+      store,
+      "private_len",
+      { inputSchema: z.object({ s: z.string() }), cache: { ttlSeconds: 60 } },
+      ({ s }) => {
+        computations++;
+        return s.length;
+      },
+    );
+    const ann = await open((server) => tool.register(server, { userId: "ann" }));
+    const ben = await open((server) => tool.register(server, { userId: "ben" }));
+    expect((await call(ann, "private_len", { s: "secret" })).body).toMatchObject({ cached: false });
+    expect((await call(ben, "private_len", { s: "secret" })).body).toMatchObject({
+      cached: false,
+      hitCount: 0,
+    });
+    expect((await call(ben, "private_len", { s: "secret" })).body).toMatchObject({
+      cached: true,
+      hitCount: 1,
+    });
+    expect((await call(ann, "private_len", { s: "secret" })).body).toMatchObject({
+      cached: true,
+      hitCount: 1,
+    });
+    expect(computations).toBe(2);
+  });
+
+  it("maps session ids and tool errors through the caller's hooks", async () => {
+    const tool = defineSessionTool(
+      store,
+      "len_mapped",
+      { inputSchema: z.object({ s: z.string() }) },
+      ({ s }) => s.length,
+    );
+    const failures: string[] = [];
+    const client = await open((server) =>
+      tool.register(server, {
+        userId: "cy",
+        storedSessionId: (id) => `cy/${id}`,
+        toolError: (error, toolName) => {
+          failures.push(toolName);
+          return toolErrorResult(error);
+        },
+      }),
+    );
+    expect((await call(client, "len_mapped", { sessionId: "mine", s: "abc" })).body).toMatchObject({
+      sessionId: "mine",
+      result: 3,
+    });
+    expect(await store.sessions.get("cy/mine")).toMatchObject({ userId: "cy", messageCount: 2 });
+    expect(await store.sessions.get("mine")).toBeNull();
+    await store.sessions.create({ sessionId: "cy/other", userId: "someone-else" });
+    expect((await call(client, "len_mapped", { sessionId: "other", s: "x" })).body).toMatchObject({
+      error: { code: "NOT_FOUND" },
+    });
+    expect(failures).toEqual(["len_mapped"]);
+  });
+
+  it("defined once and registered per caller: each server acts for its caller, one shared cache wrapper", async () => {
     let computations = 0;
     const tool = defineSessionTool(
       store,
       "slow_len",
-      { inputSchema: z.object({ s: z.string() }), cache: { ttlSeconds: 60 } },
+      { inputSchema: z.object({ s: z.string() }), cache: { ttlSeconds: 60, shared: true } },
       async ({ s }) => {
         computations++;
         await new Promise((resolve) => setTimeout(resolve, 20));

@@ -6,6 +6,7 @@ import {
   ValidationError,
 } from "@agent-state/core";
 import { MemoryPreferenceStore } from "./preferences.js";
+import { MemoryRecordStore } from "./records.js";
 import { MemorySessionStore } from "./sessions.js";
 import { MemoryToolCache } from "./tool-cache.js";
 
@@ -28,6 +29,7 @@ export class MemoryStateStore implements StateStore {
   readonly sessions: MemorySessionStore;
   readonly toolCache: MemoryToolCache;
   readonly preferences: MemoryPreferenceStore;
+  readonly records: MemoryRecordStore;
   private readonly clock: () => number;
   private readonly sweepIntervalMs: number;
   private lastSweepAt: number;
@@ -48,6 +50,7 @@ export class MemoryStateStore implements StateStore {
     this.sessions = sweeping(new MemorySessionStore(resolved));
     this.toolCache = sweeping(new MemoryToolCache(resolved));
     this.preferences = sweeping(new MemoryPreferenceStore(resolved));
+    this.records = sweeping(new MemoryRecordStore(resolved));
   }
 
   async stats(): Promise<StoreStats> {
@@ -66,12 +69,14 @@ export class MemoryStateStore implements StateStore {
     this.sessions.sweep(now);
     this.toolCache.sweep(now);
     this.preferences.sweep(now);
+    this.records.sweep(now);
   }
 
   async close(): Promise<void> {
     this.sessions.clear();
     this.toolCache.clear();
     this.preferences.clear();
+    this.records.dropAll();
   }
 
   private maybeSweep(): void {
@@ -80,7 +85,18 @@ export class MemoryStateStore implements StateStore {
 
   /** Wraps the write methods so each first runs a sweep when one is due. */
   private sweepOnWrite<T extends object>(target: T): T {
-    const writes = new Set(["create", "update", "append", "delete", "set", "patch", "invalidate"]);
+    const writes = new Set([
+      "create",
+      "update",
+      "append",
+      "truncate",
+      "delete",
+      "set",
+      "patch",
+      "invalidate",
+      "write",
+      "clear",
+    ]);
     return new Proxy(target, {
       get: (obj, property, receiver) => {
         const value = Reflect.get(obj, property, receiver);

@@ -1,17 +1,23 @@
 import {
   AlreadyExistsError,
+  type AppendOptions,
+  appendFingerprint,
   decodeCursor,
   encodeCursor,
   expiresAtFrom,
+  idempotencyKeyReused,
   isExpired,
+  LIMITS,
   type Message,
   type MessageInput,
   newSessionId,
   type Page,
+  parseAppendOptions,
   parseGetOptions,
   parseMessagesOptions,
   parsePageOptions,
   parseSequenceMessageId,
+  parseTruncateOptions,
   parseUpdateOptions,
   type ResolvedCommonOptions,
   type Session,
@@ -20,6 +26,9 @@ import {
   SessionNotFoundError,
   type SessionStore,
   sequenceMessageId,
+  type TruncateOptions,
+  tooManyToTruncate,
+  unknownMessageId,
   ValidationError,
   VersionConflictError,
   validateId,
@@ -30,8 +39,12 @@ import {
 
 interface SessionRecord {
   session: Session;
-  /** Messages in append order; message n (from 1) has id `sequenceMessageId(n)` and sits at index n - 1. */
+  /** Messages in append order, with ids `sequenceMessageId(n)` for increasing n (gaps where truncated). */
   messages: Message[];
+  /** The highest sequence ever assigned here: truncated ids are never handed out again. */
+  lastSequence: number;
+  /** Idempotency key → the first call's fingerprint and the sequence range it appended. */
+  appends: Map<string, { fingerprint: string; first: number; last: number }>;
   ttlSeconds: number;
 }
 
@@ -62,7 +75,7 @@ export class MemorySessionStore implements SessionStore {
       lastActiveAt: now,
       expiresAt: expiresAtFrom(now, ttlSeconds),
     };
-    this.records.set(sessionId, { session, messages: [], ttlSeconds });
+    this.records.set(sessionId, { session, messages: [], lastSequence: 0, appends: new Map(), ttlSeconds });
     if (session.userId !== null) {
       const ids = this.byUser.get(session.userId) ?? new Set<string>();
       ids.add(sessionId);
@@ -108,26 +121,77 @@ export class MemorySessionStore implements SessionStore {
     return structuredClone(session);
   }
 
-  async append(sessionId: string, messages: MessageInput | MessageInput[]): Promise<Message[]> {
+  async append(
+    sessionId: string,
+    messages: MessageInput | MessageInput[],
+    opts?: AppendOptions,
+  ): Promise<Message[]> {
     validateId("sessionId", sessionId);
     const inputs = validateMessages(messages);
+    const { expectedLastMessageId, idempotencyKey } = parseAppendOptions(opts);
     const now = this.options.clock();
     const record = this.live(sessionId, now);
     if (!record) throw new SessionNotFoundError(sessionId);
+    const fingerprint = idempotencyKey === undefined ? undefined : appendFingerprint(inputs);
+    if (idempotencyKey !== undefined) {
+      const earlier = record.appends.get(idempotencyKey);
+      if (earlier) {
+        if (earlier.fingerprint !== fingerprint) throw idempotencyKeyReused();
+        return structuredClone(
+          record.messages.filter((m) => {
+            const sequence = sequenceOf(m);
+            return sequence >= earlier.first && sequence <= earlier.last;
+          }),
+        );
+      }
+    }
+    if (expectedLastMessageId !== undefined) {
+      const actual = record.messages.at(-1)?.id ?? null;
+      if (actual !== expectedLastMessageId) {
+        throw VersionConflictError.forLastMessage(sessionId, expectedLastMessageId, actual);
+      }
+    }
+    const first = record.lastSequence + 1;
     const appended = inputs.map((input, i): Message => {
       const message: Message = {
-        id: sequenceMessageId(record.messages.length + i + 1),
+        id: sequenceMessageId(first + i),
         role: input.role,
         content: input.content,
         timestamp: input.timestamp ?? now,
       };
-      if (input.metadata !== undefined) message.metadata = structuredClone(input.metadata);
+      if (input.metadata !== undefined) message.metadata = input.metadata;
       return message;
     });
+    record.lastSequence += appended.length;
+    if (idempotencyKey !== undefined && fingerprint !== undefined) {
+      record.appends.set(idempotencyKey, { fingerprint, first, last: record.lastSequence });
+    }
     record.messages.push(...appended);
     record.session.messageCount = record.messages.length;
     this.touch(record, now);
     return structuredClone(appended);
+  }
+
+  async truncate(sessionId: string, opts: TruncateOptions): Promise<Message[]> {
+    validateId("sessionId", sessionId);
+    const what = parseTruncateOptions(opts);
+    const now = this.options.clock();
+    const record = this.live(sessionId, now);
+    if (!record) throw new SessionNotFoundError(sessionId);
+    let keep: number;
+    if (what.afterMessageId !== undefined) {
+      const index = this.indexOf(record, what.afterMessageId);
+      if (index === null) throw unknownMessageId();
+      keep = index + 1;
+      const count = record.messages.length - keep;
+      if (count > LIMITS.maxMessagesPerTruncate) throw tooManyToTruncate(count);
+    } else {
+      keep = Math.max(0, record.messages.length - what.removeLast);
+    }
+    const removed = record.messages.splice(keep);
+    record.session.messageCount = record.messages.length;
+    this.touch(record, now);
+    return removed;
   }
 
   async messages(
@@ -148,10 +212,10 @@ export class MemorySessionStore implements SessionStore {
     }
     let items: Message[];
     if (order === "asc") {
-      const start = afterSequence ?? 0; // message n sits at index n - 1
+      const start = afterSequence === null ? 0 : firstIndexAbove(all, afterSequence);
       items = all.slice(start, start + limit);
     } else {
-      const end = afterSequence === null ? all.length : Math.min(afterSequence - 1, all.length);
+      const end = afterSequence === null ? all.length : firstIndexAbove(all, afterSequence - 1);
       items = all.slice(Math.max(0, end - limit), end).reverse();
     }
     const last = items.at(-1);
@@ -201,6 +265,14 @@ export class MemorySessionStore implements SessionStore {
     this.byUser.clear();
   }
 
+  /** The index of the message with this id, or null. */
+  private indexOf(record: SessionRecord, messageId: string): number | null {
+    const sequence = parseSequenceMessageId(messageId);
+    if (sequence === null) return null;
+    const index = firstIndexAbove(record.messages, sequence - 1);
+    return record.messages[index]?.id === messageId ? index : null;
+  }
+
   /** The record if live; an expired one is freed on sight. */
   private live(sessionId: string, now: number): SessionRecord | null {
     const record = this.records.get(sessionId);
@@ -226,4 +298,20 @@ export class MemorySessionStore implements SessionStore {
       if (ids?.size === 0) this.byUser.delete(userId);
     }
   }
+}
+
+function sequenceOf(message: Message): number {
+  return parseSequenceMessageId(message.id) as number;
+}
+
+/** The index of the first message whose sequence is above `sequence` (binary search; ids ascend). */
+function firstIndexAbove(messages: Message[], sequence: number): number {
+  let low = 0;
+  let high = messages.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (sequenceOf(messages[mid] as Message) > sequence) high = mid;
+    else low = mid + 1;
+  }
+  return low;
 }

@@ -8,6 +8,8 @@ import {
 import { type AuthInfo, createMcpHandler } from "@modelcontextprotocol/server";
 import type { Logger } from "../logger.js";
 import { createAgentStateMcpServerFactory, SERVER_VERSION } from "../mcp/create-mcp-server.js";
+import { isServerSideFailure, publicStoreError } from "../public-error.js";
+import type { HealthReport } from "../stores/open-store.js";
 import { handleAdminRequest } from "./admin-routes.js";
 import { bearerToken, secretsEqual, type TokenDirectory } from "./auth.js";
 import { openApiDocument } from "./openapi.js";
@@ -23,7 +25,14 @@ export interface AppOptions {
   maxBodyBytes: number;
   maxPageSize: number;
   logger: Logger;
+  /** What the store's opener knows (the embedded JVM restarting); `/healthz` then asks the store itself. */
+  health?: () => HealthReport;
 }
+
+/** How long `/healthz` waits for the store's answer. */
+const HEALTH_PROBE_TIMEOUT_MS = 3_000;
+/** The session id `/healthz` reads: a cheap read that reaches the backend (MCP ids are namespaced, never this). */
+const HEALTH_PROBE_SESSION_ID = "healthz-probe";
 
 /** The HTTP face of the server: `/mcp`, `/state/*` (admin), `/healthz`, `/openapi.json`. */
 export interface App {
@@ -36,7 +45,7 @@ export interface App {
 
 export function createApp(options: AppOptions): App {
   const { store, logger } = options;
-  const serverFor = createAgentStateMcpServerFactory(store, { maxPageSize: options.maxPageSize });
+  const serverFor = createAgentStateMcpServerFactory(store, { maxPageSize: options.maxPageSize, logger });
   const mcpHandler = createMcpHandler((ctx) => serverFor(userOf(ctx.authInfo)), {
     maxRequestBodySize: options.maxBodyBytes,
     onerror: (error) => logger.warn("mcp error", { error }),
@@ -48,6 +57,25 @@ export function createApp(options: AppOptions): App {
   const validateLocalHost = localhostHostValidation();
   const openApi = JSON.stringify(openApiDocument(SERVER_VERSION));
   let inFlight = 0;
+
+  const checkHealth = async (): Promise<HealthReport> => {
+    const known = options.health?.();
+    if (known !== undefined && !known.ok) return known;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<"timeout">((resolve) => {
+      timer = setTimeout(() => resolve("timeout"), HEALTH_PROBE_TIMEOUT_MS);
+    });
+    try {
+      const answer = await Promise.race([store.sessions.get(HEALTH_PROBE_SESSION_ID), timeout]);
+      if (answer === "timeout") return { ok: false, reason: "the store did not answer in time" };
+      return { ok: true };
+    } catch (error) {
+      logger.warn("health check: the store failed", { error });
+      return { ok: false, reason: `the store cannot answer (${publicStoreError(error).code})` };
+    } finally {
+      clearTimeout(timer);
+    }
+  };
 
   const serveMcp = async (req: IncomingMessage, res: ServerResponse) => {
     let userId: string;
@@ -80,7 +108,10 @@ export function createApp(options: AppOptions): App {
       if (discardedBytes > options.maxBodyBytes) req.destroy();
     });
     if (url.pathname === "/healthz" && req.method === "GET") {
-      return sendJson(res, 200, { status: "ok", store: options.storeKind });
+      const report = await checkHealth();
+      return report.ok
+        ? sendJson(res, 200, { status: "ok", store: options.storeKind })
+        : sendJson(res, 503, { status: "unavailable", store: options.storeKind, reason: report.reason });
     }
     if (url.pathname === "/openapi.json" && req.method === "GET") {
       res.writeHead(200, { "content-type": "application/json; charset=utf-8" });
@@ -105,8 +136,8 @@ export function createApp(options: AppOptions): App {
       logger.info("request", { method: req.method, path: url.pathname, status: res.statusCode });
     });
     route(req, res, url).catch((error: unknown) => {
-      if (!(error instanceof HttpError) && !isExpectedStoreError(error))
-        logger.error("request failed", { error, path: url.pathname });
+      if (!(error instanceof HttpError) && isServerSideFailure(error))
+        logger.error("request failed", { error, path: url.pathname, code: publicStoreError(error).code });
       if (res.headersSent) {
         res.destroy();
         return;
@@ -129,9 +160,4 @@ function userOf(authInfo: AuthInfo | undefined): string {
   // The HTTP layer authenticates every /mcp request before the factory runs; reaching here without is a bug.
   if (typeof userId !== "string") throw new Error("MCP request without an authenticated user");
   return userId;
-}
-
-function isExpectedStoreError(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" && code !== "UNAVAILABLE";
 }

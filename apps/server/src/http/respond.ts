@@ -1,5 +1,6 @@
 import type { ServerResponse } from "node:http";
-import { isStateStoreError, type StateStoreErrorCode } from "@agent-state/core";
+import type { StateStoreErrorCode } from "@agent-state/core";
+import { publicStoreError } from "../public-error.js";
 
 /** Codes the HTTP layer adds to the store's own. */
 export type HttpErrorCode =
@@ -51,7 +52,7 @@ export function sendJson(
   res.end(payload);
 }
 
-/** Answers with the status for the error's code; unknown errors are a 500 without internals. */
+/** Answers with the status for the error's code and a plain message; unknown errors are a 500 without internals. */
 export function sendError(res: ServerResponse, error: unknown): void {
   const { status, code, message } = describeError(error);
   const headers: Record<string, string> = {};
@@ -64,7 +65,9 @@ export function sendError(res: ServerResponse, error: unknown): void {
 export function describeError(error: unknown): { status: number; code: HttpErrorCode; message: string } {
   if (error instanceof HttpError)
     return { status: STATUS_BY_CODE[error.code], code: error.code, message: error.message };
-  if (isStateStoreError(error))
-    return { status: STATUS_BY_CODE[error.code], code: error.code, message: error.message };
-  return { status: 500, code: "INTERNAL", message: "internal error" };
+  const { code, message } = publicStoreError(error);
+  const known = STATUS_BY_CODE[code as HttpErrorCode] as number | undefined;
+  return known === undefined
+    ? { status: 500, code: "INTERNAL", message: "internal error" }
+    : { status: known, code: code as HttpErrorCode, message };
 }

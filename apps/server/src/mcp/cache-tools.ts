@@ -2,7 +2,7 @@ import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { userCacheToolName } from "./cache-scope.js";
 import { guarded } from "./guarded.js";
-import { jsonObjectSchema, toolNameSchema, ttlSecondsSchema } from "./schemas.js";
+import { jsonObjectSchema, jsonValueSchema, toolNameSchema, ttlSecondsSchema } from "./schemas.js";
 import type { ToolScope } from "./session-tools.js";
 
 // Tool definitions are built once: a zod object is costly to build, and servers are built per request.
@@ -16,7 +16,7 @@ const CACHE_SET_TOOL = {
   inputSchema: z.object({
     toolName: toolNameSchema,
     params: jsonObjectSchema,
-    value: z.json(),
+    value: jsonValueSchema,
     ttlSeconds: ttlSecondsSchema,
   }),
 };
@@ -28,15 +28,16 @@ const CACHE_INVALIDATE_TOOL = {
 };
 
 /** Registers `cache_get`, `cache_set`, `cache_invalidate` on the caller's own tool-cache namespace. */
-export function registerCacheTools(server: McpServer, { store, userId }: ToolScope): void {
+export function registerCacheTools(server: McpServer, scope: ToolScope): void {
+  const { store, userId } = scope;
   server.registerTool("cache_get", CACHE_GET_TOOL, (args) =>
-    guarded(async () => ({
+    guarded(scope, "cache_get", async () => ({
       entry: await store.toolCache.get(userCacheToolName(userId, args.toolName), args.params),
     })),
   );
 
   server.registerTool("cache_set", CACHE_SET_TOOL, (args) =>
-    guarded(async () => {
+    guarded(scope, "cache_set", async () => {
       await store.toolCache.set(userCacheToolName(userId, args.toolName), args.params, args.value, {
         ttlSeconds: args.ttlSeconds,
       });
@@ -45,7 +46,7 @@ export function registerCacheTools(server: McpServer, { store, userId }: ToolSco
   );
 
   server.registerTool("cache_invalidate", CACHE_INVALIDATE_TOOL, (args) =>
-    guarded(async () => {
+    guarded(scope, "cache_invalidate", async () => {
       await store.toolCache.invalidate(userCacheToolName(userId, args.toolName), args.params);
       return { invalidated: true };
     }),

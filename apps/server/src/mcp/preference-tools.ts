@@ -23,13 +23,16 @@ const PREFERENCES_PATCH_TOOL = {
 };
 
 /** Registers `preferences_get` and `preferences_patch` for the caller's own preferences per agent. */
-export function registerPreferenceTools(server: McpServer, { store, userId }: ToolScope): void {
+export function registerPreferenceTools(server: McpServer, scope: ToolScope): void {
+  const { store, userId } = scope;
   server.registerTool("preferences_get", PREFERENCES_GET_TOOL, (args) =>
-    guarded(async () => ({ preferences: await store.preferences.get(userId, args.agentId) })),
+    guarded(scope, "preferences_get", async () => ({
+      preferences: await store.preferences.get(userId, args.agentId),
+    })),
   );
 
   server.registerTool("preferences_patch", PREFERENCES_PATCH_TOOL, (args) =>
-    guarded(async () => {
+    guarded(scope, "preferences_patch", async () => {
       const changes: Record<string, Json | undefined> = { ...(args.set ?? {}) };
       for (const key of args.remove ?? []) changes[key] = undefined;
       return { preferences: await store.preferences.patch(userId, args.agentId, changes) };

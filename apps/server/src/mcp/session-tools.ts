@@ -1,6 +1,7 @@
-import { SessionNotFoundError, type StateStore } from "@agent-state/core";
-import type { McpServer } from "@modelcontextprotocol/server";
+import { newSessionId, type Session, type StateStore } from "@agent-state/core";
+import type { CallToolResult, McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
+import type { UserSessionIds } from "./caller.js";
 import { guarded } from "./guarded.js";
 import { ownSession } from "./ownership.js";
 import {
@@ -78,70 +79,87 @@ export interface ToolScope {
   store: StateStore;
   userId: string;
   maxPageSize: number;
+  /** The caller's own session id space. */
+  ids: UserSessionIds;
+  /** The tool error for a failure (logged). */
+  fail: (error: unknown, toolName: string) => CallToolResult;
 }
 
 /** Registers the session and message tools; every one acts only on the caller's own sessions. */
 export function registerSessionTools(server: McpServer, scope: ToolScope): void {
-  const { store, userId } = scope;
+  const { store, userId, ids } = scope;
   const capped = (limit: number | undefined) => Math.min(limit ?? scope.maxPageSize, scope.maxPageSize);
+  /** The session as the caller sees it: their own id, not the stored one. */
+  const shown = <S extends Session>(session: S): S => ({
+    ...session,
+    sessionId: ids.toVisible(session.sessionId) ?? session.sessionId,
+  });
 
   server.registerTool("session_create", SESSION_CREATE_TOOL, (args) =>
-    guarded(async () => ({
-      session: await store.sessions.create({
+    guarded(scope, "session_create", async () => {
+      const session = await store.sessions.create({
         userId,
-        ...(args.sessionId === undefined ? {} : { sessionId: args.sessionId }),
+        sessionId: ids.toStored(args.sessionId ?? newSessionId()),
         ...(args.agentId === undefined ? {} : { agentId: args.agentId }),
         ...(args.state === undefined ? {} : { state: args.state }),
         ...(args.ttlSeconds === undefined ? {} : { ttlSeconds: args.ttlSeconds }),
-      }),
-    })),
+      });
+      return { session: shown(session) };
+    }),
   );
 
   server.registerTool("session_get", SESSION_GET_TOOL, (args) =>
-    guarded(async () => {
+    guarded(scope, "session_get", async () => {
       const recentMessages = args.recentMessages === undefined ? undefined : capped(args.recentMessages);
-      const session = await store.sessions.get(
-        args.sessionId,
+      const session = await ownSession(
+        store,
+        userId,
+        ids.toStored(args.sessionId),
         recentMessages === undefined ? undefined : { recentMessages },
       );
-      if (!session || session.userId !== userId) throw new SessionNotFoundError(args.sessionId);
-      return { session };
+      return { session: shown(session) };
     }),
   );
 
   server.registerTool("session_delete", SESSION_DELETE_TOOL, (args) =>
-    guarded(async () => {
-      await ownSession(store, userId, args.sessionId);
-      return { deleted: await store.sessions.delete(args.sessionId) };
+    guarded(scope, "session_delete", async () => {
+      const sessionId = ids.toStored(args.sessionId);
+      await ownSession(store, userId, sessionId);
+      return { deleted: await store.sessions.delete(sessionId) };
     }),
   );
 
   server.registerTool("sessions_list", SESSIONS_LIST_TOOL, (args) =>
-    guarded(async () => {
+    guarded(scope, "sessions_list", async () => {
       const page = await store.sessions.listByUser(userId, {
         limit: capped(args.limit),
         ...(args.cursor === undefined ? {} : { cursor: args.cursor }),
       });
-      return { sessions: page.items, cursor: page.cursor };
+      // Sessions of this user made outside MCP (admin, library) have ids outside the user's MCP id space:
+      // no MCP call can name them, so they are not listed.
+      const sessions = page.items.filter((s) => ids.toVisible(s.sessionId) !== undefined).map(shown);
+      return { sessions, cursor: page.cursor };
     }),
   );
 
   server.registerTool("messages_append", MESSAGES_APPEND_TOOL, (args) =>
-    guarded(async () => {
-      await ownSession(store, userId, args.sessionId);
+    guarded(scope, "messages_append", async () => {
+      const sessionId = ids.toStored(args.sessionId);
+      await ownSession(store, userId, sessionId);
       const messages = args.messages.map((m) => ({
         role: m.role,
         content: m.content,
         ...(m.metadata === undefined ? {} : { metadata: m.metadata }),
       }));
-      return { messages: await store.sessions.append(args.sessionId, messages) };
+      return { messages: await store.sessions.append(sessionId, messages) };
     }),
   );
 
   server.registerTool("messages_list", MESSAGES_LIST_TOOL, (args) =>
-    guarded(async () => {
-      await ownSession(store, userId, args.sessionId);
-      const page = await store.sessions.messages(args.sessionId, {
+    guarded(scope, "messages_list", async () => {
+      const sessionId = ids.toStored(args.sessionId);
+      await ownSession(store, userId, sessionId);
+      const page = await store.sessions.messages(sessionId, {
         limit: capped(args.limit),
         ...(args.cursor === undefined ? {} : { cursor: args.cursor }),
         ...(args.order === undefined ? {} : { order: args.order }),
@@ -151,14 +169,15 @@ export function registerSessionTools(server: McpServer, scope: ToolScope): void 
   );
 
   server.registerTool("state_update", STATE_UPDATE_TOOL, (args) =>
-    guarded(async () => {
-      await ownSession(store, userId, args.sessionId);
+    guarded(scope, "state_update", async () => {
+      const sessionId = ids.toStored(args.sessionId);
+      await ownSession(store, userId, sessionId);
       const session = await store.sessions.update(
-        args.sessionId,
+        sessionId,
         { state: args.state },
         args.expectedVersion === undefined ? {} : { expectedVersion: args.expectedVersion },
       );
-      return { session };
+      return { session: shown(session) };
     }),
   );
 }

@@ -29,10 +29,14 @@ const wordCountInput = z.object({ text: z.string().max(100_000) });
 
 /**
  * The example tool: a deterministic word count wrapped with the session glue, so each call is recorded in
- * the caller's session and repeated texts are answered from the tool cache (with their hit count). Defined
- * once per store; `register(server, { userId })` per caller.
+ * the caller's session and repeated texts are answered from the tool cache (with their hit count): the
+ * caller's own entries, or one entry per text for everyone with `shared`. Defined once per store;
+ * `register(server, { userId })` per caller.
  */
-export function defineWordCountTool(store: StateStore): SessionToolDefinition {
+export function defineWordCountTool(
+  store: StateStore,
+  options: { shared?: boolean } = {},
+): SessionToolDefinition {
   return defineSessionTool(
     store,
     "word_count",
@@ -42,7 +46,8 @@ export function defineWordCountTool(store: StateStore): SessionToolDefinition {
         "messages; state.wordCounts counts calls) and caches results per text.",
       inputSchema: wordCountInput,
       annotations: { readOnlyHint: false, idempotentHint: true },
-      cache: { ttlSeconds: WORD_COUNT_TTL_SECONDS },
+      // Per user unless `shared`: `cached: true` would otherwise tell a user what text another one counted.
+      cache: { ttlSeconds: WORD_COUNT_TTL_SECONDS, shared: options.shared === true },
       checkpoint: (state, call) => ({
         ...state,
         wordCounts: (typeof state.wordCounts === "number" ? state.wordCounts : 0) + 1,

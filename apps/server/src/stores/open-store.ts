@@ -2,8 +2,12 @@ import type { StateStore } from "@agent-state/core";
 import { MemoryStateStore } from "@agent-state/memory";
 import type { ServerConfig, StoreKind } from "../config.js";
 import type { Logger } from "../logger.js";
-import { openDynamoStore, openEmbeddedStore } from "./dynamodb.js";
+import { openDynamoStore } from "./dynamodb.js";
+import { openEmbeddedStore, type SupervisedDynamoDbLocal } from "./embedded.js";
 import { openRedisStore } from "./redis.js";
+
+/** Whether the store can answer now; `reason` (plain words, no endpoints) when it cannot. */
+export type HealthReport = { ok: true } | { ok: false; reason: string };
 
 /** A store opened for the server, with what it takes to release it. */
 export interface OpenedStore {
@@ -11,6 +15,10 @@ export interface OpenedStore {
   kind: StoreKind;
   /** One line for the start-up log, e.g. `DynamoDB Local on disk at /x/.agent-state/dynamodb`. */
   description: string;
+  /** The supervised DynamoDB Local of the embedded store (tests look at its pid and restarts). */
+  embedded?: SupervisedDynamoDbLocal;
+  /** What is known without asking the store (the embedded JVM being restarted); `/healthz` then asks it. */
+  health?: () => HealthReport;
   /** Closes the store and stops whatever was started for it (the embedded DynamoDB Local). Idempotent. */
   close(): Promise<void>;
 }

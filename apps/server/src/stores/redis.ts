@@ -32,5 +32,23 @@ export async function openRedisStore(config: ServerConfig): Promise<OpenedStore>
   const store = new RedisStateStore({ redisOptions: redisOptionsFromUrl(url), keyPrefix: "agent-state:" });
   const shown = new URL(url);
   shown.password = shown.password === "" ? "" : "***";
-  return { store, kind: "redis", description: `Redis at ${shown.toString()}`, close: () => store.close() };
+  return {
+    store,
+    kind: "redis",
+    description: `Redis at ${shown.toString()}`,
+    close: () => closeWithin(store.close(), CLOSE_TIMEOUT_MS),
+  };
+}
+
+/** How long shutdown waits for Redis to acknowledge QUIT (it never does while the server is unreachable). */
+const CLOSE_TIMEOUT_MS = 3_000;
+
+/** Resolves when `closing` does or after `ms`, whichever is first: a dead backend must not hang shutdown. */
+function closeWithin(closing: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+    timer.unref();
+  });
+  return Promise.race([closing, timeout]).finally(() => clearTimeout(timer));
 }

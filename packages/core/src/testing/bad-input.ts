@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { LIMITS } from "../limits.js";
 import type { Json, StateStore } from "../types.js";
 import { codeOf, SLOW_TEST_TIMEOUT_MS, type StateStoreContractOptions, useStore } from "./harness.js";
 
@@ -64,7 +65,10 @@ const BAD_INPUTS: Array<[string, (s: StateStore) => Promise<unknown>]> = [
   ["append: numeric content", (s) => s.sessions.append(T, { role: "user", content: 5 as Loose })],
   ["append: missing content", (s) => s.sessions.append(T, { role: "user" } as Loose)],
   ["append: empty list", (s) => s.sessions.append(T, [])],
-  ["append: 51 messages", (s) => s.sessions.append(T, Array(51).fill({ role: "user", content: "x" }))],
+  [
+    `append: ${LIMITS.maxMessagesPerAppend + 1} messages`,
+    (s) => s.sessions.append(T, Array(LIMITS.maxMessagesPerAppend + 1).fill({ role: "user", content: "x" })),
+  ],
   [
     "append: NaN timestamp",
     (s) => s.sessions.append(T, { role: "user", content: "x", timestamp: Number.NaN }),

@@ -4,10 +4,15 @@ import { describeConcurrencyContract } from "./concurrency.js";
 import { describeExpiryContract } from "./expiry.js";
 import type { StateStoreContractOptions } from "./harness.js";
 import { describeIsolationContract } from "./isolation.js";
+import { describeLargeValuesContract } from "./large-values.js";
 import { describeMessagesContract } from "./messages.js";
 import { describePreferencesContract } from "./preferences.js";
+import { describeRecordsContract } from "./records.js";
+import { describeRecordsBadInputContract } from "./records-bad-input.js";
+import { describeRecordsConcurrencyContract } from "./records-concurrency.js";
 import { describeSessionsContract } from "./sessions.js";
 import { describeToolCacheContract } from "./tool-cache.js";
+import { describeTruncationContract } from "./truncation.js";
 import { describeVersionsContract } from "./versions.js";
 
 /**
@@ -33,6 +38,11 @@ export function describeStateStoreContract(name: string, options: StateStoreCont
     describeIsolationContract(options);
     describeBadInputContract(options);
     describeConcurrencyContract(options);
+    describeRecordsContract(options);
+    describeTruncationContract(options);
+    describeLargeValuesContract(options);
+    describeRecordsBadInputContract(options);
+    describeRecordsConcurrencyContract(options);
   });
 }
 
@@ -42,10 +52,15 @@ export { describeExpiryContract } from "./expiry.js";
 export type { ContractCapabilities, StateStoreContractOptions, StoreFixture } from "./harness.js";
 export { codeOf, ManualClock, readAllPages, settle, useStore } from "./harness.js";
 export { describeIsolationContract } from "./isolation.js";
+export { describeLargeValuesContract } from "./large-values.js";
 export type { MarkdownExampleRun } from "./markdown-example.js";
 export { codeBlockAfter, runMarkdownExample } from "./markdown-example.js";
 export { describeMessagesContract } from "./messages.js";
 export { describePreferencesContract } from "./preferences.js";
+export { describeRecordsContract } from "./records.js";
+export { describeRecordsBadInputContract } from "./records-bad-input.js";
+export { describeRecordsConcurrencyContract } from "./records-concurrency.js";
 export { describeSessionsContract } from "./sessions.js";
 export { describeToolCacheContract } from "./tool-cache.js";
+export { describeTruncationContract } from "./truncation.js";
 export { describeVersionsContract } from "./versions.js";

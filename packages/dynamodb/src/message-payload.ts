@@ -1,0 +1,111 @@
+import type { Message, MessageInput } from "@agent-state/core";
+import type { StoreContext } from "./context.js";
+import { decodeJson, encodeJson } from "./json-codec.js";
+import {
+  attributesBytes,
+  type ChunkItem,
+  COMPRESS_THRESHOLD_BYTES,
+  chooseInline,
+  layoutPayload,
+  packPayload,
+  readPayloads,
+  type ValueAttributes,
+} from "./large-values.js";
+import { MESSAGE_SK_PREFIX, messageChunkBase } from "./schema.js";
+import type { MessageItem } from "./session-items.js";
+import { toMessage } from "./session-items.js";
+
+/**
+ * A message's stored body: small messages keep `content` and `metadata` as text attributes (as before);
+ * larger ones (≥ 4 KB) store `[content, metadata JSON text]` as one payload, compressed, inline or in chunk
+ * items of the session's partition (`c#<writeId>…`, below every message, so no message Query sees them).
+ */
+export interface MessageBody {
+  /** Attributes of the message item other than its keys, role, timestamp and ttl. */
+  attributes: Pick<MessageItem, "content" | "metadata"> & ValueAttributes;
+  chunks: ChunkItem[];
+}
+
+/**
+ * The bodies of one append: packed where large, chunked where a message alone would pass the item limit
+ * or the messages together would pass the transaction's 4 MB (the largest go to chunks first).
+ */
+export async function prepareBodies(
+  context: StoreContext,
+  pk: string,
+  inputs: MessageInput[],
+  ttl: number,
+): Promise<MessageBody[]> {
+  const texts = inputs.map((m) => ({
+    content: m.content,
+    metadata: m.metadata === undefined ? undefined : encodeJson(m.metadata),
+  }));
+  const packed = await Promise.all(
+    texts.map(async (text) => {
+      const plain = {
+        content: text.content,
+        ...(text.metadata !== undefined ? { metadata: text.metadata } : {}),
+      };
+      if (attributesBytes(plain) < COMPRESS_THRESHOLD_BYTES) return { plain, payload: null };
+      const bytes = Buffer.from(JSON.stringify([text.content, text.metadata ?? null]), "utf8");
+      return { plain, payload: await packPayload(bytes) };
+    }),
+  );
+  const sizes = packed.map((p) =>
+    p.payload === null ? attributesBytes(p.plain) : p.payload.data.byteLength,
+  );
+  const inline = chooseInline(sizes);
+  return packed.map((p, i): MessageBody => {
+    if (p.payload === null) return { attributes: p.plain, chunks: [] };
+    const isInline = inline[i] ?? false;
+    return layoutPayload(p.payload, {
+      inline: isInline,
+      pk,
+      chunkBase: messageChunkBase,
+      writeId: isInline ? "" : context.ids.next(),
+      ttl,
+    });
+  });
+}
+
+/** Messages of these items, in order; a message whose chunks are gone (truncated meanwhile) is left out. */
+export async function decodeMessages(
+  context: StoreContext,
+  items: MessageItem[],
+  operation: string,
+): Promise<Message[]> {
+  const packed = items.filter((item) => item.v !== undefined || item.vid !== undefined);
+  if (packed.length === 0) return items.map(toMessage);
+  const payloads = await readPayloads(
+    context,
+    context.tables.sessions,
+    packed.map((item) => ({
+      pk: item.pk,
+      base: item.vid === undefined ? null : messageChunkBase(item.vid),
+      attributes: item,
+    })),
+    operation,
+  );
+  const bodies = new Map<MessageItem, Uint8Array | null>(
+    packed.map((item, i) => [item, payloads[i] ?? null]),
+  );
+  const messages: Message[] = [];
+  for (const item of items) {
+    if (!bodies.has(item)) {
+      messages.push(toMessage(item));
+      continue;
+    }
+    const body = bodies.get(item);
+    if (body === null || body === undefined) continue;
+    const [content, metadata] = JSON.parse(Buffer.from(body).toString("utf8")) as [string, string | null];
+    const message: Message = {
+      id: item.sk.slice(MESSAGE_SK_PREFIX.length),
+      role: item.role,
+      content,
+      timestamp: item.timestamp,
+    };
+    if (metadata !== null) message.metadata = decodeJson(metadata);
+    messages.push(message);
+  }
+  return messages;
+}
