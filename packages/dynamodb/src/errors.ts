@@ -132,7 +132,13 @@ export async function guarded<T>(operation: string, call: () => Promise<T>): Pro
 }
 
 /** Connection codes meaning no connection was ever made, so the request cannot have reached DynamoDB. */
-const NEVER_CONNECTED_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
+const NEVER_CONNECTED_CODES = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+]);
 
 /**
  * True when the error says the region itself is failing (no connection, a timeout, a reset, a 5xx), as
@@ -146,7 +152,9 @@ export function isRegionFailure(error: unknown): boolean {
   if (NETWORK_NAMES.has(name) || (s.code !== undefined && NETWORK_CODES.has(s.code))) return true;
   if (s.code !== undefined && NEVER_CONNECTED_CODES.has(s.code)) return true;
   const status = s.$metadata?.httpStatusCode;
-  return (status !== undefined && status >= 500) || name === "InternalServerError" || name === "ServiceUnavailable";
+  return (
+    (status !== undefined && status >= 500) || name === "InternalServerError" || name === "ServiceUnavailable"
+  );
 }
 
 /** True when this one attempt certainly never reached DynamoDB (no connection was made). */

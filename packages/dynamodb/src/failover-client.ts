@@ -1,7 +1,7 @@
 import type { DynamoClientLike, DynamoDocumentMethods } from "./client.js";
 import { isRegionFailure, neverConnected } from "./errors.js";
 import type { RegionEvent, RegionHealth } from "./regions.js";
-import { META_SK } from "./schema.js";
+import { CHUNK_SK_PREFIX, META_SK } from "./schema.js";
 
 /** Set on an SDK error when some attempt of its request may have reached DynamoDB (see trackAttempts). */
 const MAYBE_SENT = Symbol.for("agent-state.dynamodb.maybeSent");
@@ -9,7 +9,10 @@ const TRACKED = new WeakSet<object>();
 
 type Stack = {
   add(
-    middleware: (next: (args: unknown) => Promise<unknown>, context: object) => (args: unknown) => Promise<unknown>,
+    middleware: (
+      next: (args: unknown) => Promise<unknown>,
+      context: object,
+    ) => (args: unknown) => Promise<unknown>,
     options: { step: "deserialize"; name: string; override: boolean },
   ): void;
 };
@@ -53,6 +56,13 @@ export function certainlyNotSent(error: unknown): boolean {
 }
 
 type Method = keyof DynamoDocumentMethods;
+
+/**
+ * How long after chunk items of a large value were written in one region a write to the same partition is
+ * kept out of every other region while that region is down: the head item that commits those chunks must
+ * land where the chunks are, or readers elsewhere would find a head without its chunks until replication.
+ */
+const CHUNK_PIN_MS = 5_000;
 const WRITES = new Set<Method>(["put", "update", "delete", "batchWrite", "transactWrite"]);
 
 /**
@@ -72,16 +82,48 @@ export function createFailoverClient(
   health: RegionHealth,
   emit: (event: RegionEvent) => void,
 ): DynamoDocumentMethods {
+  /** Partition → where and when chunk items were last written (see CHUNK_PIN_MS). */
+  const chunkRegions = new Map<string, { index: number; at: number }>();
+
+  /**
+   * True when the write must not go to region `index`: chunk items of the same partition were written moments
+   * ago in another region that is now down (the pin is dropped: the caller's retry starts the write afresh).
+   */
+  function keptElsewhere(input: unknown, index: number): boolean {
+    const now = performance.now();
+    for (const [pk, pin] of chunkRegions) if (now - pin.at > CHUNK_PIN_MS) chunkRegions.delete(pk);
+    let kept = false;
+    for (const key of writtenKeys(input)) {
+      const pin = chunkRegions.get(key.pk);
+      if (pin !== undefined && pin.index !== index && !health.isUp(pin.index)) {
+        chunkRegions.delete(key.pk);
+        kept = true;
+      }
+    }
+    return kept;
+  }
+
+  function rememberChunks(input: unknown, index: number): void {
+    for (const key of writtenKeys(input)) {
+      if (key.sk.startsWith(CHUNK_SK_PREFIX)) chunkRegions.set(key.pk, { index, at: performance.now() });
+    }
+  }
+
   async function route<I, O>(method: Method, input: I): Promise<O> {
     let lastError: unknown;
     const write = WRITES.has(method);
     for (const index of health.candidates()) {
       const client = clients[index] as DynamoDocumentMethods;
       const region = names[index] ?? "";
+      if (write && keptElsewhere(input, index)) {
+        lastError = new RegionPinnedError(region);
+        break;
+      }
       if (write) stampRegion(method, input, region);
       try {
         const output = await (client[method] as (input: I) => Promise<O>).call(client, input);
         health.answered(index);
+        if (write) rememberChunks(input, index);
         return output;
       } catch (error) {
         if (!isRegionFailure(error)) throw error;
@@ -95,7 +137,18 @@ export function createFailoverClient(
     }
     throw lastError;
   }
-  const methods: Method[] = ["get", "query", "batchGet", "put", "update", "delete", "batchWrite", "transactWrite", "scan"];
+  const methods: Method[] = [
+    ...(clients.every((c) => c.transactGet !== undefined) ? (["transactGet"] as const) : []),
+    "get",
+    "query",
+    "batchGet",
+    "put",
+    "update",
+    "delete",
+    "batchWrite",
+    "transactWrite",
+    "scan",
+  ];
   return Object.fromEntries(
     methods.map((method) => [method, (input: unknown) => route(method, input)]),
   ) as unknown as DynamoDocumentMethods;
@@ -127,4 +180,38 @@ function stampUpdate(update: Writable, region: string): void {
   if (names?.["#region"] === "lastActiveRegion" && values !== undefined && ":region" in values) {
     values[":region"] = region;
   }
+}
+
+/**
+ * A write kept in a down region (chunks of its large value were just written there); mapped to UNAVAILABLE by
+ * the store. Retrying the whole operation later writes chunks and head in the region then serving.
+ */
+export class RegionPinnedError extends Error {
+  constructor(region: string) {
+    super(
+      `write not sent to ${region}: chunks of its large value were just written in a region that is now down`,
+    );
+    this.name = "RegionPinnedError";
+  }
+}
+
+/** The (pk, sk) of every item a write request touches. */
+function writtenKeys(input: unknown): Array<{ pk: string; sk: string }> {
+  const request = input as Writable;
+  const keys: Array<{ pk: string; sk: string }> = [];
+  const add = (item: unknown) => {
+    const k = item as { pk?: unknown; sk?: unknown } | undefined;
+    if (typeof k?.pk === "string" && typeof k.sk === "string") keys.push({ pk: k.pk, sk: k.sk });
+  };
+  add((request.Item as unknown) ?? request.Key);
+  for (const entry of (request.TransactItems as Writable[] | undefined) ?? []) {
+    for (const part of Object.values(entry) as Writable[]) add(part.Item ?? part.Key);
+  }
+  const batches = (request.RequestItems as Record<string, Writable[]> | undefined) ?? {};
+  for (const requests of Object.values(batches)) {
+    for (const r of requests) {
+      add((r.PutRequest as Writable | undefined)?.Item ?? (r.DeleteRequest as Writable | undefined)?.Key);
+    }
+  }
+  return keys;
 }

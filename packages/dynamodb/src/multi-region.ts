@@ -52,7 +52,8 @@ const PROBE_KEY = { pk: "health#probe", sk: "probe" };
 
 /** Builds the region clients, the health checker (probes started) and the failover client of a store. */
 export function startRegionRouting(options: MultiRegionOptions, tables: TableNames): RegionRouting {
-  if (options.multiRegionConsistency === "STRONG") throw new UnsupportedTableModeError("multiRegionConsistency: STRONG");
+  if (options.multiRegionConsistency === "STRONG")
+    throw new UnsupportedTableModeError("multiRegionConsistency: STRONG");
   if (options.multiRegionConsistency !== undefined && options.multiRegionConsistency !== "EVENTUAL") {
     throw new ValidationError("multiRegionConsistency", 'must be "EVENTUAL" or "STRONG"');
   }
@@ -90,7 +91,10 @@ export function startRegionRouting(options: MultiRegionOptions, tables: TableNam
  * Throws `UnsupportedTableModeError` when any of the tables is a multi-region strongly consistent Global
  * Table (DescribeTable's `MultiRegionConsistency: STRONG`). Run it at start-up with an admin client.
  */
-export async function verifyTableMode(client: Pick<DynamoDBClient, "send">, tables: TableNames): Promise<void> {
+export async function verifyTableMode(
+  client: Pick<DynamoDBClient, "send">,
+  tables: TableNames,
+): Promise<void> {
   for (const TableName of [tables.sessions, tables.toolCache, tables.preferences]) {
     const output = await client.send(new DescribeTableCommand({ TableName }));
     if (output.Table?.MultiRegionConsistency === "STRONG") {

@@ -1,6 +1,11 @@
 import { ValidationError } from "@agent-state/core";
 import type { DynamoDBClient, DynamoDBClientConfig } from "@aws-sdk/client-dynamodb";
-import { createOwnedClient, type DynamoClientLike, type DynamoDocumentMethods, toDocumentMethods } from "./client.js";
+import {
+  createOwnedClient,
+  type DynamoClientLike,
+  type DynamoDocumentMethods,
+  toDocumentMethods,
+} from "./client.js";
 import { trackAttempts } from "./failover-client.js";
 
 /** One region of a multi-region store: its name and a client you own, or a config the store builds. */
@@ -15,7 +20,13 @@ export type RegionEventReason = "request-failed" | "probe-failed" | "recovered";
 /** What the region routing did (pass `onRegionEvent` to the store). `at` is `Date.now()` when it happened. */
 export type RegionEvent =
   /** A region is considered down: a request to it failed at the connection level, or its probe failed. */
-  | { type: "region-down"; region: string; reason: "request-failed" | "probe-failed"; error: unknown; at: number }
+  | {
+      type: "region-down";
+      region: string;
+      reason: "request-failed" | "probe-failed";
+      error: unknown;
+      at: number;
+    }
   /** A down region answered every probe for `recoverAfterMs` and is used again (in list order). */
   | { type: "region-up"; region: string; at: number }
   /** Operations now go to `to` (null: every region is down; each call then tries them all in order). */
@@ -101,6 +112,11 @@ export class RegionHealth {
       (s.up ? up : down).push(i);
     });
     return [...up, ...down];
+  }
+
+  /** True when the region is up. */
+  isUp(index: number): boolean {
+    return this.states[index]?.up === true;
   }
 
   /** Up/down per region, in the configured order. */
@@ -193,7 +209,10 @@ export function regionClients(regions: readonly RegionOption[]): RegionClients {
   for (const option of regions) {
     const name = option.region;
     if (typeof name !== "string" || name.length === 0 || name.length > 64 || /[^A-Za-z0-9-]/.test(name)) {
-      throw new ValidationError("regions", `region names are 1-64 letters, digits or '-', got ${JSON.stringify(name)}`);
+      throw new ValidationError(
+        "regions",
+        `region names are 1-64 letters, digits or '-', got ${JSON.stringify(name)}`,
+      );
     }
     if (names.includes(name)) throw new ValidationError("regions", `region ${name} is listed twice`);
     if ((option.client === undefined) === (option.clientConfig === undefined)) {
@@ -214,7 +233,8 @@ export function regionClients(regions: readonly RegionOption[]): RegionClients {
 }
 
 function positive(field: string, value: number): number {
-  if (!Number.isFinite(value) || value <= 0) throw new ValidationError(field, "must be a positive number of ms");
+  if (!Number.isFinite(value) || value <= 0)
+    throw new ValidationError(field, "must be a positive number of ms");
   return value;
 }
 

@@ -1,6 +1,9 @@
+import { randomBytes } from "node:crypto";
 import { isStateStoreError } from "@agent-state/core";
 import { DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { toDocumentMethods } from "../src/client.js";
 import { DynamoStateStore, type RegionEvent, UnsupportedTableModeError } from "../src/index.js";
 import { type LocalRegions, startLocalRegions, uniqueTableNames } from "../src/testing/index.js";
 
@@ -23,7 +26,9 @@ async function contents(regions: LocalRegions, index: number): Promise<string[]>
     for (const TableName of Object.values(regions.tables)) {
       let ExclusiveStartKey: Record<string, never> | undefined;
       do {
-        const page = await client.send(new ScanCommand({ TableName, ConsistentRead: true, ExclusiveStartKey }));
+        const page = await client.send(
+          new ScanCommand({ TableName, ConsistentRead: true, ExclusiveStartKey }),
+        );
         for (const item of page.Items ?? []) {
           const sorted = Object.fromEntries(Object.entries(item).sort(([a], [b]) => (a < b ? -1 : 1)));
           out.push(`${TableName} ${JSON.stringify(sorted)}`);
@@ -45,7 +50,8 @@ function regionStore(regions: LocalRegions, order: number[], events: RegionEvent
       if (region === undefined) throw new Error("no such region");
       return { region: region.name, clientConfig: { ...region.clientConfig, maxAttempts: 2 } };
     }),
-    regionHealth: { probeIntervalMs: 100, probeTimeoutMs: 500, recoverAfterMs: 500 },
+    // A roomy probe timeout: on a loaded machine a slow (not dead) DynamoDB Local must not count as down.
+    regionHealth: { probeIntervalMs: 100, probeTimeoutMs: 5_000, recoverAfterMs: 500 },
     onRegionEvent: (event) => events.push(event),
   });
 }
@@ -55,7 +61,7 @@ describe("multi-region failover over two DynamoDB Local regions and the stream r
 
   beforeAll(async () => {
     regions = await startLocalRegions(["home-1", "away-1"], uniqueTableNames("mr"));
-  });
+  }, 240_000);
   afterAll(async () => {
     await regions?.dispose();
   });
@@ -94,11 +100,22 @@ describe("multi-region failover over two DynamoDB Local regions and the stream r
       await regions.replicator.caughtUp();
       regions.replicator.pause();
       // A split: both regions accept the same expectedVersion, both append, both count hits and patch.
-      const a = await home.sessions.update(session.sessionId, { state: { by: "home" } }, { expectedVersion: 1 });
-      await home.sessions.append(session.sessionId, [{ role: "user", content: "h1" }, { role: "user", content: "h2" }]);
+      const a = await home.sessions.update(
+        session.sessionId,
+        { state: { by: "home" } },
+        { expectedVersion: 1 },
+      );
+      await home.sessions.append(session.sessionId, [
+        { role: "user", content: "h1" },
+        { role: "user", content: "h2" },
+      ]);
       await home.toolCache.get("t", { p: 1 });
       await home.preferences.patch("u2", "a", { a: 1 });
-      const b = await away.sessions.update(session.sessionId, { state: { by: "away" } }, { expectedVersion: 1 });
+      const b = await away.sessions.update(
+        session.sessionId,
+        { state: { by: "away" } },
+        { expectedVersion: 1 },
+      );
       await away.sessions.append(session.sessionId, [{ role: "user", content: "a1" }]);
       await away.toolCache.get("t", { p: 1 });
       await away.preferences.patch("u2", "a", { b: 1 });
@@ -142,7 +159,10 @@ describe("multi-region failover over two DynamoDB Local regions and the stream r
       // Two more turns acknowledged by home but not yet replicated when it dies.
       regions.replicator.pause();
       for (let i = 4; i <= 5; i++) {
-        const [m] = await store.sessions.append(session.sessionId, { role: "assistant", content: `turn ${i}` });
+        const [m] = await store.sessions.append(session.sessionId, {
+          role: "assistant",
+          content: `turn ${i}`,
+        });
         if (m !== undefined) acknowledged.push(m.content);
       }
       await regions.regions[0]?.stop();
@@ -162,17 +182,27 @@ describe("multi-region failover over two DynamoDB Local regions and the stream r
       expect(store.currentRegion).toBe("away-1");
       const during = await store.sessions.get(session.sessionId);
       expect(during?.lastActiveRegion).toBe("away-1");
-      expect(events.some((e) => e.type === "switched" && e.to === "away-1" && e.kind === "failover")).toBe(true);
+      expect(events.some((e) => e.type === "switched" && e.to === "away-1" && e.kind === "failover")).toBe(
+        true,
+      );
 
       await regions.regions[0]?.restart();
       regions.replicator.resume();
       await until(() => store.currentRegion === "home-1", "failback to home");
-      expect(events.some((e) => e.type === "switched" && e.to === "home-1" && e.kind === "failback")).toBe(true);
+      expect(events.some((e) => e.type === "switched" && e.to === "home-1" && e.kind === "failback")).toBe(
+        true,
+      );
       await regions.replicator.caughtUp();
       const [last] = await store.sessions.append(session.sessionId, { role: "user", content: "turn 11" });
       if (last !== undefined) acknowledged.push(last.content);
       const afterFailback = await store.sessions.get(session.sessionId);
-      if (afterFailback?.lastActiveRegion !== "home-1") console.log("DEBUG", store.currentRegion, JSON.stringify(events.map((e) => ({ ...e, error: undefined }))), JSON.stringify(afterFailback));
+      if (afterFailback?.lastActiveRegion !== "home-1")
+        console.log(
+          "DEBUG",
+          store.currentRegion,
+          JSON.stringify(events.map((e) => ({ ...e, error: undefined }))),
+          JSON.stringify(afterFailback),
+        );
       expect(afterFailback?.lastActiveRegion).toBe("home-1");
       await regions.replicator.caughtUp();
 
@@ -225,9 +255,10 @@ describe("multi-region failover over two DynamoDB Local regions and the stream r
       onRegionEvent: (event) => events.push(event),
     });
     try {
-      const error = await store.sessions
-        .update(session.sessionId, { state: { x: 1 } })
-        .then(() => null, (e: unknown) => e);
+      const error = await store.sessions.update(session.sessionId, { state: { x: 1 } }).then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(isStateStoreError(error) && error.code).toBe("UNAVAILABLE");
       expect(events.filter((e) => e.type === "write-outcome-unknown")).toHaveLength(1);
       // Not applied in the other region.
@@ -240,6 +271,56 @@ describe("multi-region failover over two DynamoDB Local regions and the stream r
       await direct.close();
       for (const socket of sockets) socket.destroy();
       silent.close();
+    }
+  });
+
+  it("a large value's head is never committed in another region than its chunks", async () => {
+    const [home, away] = regions.regions;
+    if (home === undefined || away === undefined) throw new Error("no regions");
+    const direct = regionStore(regions, [1]);
+    const session = await direct.sessions.create({});
+    const homeClient = new DynamoDBClient(home.clientConfig);
+    const real = toDocumentMethods(DynamoDBDocumentClient.from(homeClient));
+    let refuse = false;
+    // Home "dies" between the chunk writes and the transaction that commits the head (a refused connection).
+    const dying = {
+      ...real,
+      transactWrite: async (input: Parameters<typeof real.transactWrite>[0]) => {
+        if (refuse) {
+          throw Object.assign(new Error("connect ECONNREFUSED"), {
+            code: "ECONNREFUSED",
+            $metadata: { attempts: 1 },
+          });
+        }
+        return real.transactWrite(input);
+      },
+    };
+    const store = new DynamoStateStore({
+      tables: regions.tables,
+      regions: [
+        { region: home.name, client: dying },
+        { region: away.name, clientConfig: away.clientConfig },
+      ],
+      regionHealth: { probeIntervalMs: 60_000, probeTimeoutMs: 500, recoverAfterMs: 60_000 },
+    });
+    const content = randomBytes(600_000).toString("base64");
+    try {
+      refuse = true;
+      const error = await store.sessions.append(session.sessionId, { role: "tool", content }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(isStateStoreError(error) && error.code).toBe("UNAVAILABLE");
+      expect((await direct.sessions.messages(session.sessionId)).items).toHaveLength(0);
+      // The caller's retry writes chunks and head in the region now serving.
+      const [message] = await store.sessions.append(session.sessionId, { role: "tool", content });
+      expect(store.currentRegion).toBe(away.name);
+      const stored = await direct.sessions.messages(session.sessionId);
+      expect(stored.items.map((m) => [m.id, m.content === content])).toEqual([[message?.id, true]]);
+    } finally {
+      await store.close();
+      await direct.close();
+      homeClient.destroy();
     }
   });
 

@@ -7,10 +7,10 @@ import {
   PutItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import {
+  DescribeStreamCommand,
   DynamoDBStreamsClient,
   GetRecordsCommand,
   GetShardIteratorCommand,
-  DescribeStreamCommand,
   type _Record as StreamRecord,
 } from "@aws-sdk/client-dynamodb-streams";
 
@@ -231,7 +231,8 @@ export function startReplicator(options: ReplicatorOptions): Replicator {
     const keyImage = record.dynamodb?.Keys as Image | undefined;
     if (keyImage === undefined) return;
     const key = itemKey(table, keyImage);
-    const image = record.eventName === "REMOVE" ? null : ((record.dynamodb?.NewImage as Image | undefined) ?? null);
+    const image =
+      record.eventName === "REMOVE" ? null : ((record.dynamodb?.NewImage as Image | undefined) ?? null);
     const print = fingerprint(image);
     const expected = region.echoes.get(key);
     const echoAt = expected?.indexOf(print) ?? -1;
@@ -243,7 +244,10 @@ export function startReplicator(options: ReplicatorOptions): Replicator {
     stats.observed++;
     const previous = region.known.get(key);
     // A local write supersedes whatever the region held, whatever its timestamp says.
-    const ts = Math.max(timestampOf(image) ?? Date.now(), previous === undefined ? -Infinity : previous.ts + 0.001);
+    const ts = Math.max(
+      timestampOf(image) ?? Date.now(),
+      previous === undefined ? -Infinity : previous.ts + 0.001,
+    );
     region.known.set(key, { image, ts, origin: region.name });
     for (const other of regions) {
       if (other === region) continue;
@@ -285,9 +289,13 @@ export function startReplicator(options: ReplicatorOptions): Replicator {
       const condition = unchanged(current?.image ?? null, entry.keyImage);
       try {
         if (entry.image === null) {
-          await target.db.send(new DeleteItemCommand({ TableName: entry.table, Key: entry.keyImage, ...condition }));
+          await target.db.send(
+            new DeleteItemCommand({ TableName: entry.table, Key: entry.keyImage, ...condition }),
+          );
         } else {
-          await target.db.send(new PutItemCommand({ TableName: entry.table, Item: entry.image, ...condition }));
+          await target.db.send(
+            new PutItemCommand({ TableName: entry.table, Item: entry.image, ...condition }),
+          );
         }
       } catch (error) {
         if ((error as { name?: string }).name !== "ConditionalCheckFailedException") {
@@ -401,5 +409,9 @@ function unchanged(
     values[`:v${i}`] = value;
     return `#a${i} = :v${i}`;
   });
-  return { ConditionExpression: parts.join(" AND "), ExpressionAttributeNames: names, ExpressionAttributeValues: values };
+  return {
+    ConditionExpression: parts.join(" AND "),
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+  };
 }
