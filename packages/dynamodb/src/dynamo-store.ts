@@ -83,6 +83,8 @@ export class DynamoStateStore implements StateStore {
   private owned: DynamoDBClient | null;
   /** The region routing of a store built with `regions` (stopped and its clients destroyed by close()). */
   private routing: RegionRouting | null = null;
+  /** Where `currentRegion` comes from: this store's routing, or (in a view) its store's. */
+  private regionSource: { currentRegion: string | null } | null = null;
 
   /** @param view internal: the shared context of a `withClients` view (then `options` is ignored). */
   constructor(options: DynamoStateStoreOptions, view?: StoreContext) {
@@ -95,6 +97,7 @@ export class DynamoStateStore implements StateStore {
       if ("regions" in options && options.regions !== undefined) {
         this.routing = startRegionRouting(options, resolveTableNames(options.tables));
         main = this.routing.client;
+        this.regionSource = this.routing.health;
         this.owned = null;
       } else if (options.client !== undefined) {
         main = toDocumentMethods(options.client);
@@ -137,7 +140,7 @@ export class DynamoStateStore implements StateStore {
 
   /** The region operations go to now: `regions` routing's current region, else the `region` option (or null). */
   get currentRegion(): string | null {
-    return this.routing === null ? this.context.region : this.routing.health.currentRegion;
+    return this.regionSource === null ? this.context.region : this.regionSource.currentRegion;
   }
 
   /** The table names this store uses. */
@@ -165,7 +168,7 @@ export class DynamoStateStore implements StateStore {
   withClients(clients: DynamoViewClients): DynamoStateStore {
     const { main } = this.context;
     const writer = typeof clients.writer === "function" ? clients.writer(main) : (clients.writer ?? main);
-    return new DynamoStateStore(
+    const view = new DynamoStateStore(
       { client: main },
       {
         ...this.context,
@@ -173,6 +176,8 @@ export class DynamoStateStore implements StateStore {
         ...(clients.reader !== undefined ? { reader: clients.reader, consistentReads: false } : {}),
       },
     );
+    view.regionSource = this.regionSource;
+    return view;
   }
 
   /**

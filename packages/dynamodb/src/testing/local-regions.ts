@@ -40,10 +40,12 @@ export async function startLocalRegions(
   names: string[],
   tables: TableNames,
   replicatorOptions: Omit<ReplicatorOptions, "regions" | "tables"> = {},
+  /** How long each process may take to answer (default 120 s: a loaded machine starts a JVM slowly). */
+  startTimeoutMs = 120_000,
 ): Promise<LocalRegions> {
   const started: Array<{ region: LocalRegion; dir: string }> = [];
   try {
-    for (const name of names) started.push(await startRegion(name));
+    for (const name of names) started.push(await startRegion(name, startTimeoutMs));
     await Promise.all(started.map(({ region }) => createStreamTables(region.clientConfig, tables)));
   } catch (error) {
     await Promise.all(started.map(({ region }) => region.stop()));
@@ -68,9 +70,9 @@ export async function startLocalRegions(
   };
 }
 
-async function startRegion(name: string) {
+async function startRegion(name: string, startTimeoutMs: number) {
   const dir = mkdtempSync(join(tmpdir(), `agent-state-region-${name}-`));
-  let server: DynamoDbLocalServer | null = await startDynamoDbLocal({ dataDir: dir });
+  let server: DynamoDbLocalServer | null = await startDynamoDbLocal({ dataDir: dir, startTimeoutMs });
   const port = server.port;
   const region: LocalRegion = {
     name,
@@ -86,7 +88,7 @@ async function startRegion(name: string) {
     },
     async restart() {
       if (server !== null) return;
-      server = await startDynamoDbLocal({ dataDir: dir, port });
+      server = await startDynamoDbLocal({ dataDir: dir, port, startTimeoutMs });
     },
   };
   return { region, dir };

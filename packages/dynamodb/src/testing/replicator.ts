@@ -54,7 +54,7 @@ export interface ReplicatorStats {
 export interface Replicator {
   /**
    * Runs passes until one finds every region reachable, no new stream record and nothing left to apply; throws
-   * after `timeoutMs` (default 30 s). Works while paused.
+   * after `timeoutMs` (default 120 s). Works while paused.
    */
   caughtUp(timeoutMs?: number): Promise<void>;
   /** Stops the background loop (simulates replication lag); caughtUp still runs passes on demand. */
@@ -324,7 +324,7 @@ export function startReplicator(options: ReplicatorOptions): Replicator {
   })();
 
   return {
-    async caughtUp(timeoutMs = 30_000) {
+    async caughtUp(timeoutMs = 120_000) {
       const until = Date.now() + timeoutMs;
       for (;;) {
         if (stopped) throw new Error("replicator stopped");
