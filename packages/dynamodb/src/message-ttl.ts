@@ -34,64 +34,48 @@ export function refreshMessageTtlIfDue(context: StoreContext, meta: SessionItem)
 
 async function refreshMessageTtl(context: StoreContext, meta: SessionItem, ttl: number): Promise<void> {
   const table = context.tables.sessions;
-  await forEachQueryPage(
-    context.main,
-    {
-      TableName: table,
-      KeyConditionExpression: "#pk = :pk AND #sk BETWEEN :lowest AND :highest",
-      ExpressionAttributeNames: { "#pk": "pk", "#sk": "sk" },
-      ExpressionAttributeValues: {
-        ":pk": meta.pk,
-        ":lowest": messageSk(meta.incarnation),
-        ":highest": MESSAGE_SK_MAX,
+  const operation = "sessions: message ttl refresh";
+  const rewrite = (items: Array<Record<string, unknown>>) =>
+    batchWriteAll(
+      context.writer,
+      table,
+      items.map((item) => ({ PutRequest: { Item: { ...item, ttl } } })),
+      operation,
+    );
+  const walk = (
+    lowest: string,
+    highest: string,
+    onPage: (items: Array<Record<string, unknown>>) => Promise<void>,
+  ) =>
+    forEachQueryPage(
+      context.main,
+      {
+        TableName: table,
+        KeyConditionExpression: "#pk = :pk AND #sk BETWEEN :lowest AND :highest",
+        ExpressionAttributeNames: { "#pk": "pk", "#sk": "sk" },
+        ExpressionAttributeValues: { ":pk": meta.pk, ":lowest": lowest, ":highest": highest },
+        ConsistentRead: true,
       },
-      ConsistentRead: true,
-    },
-    "sessions: message ttl refresh",
-    async (items) => {
-      const stale = items.filter((item) => Number(item.ttl) < ttl);
-      // Chunks of large messages live as long as their message: read them back and rewrite them too.
-      const chunkKeys = stale.flatMap((item) =>
-        item.vid === undefined
-          ? []
-          : Array.from({ length: Number(item.vn ?? 0) }, (_, i) => ({
-              pk: meta.pk,
-              sk: chunkSk(messageChunkBase(String(item.vid)), i),
-            })),
-      );
-      const chunks = await batchGetAll(context.main, table, chunkKeys, true, "sessions: message ttl refresh");
-      await batchWriteAll(
-        context.writer,
-        table,
-        [...chunks, ...stale].map((item) => ({ PutRequest: { Item: { ...item, ttl } } })),
-        "sessions: message ttl refresh",
-      );
-    },
-  );
+      operation,
+      onPage,
+    );
+  await walk(messageSk(meta.incarnation), MESSAGE_SK_MAX, async (items) => {
+    const stale = items.filter((item) => Number(item.ttl) < ttl);
+    // Chunks of large messages live as long as their message: read them back and rewrite them too.
+    const chunkKeys = stale.flatMap((item) =>
+      item.vid === undefined
+        ? []
+        : Array.from({ length: Number(item.vn ?? 0) }, (_, i) => ({
+            pk: meta.pk,
+            sk: chunkSk(messageChunkBase(String(item.vid)), i),
+          })),
+    );
+    const chunks = await batchGetAll(context.main, table, chunkKeys, true, operation);
+    await rewrite([...chunks, ...stale]);
+  });
   // The idempotency items of this incarnation live as long as the session too.
-  await forEachQueryPage(
-    context.main,
-    {
-      TableName: table,
-      KeyConditionExpression: "#pk = :pk AND #sk BETWEEN :lowest AND :highest",
-      ExpressionAttributeNames: { "#pk": "pk", "#sk": "sk" },
-      ExpressionAttributeValues: {
-        ":pk": meta.pk,
-        ":lowest": `${IDEMPOTENCY_SK_PREFIX}${meta.incarnation}\u0001`,
-        ":highest": `${IDEMPOTENCY_SK_PREFIX}${meta.incarnation}\u0002`,
-      },
-      ConsistentRead: true,
-    },
-    "sessions: message ttl refresh",
-    async (items) => {
-      await batchWriteAll(
-        context.writer,
-        table,
-        items.map((item) => ({ PutRequest: { Item: { ...item, ttl } } })),
-        "sessions: message ttl refresh",
-      );
-    },
-  );
+  const idempotency = `${IDEMPOTENCY_SK_PREFIX}${meta.incarnation}`;
+  await walk(`${idempotency}\u0001`, `${idempotency}\u0002`, rewrite);
   try {
     await context.writer.update({
       TableName: table,

@@ -26,7 +26,15 @@ import { decodeMessages, prepareBodies } from "./message-payload.js";
 import { refreshMessageTtlIfDue } from "./message-ttl.js";
 import { readMeta } from "./meta-read.js";
 import { forEachQueryPage } from "./query-pages.js";
-import { idempotencySk, MESSAGE_SK_MAX, META_SK, messageChunkBase, messageSk, sessionPk } from "./schema.js";
+import {
+  idempotencySk,
+  MESSAGE_SK_MAX,
+  META_SK,
+  messageChunkBase,
+  messageIdOf,
+  messageSk,
+  sessionPk,
+} from "./schema.js";
 import {
   isLiveItem,
   type MessageItem,
@@ -175,7 +183,16 @@ export async function appendMessages(
                 ]),
           ],
         });
-        return await decodeMessages(context, items, "sessions.append");
+        return items.map((item, i): Message => {
+          const m = inputs[i] as MessageInput;
+          return {
+            id: messageIdOf(item.sk),
+            role: m.role,
+            content: m.content,
+            timestamp: item.timestamp,
+            ...(m.metadata !== undefined ? { metadata: m.metadata } : {}),
+          };
+        });
       } catch (error) {
         const reasons = cancellationReasons(error);
         if (reasons === null) throw toStoreError(error, "sessions.append");

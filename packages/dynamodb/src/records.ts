@@ -105,7 +105,8 @@ export class DynamoRecords implements RecordStore {
           ExpressionAttributeNames: { "#pk": "pk", "#sk": "sk" },
           ExpressionAttributeValues: { ":pk": pk, ":lo": lo, ":hi": hi },
           ScanIndexForward: range.order === "asc",
-          Limit: range.limit - items.length + 1,
+          // +2: one to know there is more, one for an exclusive bound the inclusive BETWEEN may return.
+          Limit: range.limit - items.length + 2,
           ...(startKey !== undefined ? { ExclusiveStartKey: startKey } : {}),
           ...readConsistency(context),
         });

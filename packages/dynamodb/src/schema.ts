@@ -5,6 +5,10 @@
  *
  * sessions     pk = "session#<sessionId>"   sk = "meta"                      the session (state, version, ...)
  *              pk = "session#<sessionId>"   sk = "m#<messageId>"             one item per message
+ *              pk = "session#<sessionId>"   sk = "i#<incarnation>\u0001<key>" an append's idempotency record
+ *              pk = "session#<sessionId>"   sk = "c#<writeId>\u0001<nnn>"    a chunk of a large message
+ *              pk = "records#<scope>"       sk = "r#<key>"                   a record's head
+ *              pk = "records#<scope>"       sk = "c#<key>\u0001<writeId>\u0001<nnn>" a chunk of a large record value
  *              GSI "byUser": userId (hash) + sessionId (range), on meta items only (messages have no userId)
  * tool cache   pk = <toolName>              sk = <sha256 of canonical params> the cached value
  *              pk = <toolName>              sk = "hits#<sha256>"             its hit counter (small, so counting

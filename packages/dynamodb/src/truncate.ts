@@ -14,6 +14,7 @@ import type { StoreContext } from "./context.js";
 import { cancellationReasons, toStoreError } from "./errors.js";
 import { deleteChunksQuietly } from "./large-values.js";
 import { decodeMessages } from "./message-payload.js";
+import { forEachQueryPage } from "./query-pages.js";
 import { MESSAGE_SK_MAX, META_SK, messageChunkBase, messageIdOf, messageSk, sessionPk } from "./schema.js";
 import { isLiveItem, type MessageItem, namesFor, type SessionItem } from "./session-items.js";
 
@@ -217,24 +218,21 @@ async function query(
 
 /** How many messages follow `afterSk` (for the error of a truncate that would remove too many). */
 async function countAfter(context: StoreContext, pk: string, afterSk: string): Promise<number> {
-  let total = 0;
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    try {
-      const output = await context.main.query({
-        TableName: context.tables.sessions,
-        KeyConditionExpression: "#pk = :pk AND #sk BETWEEN :after AND :highest",
-        ExpressionAttributeNames: namesFor("#pk", "#sk"),
-        ExpressionAttributeValues: { ":pk": pk, ":after": afterSk, ":highest": MESSAGE_SK_MAX },
-        Select: "COUNT",
-        ConsistentRead: true,
-        ...(startKey !== undefined ? { ExclusiveStartKey: startKey } : {}),
-      });
-      total += output.Count ?? 0;
-      startKey = output.LastEvaluatedKey;
-    } catch (error) {
-      throw toStoreError(error, "sessions.truncate");
-    }
-  } while (startKey !== undefined);
-  return total - 1;
+  let total = -1; // the message at afterSk itself
+  await forEachQueryPage(
+    context.main,
+    {
+      TableName: context.tables.sessions,
+      KeyConditionExpression: "#pk = :pk AND #sk BETWEEN :after AND :highest",
+      ExpressionAttributeNames: namesFor("#pk", "#sk"),
+      ExpressionAttributeValues: { ":pk": pk, ":after": afterSk, ":highest": MESSAGE_SK_MAX },
+      ProjectionExpression: "#sk",
+      ConsistentRead: true,
+    },
+    "sessions.truncate",
+    (items) => {
+      total += items.length;
+    },
+  );
+  return total;
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import type { MessageInput } from "@agent-state/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createLocalStore, type LocalStore } from "./local.js";
@@ -77,6 +78,53 @@ describe("cost budgets (requests and capacity as DynamoDB bills them)", () => {
       expect(cost.requests).toBeLessThanOrEqual(2);
       expect(cost.writeUnits).toBeLessThanOrEqual(2);
     }
+  });
+
+  it("truncate is 1 Query + 1 TransactWriteItems; a conditional or idempotent append is 1 request, its retry 2", async () => {
+    const { sessionId } = await local.store.sessions.create();
+    const [a] = await local.store.sessions.append(sessionId, filler(3));
+    const truncate = await local.counter.measure(() =>
+      local.store.sessions.truncate(sessionId, { removeLast: 2 }),
+    );
+    expect(truncate.byOperation).toEqual({ Query: 1, TransactWriteItems: 1 });
+    const conflict = await local.counter.measure(() =>
+      local.store.sessions
+        .append(sessionId, { role: "user", content: "x" }, { expectedLastMessageId: null })
+        .catch((e: unknown) => e),
+    );
+    expect(conflict.byOperation).toEqual({ TransactWriteItems: 1 });
+    const input = { role: "user" as const, content: THOUSAND_CHARS };
+    const first = await local.counter.measure(() =>
+      local.store.sessions.append(sessionId, input, {
+        idempotencyKey: "turn-1",
+        expectedLastMessageId: a?.id ?? "",
+      }),
+    );
+    expect(first.byOperation).toEqual({ TransactWriteItems: 1 });
+    // The message, the meta item and the small idempotency item, at 2× for the transaction.
+    expect(first.writeUnits).toBeLessThanOrEqual(8);
+    const retry = await local.counter.measure(() =>
+      local.store.sessions.append(sessionId, input, { idempotencyKey: "turn-1" }),
+    );
+    expect(retry.byOperation).toEqual({ TransactWriteItems: 1, Query: 1 });
+  });
+
+  it("a 2 MB message: chunks in 1 BatchWriteItem, then the 1 TransactWriteItems; read back in 1 Query + 1 BatchGetItem", async () => {
+    const { sessionId } = await local.store.sessions.create();
+    const content = randomBytes(1536 * 1024).toString("base64"); // 2 MB of text that hardly compresses
+    const append = await local.counter.measure(() =>
+      local.store.sessions.append(sessionId, { role: "tool", content }),
+    );
+    expect(append.byOperation).toEqual({ BatchWriteItem: 1, TransactWriteItems: 1 });
+    let read: string | undefined;
+    const get = await local.counter.measure(async () => {
+      read = (await local.store.sessions.get(sessionId, { recentMessages: 1 }))?.recentMessages?.[0]?.content;
+    });
+    expect(read === content).toBe(true);
+    expect(get.byOperation).toEqual({ Query: 1, BatchGetItem: 1 });
+    console.info(
+      `message 2 MB: append ${append.requests} requests ${append.writeUnits} WCU; get ${get.requests} requests ${get.readUnits} RCU`,
+    );
   });
 
   it("10,000 messages in one session: get with 20 recent is 1 request; delete is ⌈n/25⌉ batch writes + query pages", async () => {

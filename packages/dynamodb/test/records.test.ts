@@ -132,7 +132,8 @@ describe("records on DynamoDB Local", () => {
       { put: "json", value: text },
     ]);
     const [bin, json] = await records.get("s", ["bin", "json"]);
-    expect(bin?.value).toEqual(bytes);
+    expect(bin?.value).toBeInstanceOf(Uint8Array);
+    expect(Buffer.from(bin?.value as Uint8Array).equals(bytes)).toBe(true);
     expect(json?.value).toBe(text);
     expect((await records.range("s")).items.map((r) => r.key)).toEqual(["bin", "json"]);
     // Replacing a chunked value deletes its chunks; clear removes everything.
