@@ -72,7 +72,13 @@ export async function startLocalRegions(
 
 async function startRegion(name: string, startTimeoutMs: number) {
   const dir = mkdtempSync(join(tmpdir(), `agent-state-region-${name}-`));
-  let server: DynamoDbLocalServer | null = await startDynamoDbLocal({ dataDir: dir, startTimeoutMs });
+  let server: DynamoDbLocalServer | null;
+  try {
+    server = await startDynamoDbLocal({ dataDir: dir, startTimeoutMs });
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
   const port = server.port;
   const region: LocalRegion = {
     name,
