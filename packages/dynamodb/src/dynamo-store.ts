@@ -23,6 +23,7 @@ import {
 import type { StoreContext } from "./context.js";
 import { toStoreError } from "./errors.js";
 import { SortableIdSource } from "./ids.js";
+import { type MultiRegionOptions, type RegionRouting, startRegionRouting } from "./multi-region.js";
 import { DynamoPreferences } from "./preferences.js";
 import { HeadStateCache } from "./record-items.js";
 import { DynamoRecords } from "./records.js";
@@ -45,11 +46,15 @@ interface DynamoStoreBaseOptions extends CommonStoreOptions {
   messageTtlSeconds?: number;
 }
 
-/** Options: a client you own (the store never closes it) or a config the store builds (and destroys on close). */
+/**
+ * Options: a client you own (the store never closes it), a config the store builds (and destroys on close),
+ * or `regions` (first = home; see README, "Multi-region failover").
+ */
 export type DynamoStateStoreOptions = DynamoStoreBaseOptions &
   (
     | { client: DynamoClientLike; clientConfig?: never }
     | { clientConfig: DynamoDBClientConfig; client?: never }
+    | (MultiRegionOptions & { client?: never; clientConfig?: never })
   );
 
 /** The clients of a view (`withClients`); what is not given stays on the store's own client. */
@@ -76,6 +81,10 @@ export class DynamoStateStore implements StateStore {
   private readonly context: StoreContext;
   /** The low-level client the store created (destroyed by close()), or null when the caller owns the client. */
   private owned: DynamoDBClient | null;
+  /** The region routing of a store built with `regions` (stopped and its clients destroyed by close()). */
+  private routing: RegionRouting | null = null;
+  /** Where `currentRegion` comes from: this store's routing, or (in a view) its store's. */
+  private regionSource: { currentRegion: string | null } | null = null;
 
   /** @param view internal: the shared context of a `withClients` view (then `options` is ignored). */
   constructor(options: DynamoStateStoreOptions, view?: StoreContext) {
@@ -85,11 +94,16 @@ export class DynamoStateStore implements StateStore {
     } else {
       const common = resolveCommonOptions(options);
       let main: ReturnType<typeof toDocumentMethods>;
-      if (options.client !== undefined) {
+      if ("regions" in options && options.regions !== undefined) {
+        this.routing = startRegionRouting(options, resolveTableNames(options.tables));
+        main = this.routing.client;
+        this.regionSource = this.routing.health;
+        this.owned = null;
+      } else if (options.client !== undefined) {
         main = toDocumentMethods(options.client);
         this.owned = null;
       } else {
-        const { low, doc } = createOwnedClient(options.clientConfig);
+        const { low, doc } = createOwnedClient(options.clientConfig as DynamoDBClientConfig);
         main = toDocumentMethods(doc);
         this.owned = low;
       }
@@ -106,7 +120,7 @@ export class DynamoStateStore implements StateStore {
           options.messageTtlSeconds === undefined
             ? DEFAULT_MESSAGE_TTL_SECONDS
             : validateTtlSeconds("messageTtlSeconds", options.messageTtlSeconds),
-        region: options.region ?? null,
+        region: this.routing?.home ?? options.region ?? null,
         ids: new SortableIdSource(common.clock),
         refreshes: new Map(),
         headStates: new HeadStateCache(),
@@ -122,6 +136,11 @@ export class DynamoStateStore implements StateStore {
   /** The clock this store judges expiry by (decorators such as withDax judge their caches by it too). */
   get clock(): Clock {
     return this.context.clock;
+  }
+
+  /** The region operations go to now: `regions` routing's current region, else the `region` option (or null). */
+  get currentRegion(): string | null {
+    return this.regionSource === null ? this.context.region : this.regionSource.currentRegion;
   }
 
   /** The table names this store uses. */
@@ -149,7 +168,7 @@ export class DynamoStateStore implements StateStore {
   withClients(clients: DynamoViewClients): DynamoStateStore {
     const { main } = this.context;
     const writer = typeof clients.writer === "function" ? clients.writer(main) : (clients.writer ?? main);
-    return new DynamoStateStore(
+    const view = new DynamoStateStore(
       { client: main },
       {
         ...this.context,
@@ -157,6 +176,8 @@ export class DynamoStateStore implements StateStore {
         ...(clients.reader !== undefined ? { reader: clients.reader, consistentReads: false } : {}),
       },
     );
+    view.regionSource = this.regionSource;
+    return view;
   }
 
   /**
@@ -186,6 +207,9 @@ export class DynamoStateStore implements StateStore {
   /** Destroys the client if the store created it. Idempotent; a view (`withReader`, `withClients`) closes nothing. */
   async close(): Promise<void> {
     await Promise.all(this.context.refreshes.values());
+    const routing = this.routing;
+    this.routing = null;
+    await routing?.close();
     const owned = this.owned;
     this.owned = null;
     owned?.destroy();

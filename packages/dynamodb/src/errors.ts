@@ -140,3 +140,36 @@ export async function guarded<T>(operation: string, call: () => Promise<T>): Pro
     throw toStoreError(error, operation);
   }
 }
+
+/** Connection codes meaning no connection was ever made, so the request cannot have reached DynamoDB. */
+const NEVER_CONNECTED_CODES = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+]);
+
+/**
+ * True when the error says the region itself is failing (no connection, a timeout, a reset, a 5xx), as
+ * opposed to an answer about the request (a failed condition, validation, throttling, a missing table).
+ */
+export function isRegionFailure(error: unknown): boolean {
+  if (isStateStoreError(error)) return false;
+  const s = shape(error);
+  const name = exceptionName(s);
+  if (THROTTLING.has(name)) return false;
+  if (NETWORK_NAMES.has(name) || (s.code !== undefined && NETWORK_CODES.has(s.code))) return true;
+  if (s.code !== undefined && NEVER_CONNECTED_CODES.has(s.code)) return true;
+  const status = s.$metadata?.httpStatusCode;
+  return (
+    (status !== undefined && status >= 500) || name === "InternalServerError" || name === "ServiceUnavailable"
+  );
+}
+
+/** True when this one attempt certainly never reached DynamoDB (no connection was made). */
+export function neverConnected(error: unknown): boolean {
+  const s = shape(error);
+  if (s.code !== undefined && NEVER_CONNECTED_CODES.has(s.code)) return true;
+  return /without establishing a connection/i.test(s.message ?? "");
+}
