@@ -1,5 +1,6 @@
 import { CreateTableCommand, DeleteTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { localClientConfig } from "../../src/testing/index.js";
 
 /**
  * The raw baseline for the records bench: a plain pk + sk table read and written with the document client's
@@ -51,10 +52,6 @@ export async function createRawRecordsTable(
 
 /** A low-level client for DynamoDB Local and a document client over it (for a store and a cost counter). */
 export function localClients(endpoint: string): { low: DynamoDBClient; doc: DynamoDBDocumentClient } {
-  const low = new DynamoDBClient({
-    endpoint,
-    region: "local",
-    credentials: { accessKeyId: "local", secretAccessKey: "local" },
-  });
+  const low = new DynamoDBClient(localClientConfig(endpoint));
   return { low, doc: DynamoDBDocumentClient.from(low) };
 }
