@@ -180,8 +180,12 @@ describe("multi-region failover over two DynamoDB Local regions and the stream r
           unavailable++;
         }
       }
-      // Connection refused never reaches home, so every append was re-sent to the other region.
-      expect(unavailable).toBe(0);
+      // A refused connection never reaches home, so such appends go to the other region. The one exception
+      // is the first append after the death when it meets a kept-alive socket to the dead process: the reset
+      // comes after the request was written, the client cannot tell it from a lost reply, and an unknown
+      // outcome is UNAVAILABLE by design (never re-sent). That marks home down, so at most one append fails.
+      expect(unavailable).toBeLessThanOrEqual(1);
+      expect(acknowledged).toHaveLength(10 - unavailable);
       expect(store.currentRegion).toBe("away-1");
       const during = await store.sessions.get(session.sessionId);
       expect(during?.lastActiveRegion).toBe("away-1");
@@ -202,7 +206,7 @@ describe("multi-region failover over two DynamoDB Local regions and the stream r
       expect(afterFailback?.lastActiveRegion).toBe("home-1");
       await regions.replicator.caughtUp();
 
-      expect(acknowledged).toHaveLength(11);
+      expect(acknowledged).toHaveLength(11 - unavailable);
       for (const index of [0, 1]) {
         const reader = regionStore(regions, [index]);
         try {
