@@ -1,3 +1,4 @@
+export { awaitLocalCommits } from "./durable-commits.js";
 export {
   type DynamoDbLocalExit,
   type DynamoDbLocalServer,

@@ -95,11 +95,12 @@ export const OWNED_CLIENT_DEFAULTS = {
 } as const;
 
 /**
- * A document client built from `clientConfig`, with bounded attempts and timeouts unless the config sets
- * them. `throwOnRequestTimeout` matters: without it the Node handler only logs a warning when
+ * The clients a store builds from `clientConfig` (the low-level client and a document client over it), with
+ * bounded attempts and timeouts unless the config sets them. Exported for callers that need the low-level client
+ * before handing `doc` to a store as `client` (to add middleware); they own both and `destroy()` `low` when done. `throwOnRequestTimeout` matters: without it the Node handler only logs a warning when
  * `requestTimeout` passes and the call waits for an endpoint that accepted the connection but never answers.
  */
-export function createOwnedClient(config: DynamoDBClientConfig): {
+export function createDynamoClient(config: DynamoDBClientConfig): {
   low: DynamoDBClient;
   doc: DynamoDBDocumentClient;
 } {

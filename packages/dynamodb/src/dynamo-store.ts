@@ -14,7 +14,7 @@ import type { DynamoDBClient, DynamoDBClientConfig } from "@aws-sdk/client-dynam
 import type { ScanCommandInput } from "@aws-sdk/lib-dynamodb";
 import { BoundedMap } from "./bounded-map.js";
 import {
-  createOwnedClient,
+  createDynamoClient,
   type DynamoClientLike,
   type DynamoReader,
   type DynamoWriter,
@@ -103,7 +103,7 @@ export class DynamoStateStore implements StateStore {
         main = toDocumentMethods(options.client);
         this.owned = null;
       } else {
-        const { low, doc } = createOwnedClient(options.clientConfig as DynamoDBClientConfig);
+        const { low, doc } = createDynamoClient(options.clientConfig as DynamoDBClientConfig);
         main = toDocumentMethods(doc);
         this.owned = low;
       }

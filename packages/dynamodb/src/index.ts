@@ -1,4 +1,5 @@
 export type { DynamoClientLike, DynamoDocumentMethods, DynamoReader, DynamoWriter } from "./client.js";
+export { createDynamoClient } from "./client.js";
 export { createTables, TTL_ATTRIBUTE, tableDefinitions } from "./create-tables.js";
 export type { DynamoStateStoreOptions, DynamoViewClients } from "./dynamo-store.js";
 export { DEFAULT_MESSAGE_TTL_SECONDS, DynamoStateStore } from "./dynamo-store.js";

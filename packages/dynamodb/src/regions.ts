@@ -1,7 +1,7 @@
 import { ValidationError } from "@agent-state/core";
 import type { DynamoDBClient, DynamoDBClientConfig } from "@aws-sdk/client-dynamodb";
 import {
-  createOwnedClient,
+  createDynamoClient,
   type DynamoClientLike,
   type DynamoDocumentMethods,
   toDocumentMethods,
@@ -223,7 +223,7 @@ export function regionClients(regions: readonly RegionOption[]): RegionClients {
       trackAttempts(option.client);
       clients.push(toDocumentMethods(option.client));
     } else {
-      const { low, doc } = createOwnedClient({ region: name, ...option.clientConfig });
+      const { low, doc } = createDynamoClient({ region: name, ...option.clientConfig });
       trackAttempts(low);
       owned.push(low);
       clients.push(toDocumentMethods(doc));

@@ -1,8 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { DynamoStateStore } from "@agent-state/dynamodb";
+import { createDynamoClient, DynamoStateStore } from "@agent-state/dynamodb";
 import {
+  awaitLocalCommits,
   type DynamoDbLocalExit,
   type DynamoDbLocalServer,
   pickFreePort,
@@ -213,11 +214,16 @@ export async function openEmbeddedStore(
     credentials,
   };
   const tables = prefixedTables(undefined);
+  // DynamoDB Local acknowledges a transaction before its COMMIT runs; a JVM killed then would lose an
+  // acknowledged append. The barrier makes each acknowledged transaction durable (one extra local round trip).
+  const { low, doc } = createDynamoClient(clientConfig);
+  awaitLocalCommits(low);
   let store: DynamoStateStore;
   try {
     await ensureTables(clientConfig, tables);
-    store = new DynamoStateStore({ clientConfig, tables });
+    store = new DynamoStateStore({ client: doc, tables });
   } catch (error) {
+    low.destroy();
     await local.stop();
     throw error;
   }
@@ -232,6 +238,7 @@ export async function openEmbeddedStore(
       closing ??= (async () => {
         try {
           await store.close();
+          low.destroy();
         } finally {
           const pid = local.pid;
           await local.stop();
