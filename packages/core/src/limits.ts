@@ -8,7 +8,8 @@ export const LIMITS = {
   maxJsonDepth: 32,
   /**
    * Most messages in one `append` call: it is atomic, and a DynamoDB transaction holds ≤ 100 items (the
-   * messages, the session item and the idempotency record).
+   * messages, the session item and the idempotency record). An append with `replace` counts the messages it
+   * removes and the ones it appends together.
    */
   maxMessagesPerAppend: 98,
   /** Most messages one `truncate` removes: atomic, as above (the messages and the session item). */

@@ -70,6 +70,17 @@ export interface AppendOptions {
    * removed by `truncate` since are left out of the answer.
    */
   idempotencyKey?: string;
+  /**
+   * Makes the append a replacement: in the same atomic write, first remove what `truncate` would remove with
+   * these options (the newest `removeLast` messages, or every message after `afterMessageId`), then append.
+   * Either both happen or neither does, so an edit, a regenerated reply or a compaction never leaves the session
+   * half rewritten. `expectedLastMessageId` is checked against the last message before the removal. The removed
+   * messages and the appended ones count together against `LIMITS.maxMessagesPerAppend`; past it, or with an
+   * `afterMessageId` that is not a message of the session, it throws `ValidationError` and changes nothing. With
+   * an idempotency key, a retry writes nothing (it removes nothing again) and returns the first call's messages;
+   * the key's first call includes its `replace`, so reusing the key with another `replace` is `ValidationError`.
+   */
+  replace?: TruncateOptions;
 }
 
 export interface SessionStore {
@@ -91,7 +102,8 @@ export interface SessionStore {
   /**
    * Appends messages atomically (all or none), assigning ids that sort after every earlier message (removed
    * ones included), adds them to `messageCount` and slides expiry. Missing or expired session:
-   * `SessionNotFoundError`. See `AppendOptions` for the precondition and the idempotency key.
+   * `SessionNotFoundError`. See `AppendOptions` for the precondition, the idempotency key and `replace` (remove
+   * the newest messages and append, atomically). Returns the appended messages.
    */
   append(
     sessionId: string,

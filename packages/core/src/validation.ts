@@ -297,17 +297,24 @@ export function parseMessagesOptions(
   return { ...parsePageOptions(opts), order: opts?.order === undefined ? "asc" : validateOrder(opts.order) };
 }
 
-/** `truncate`'s options: how many of the newest messages to remove, or the id after which to remove all. */
+/**
+ * `truncate`'s options (or an append's `replace`, named by `field`): how many of the newest messages to remove,
+ * or the id after which to remove all.
+ */
 export function parseTruncateOptions(
   opts: unknown,
+  field?: string,
 ): { removeLast: number; afterMessageId?: undefined } | { afterMessageId: string; removeLast?: undefined } {
-  if (!isPlainObject(opts)) throw new ValidationError("opts", "must be { removeLast } or { afterMessageId }");
+  const shape = field ?? "opts";
+  const inner = (name: string) => (field === undefined ? name : `${field}.${name}`);
+  if (!isPlainObject(opts)) throw new ValidationError(shape, "must be { removeLast } or { afterMessageId }");
   const keys = Object.keys(opts);
   if (keys.length !== 1 || (keys[0] !== "removeLast" && keys[0] !== "afterMessageId")) {
-    throw new ValidationError("opts", "must have exactly one of removeLast, afterMessageId");
+    throw new ValidationError(shape, "must have exactly one of removeLast, afterMessageId");
   }
   const { removeLast, afterMessageId } = opts;
-  if (afterMessageId !== undefined) return { afterMessageId: validateId("afterMessageId", afterMessageId) };
+  if (afterMessageId !== undefined)
+    return { afterMessageId: validateId(inner("afterMessageId"), afterMessageId) };
   if (
     typeof removeLast !== "number" ||
     !Number.isInteger(removeLast) ||
@@ -315,7 +322,7 @@ export function parseTruncateOptions(
     removeLast > LIMITS.maxMessagesPerTruncate
   ) {
     throw new ValidationError(
-      "removeLast",
+      inner("removeLast"),
       `must be a whole number from 0 to ${LIMITS.maxMessagesPerTruncate}, got ${describe(removeLast)}`,
     );
   }
@@ -335,35 +342,69 @@ export function unknownMessageId(): ValidationError {
   return new ValidationError("afterMessageId", "is not a message of this session");
 }
 
-/** `append`'s options, checked: the precondition (undefined when none) and the idempotency key. */
-export function parseAppendOptions(opts: unknown): {
+/** What an append with `replace` removes, as `parseTruncateOptions` returns it. */
+export type ReplaceTarget = ReturnType<typeof parseTruncateOptions>;
+
+/**
+ * `append`'s options, checked: the precondition (undefined when none), the idempotency key and the `replace`
+ * target (undefined when none). A `replace` whose `removeLast` plus the appended messages is over
+ * `LIMITS.maxMessagesPerAppend` is rejected here; for `afterMessageId` the backend checks the count it finds
+ * (`tooManyToReplace`).
+ */
+export function parseAppendOptions(
+  opts: unknown,
+  appendedCount: number,
+): {
   expectedLastMessageId: string | null | undefined;
   idempotencyKey: string | undefined;
+  replace: ReplaceTarget | undefined;
 } {
-  if (opts === undefined) return { expectedLastMessageId: undefined, idempotencyKey: undefined };
+  if (opts === undefined)
+    return { expectedLastMessageId: undefined, idempotencyKey: undefined, replace: undefined };
   if (!isPlainObject(opts)) throw new ValidationError("opts", "must be an object");
   for (const key of Object.keys(opts)) {
-    if (key !== "expectedLastMessageId" && key !== "idempotencyKey") {
+    if (key !== "expectedLastMessageId" && key !== "idempotencyKey" && key !== "replace") {
       throw new ValidationError(`opts.${key}`, "is not an append option");
     }
   }
-  const { expectedLastMessageId, idempotencyKey } = opts;
+  const { expectedLastMessageId, idempotencyKey, replace } = opts;
+  let target: ReplaceTarget | undefined;
+  if (replace !== undefined) {
+    target = parseTruncateOptions(replace, "replace");
+    if (target.removeLast !== undefined && target.removeLast + appendedCount > LIMITS.maxMessagesPerAppend) {
+      throw tooManyToReplace(target.removeLast, appendedCount);
+    }
+  }
   return {
     expectedLastMessageId:
       expectedLastMessageId === undefined || expectedLastMessageId === null
         ? expectedLastMessageId
         : validateId("expectedLastMessageId", expectedLastMessageId),
     idempotencyKey: idempotencyKey === undefined ? undefined : validateId("idempotencyKey", idempotencyKey),
+    replace: target,
   };
+}
+
+/**
+ * The error for an append with `replace` that would remove `removed` and append `appended` messages, together
+ * over `LIMITS.maxMessagesPerAppend`.
+ */
+export function tooManyToReplace(removed: number, appended: number): ValidationError {
+  return new ValidationError(
+    "replace",
+    `would remove ${removed} and append ${appended} messages, over the limit of ${LIMITS.maxMessagesPerAppend} per append`,
+  );
 }
 
 /**
  * A fingerprint of an append's checked messages, kept with its idempotency key so that a retry is told
  * apart from a different append that reuses the key.
  */
-export function appendFingerprint(messages: MessageInput[]): string {
+export function appendFingerprint(messages: MessageInput[], replace?: ReplaceTarget): string {
+  // Without `replace` the fingerprint is the messages' alone, as it was before `replace` existed.
+  const subject = replace === undefined ? messages : { messages, replace };
   return createHash("sha256")
-    .update(canonicalJson(messages as unknown as Json))
+    .update(canonicalJson(subject as unknown as Json))
     .digest("base64url");
 }
 

@@ -63,7 +63,7 @@ export async function appendMessages(
 ): Promise<Message[]> {
   validateId("sessionId", sessionId);
   const inputs = validateMessages(input);
-  const { expectedLastMessageId, idempotencyKey } = parseAppendOptions(opts);
+  const { expectedLastMessageId, idempotencyKey } = parseAppendOptions(opts, inputs.length);
   const fingerprint = idempotencyKey === undefined ? undefined : appendFingerprint(inputs);
   const pk = sessionPk(sessionId);
   const table = context.tables.sessions;

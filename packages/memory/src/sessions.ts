@@ -19,6 +19,7 @@ import {
   parseSequenceMessageId,
   parseTruncateOptions,
   parseUpdateOptions,
+  type ReplaceTarget,
   type ResolvedCommonOptions,
   type Session,
   type SessionChanges,
@@ -27,6 +28,7 @@ import {
   type SessionStore,
   sequenceMessageId,
   type TruncateOptions,
+  tooManyToReplace,
   tooManyToTruncate,
   unknownMessageId,
   ValidationError,
@@ -128,11 +130,11 @@ export class MemorySessionStore implements SessionStore {
   ): Promise<Message[]> {
     validateId("sessionId", sessionId);
     const inputs = validateMessages(messages);
-    const { expectedLastMessageId, idempotencyKey } = parseAppendOptions(opts);
+    const { expectedLastMessageId, idempotencyKey, replace } = parseAppendOptions(opts, inputs.length);
     const now = this.options.clock();
     const record = this.live(sessionId, now);
     if (!record) throw new SessionNotFoundError(sessionId);
-    const fingerprint = idempotencyKey === undefined ? undefined : appendFingerprint(inputs);
+    const fingerprint = idempotencyKey === undefined ? undefined : appendFingerprint(inputs, replace);
     if (idempotencyKey !== undefined) {
       const earlier = record.appends.get(idempotencyKey);
       if (earlier) {
@@ -151,6 +153,12 @@ export class MemorySessionStore implements SessionStore {
         throw VersionConflictError.forLastMessage(sessionId, expectedLastMessageId, actual);
       }
     }
+    const keep = replace === undefined ? record.messages.length : this.keptBy(record, replace);
+    const removing = record.messages.length - keep;
+    if (replace !== undefined && removing + inputs.length > LIMITS.maxMessagesPerAppend) {
+      throw tooManyToReplace(removing, inputs.length);
+    }
+    record.messages.splice(keep);
     const first = record.lastSequence + 1;
     const appended = inputs.map((input, i): Message => {
       const message: Message = {
@@ -178,16 +186,9 @@ export class MemorySessionStore implements SessionStore {
     const now = this.options.clock();
     const record = this.live(sessionId, now);
     if (!record) throw new SessionNotFoundError(sessionId);
-    let keep: number;
-    if (what.afterMessageId !== undefined) {
-      const index = this.indexOf(record, what.afterMessageId);
-      if (index === null) throw unknownMessageId();
-      keep = index + 1;
-      const count = record.messages.length - keep;
-      if (count > LIMITS.maxMessagesPerTruncate) throw tooManyToTruncate(count);
-    } else {
-      keep = Math.max(0, record.messages.length - what.removeLast);
-    }
+    const keep = this.keptBy(record, what);
+    const count = record.messages.length - keep;
+    if (count > LIMITS.maxMessagesPerTruncate) throw tooManyToTruncate(count);
     const removed = record.messages.splice(keep);
     record.session.messageCount = record.messages.length;
     this.touch(record, now);
@@ -263,6 +264,17 @@ export class MemorySessionStore implements SessionStore {
   clear(): void {
     this.records.clear();
     this.byUser.clear();
+  }
+
+  /**
+   * How many messages stay when `what` (a truncate's options, or an append's `replace`) removes the newest ones;
+   * an `afterMessageId` that is not a message of the session is `ValidationError`.
+   */
+  private keptBy(record: SessionRecord, what: ReplaceTarget): number {
+    if (what.afterMessageId === undefined) return Math.max(0, record.messages.length - what.removeLast);
+    const index = this.indexOf(record, what.afterMessageId);
+    if (index === null) throw unknownMessageId();
+    return index + 1;
   }
 
   /** The index of the message with this id, or null. */

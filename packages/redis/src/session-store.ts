@@ -179,7 +179,7 @@ export class RedisSessionStore implements SessionStore {
   ): Promise<Message[]> {
     validateId("sessionId", sessionId);
     const inputs = validateMessages(rawMessages);
-    const { expectedLastMessageId, idempotencyKey } = parseAppendOptions(opts);
+    const { expectedLastMessageId, idempotencyKey } = parseAppendOptions(opts, inputs.length);
     const now = this.context.options.clock();
     const encoded = inputs.map((input) => encodeMessage(input, now));
     // No checkSize here: core's validateMessages already holds an append to LIMITS (measured on content and
