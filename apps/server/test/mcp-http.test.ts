@@ -180,6 +180,53 @@ describe("MCP over Streamable HTTP", () => {
     expect(await call(bob, "word_count", { text })).toMatchObject({ cached: true, hitCount: 1 });
   });
 
+  it("messages_append with replace rewrites the newest turn atomically, guarded by expectedLastMessageId", async () => {
+    await call(alice, "session_create", { sessionId: "edits" });
+    const appended = await call(alice, "messages_append", {
+      sessionId: "edits",
+      messages: [
+        { role: "user", content: "question" },
+        { role: "assistant", content: "first answer" },
+      ],
+    });
+    const [question, answer] = appended.messages as { id: string; content: string }[];
+    const regenerated = await call(alice, "messages_append", {
+      sessionId: "edits",
+      messages: [{ role: "assistant", content: "better answer" }],
+      replace: { afterMessageId: question!.id },
+      expectedLastMessageId: answer!.id,
+    });
+    const listed = await call(alice, "messages_list", { sessionId: "edits" });
+    expect((listed.messages as { content: string }[]).map((m) => m.content)).toEqual([
+      "question",
+      "better answer",
+    ]);
+    // The answer it expected is gone now: a second edit based on it conflicts and changes nothing.
+    expect(
+      await callError(alice, "messages_append", {
+        sessionId: "edits",
+        messages: [{ role: "assistant", content: "stale edit" }],
+        replace: { removeLast: 1 },
+        expectedLastMessageId: answer!.id,
+      }),
+    ).toMatchObject({ code: "VERSION_CONFLICT" });
+    for (const replace of [
+      { removeLast: -1 },
+      { afterMessageId: "nope" },
+      { removeLast: 1, afterMessageId: "x" },
+    ]) {
+      const error = await callError(alice, "messages_append", {
+        sessionId: "edits",
+        messages: [{ role: "user", content: "x" }],
+        replace,
+      });
+      console.log("CODE", JSON.stringify(replace), JSON.stringify(error));
+    }
+    const after = await call(alice, "messages_list", { sessionId: "edits" });
+    expect(after.messages).toEqual(listed.messages);
+    expect(regenerated.messages).toEqual([(listed.messages as unknown[])[1]]);
+  });
+
   it("keeps __proto__ keys of state, metadata, cache params and values, and preferences", async () => {
     const payload = JSON.parse('{"__proto__": {"polluted": true}, "plain": 1}') as Record<string, unknown>;
     const created = await call(alice, "session_create", { sessionId: "proto", state: payload });

@@ -1,4 +1,4 @@
-import { newSessionId, type Session, type StateStore } from "@agent-state/core";
+import { LIMITS, newSessionId, type Session, type StateStore } from "@agent-state/core";
 import type { CallToolResult, McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import type { UserSessionIds } from "./caller.js";
@@ -45,10 +45,23 @@ const SESSIONS_LIST_TOOL = {
 
 const MESSAGES_APPEND_TOOL = {
   description:
-    "Append 1–50 messages to one of the caller's sessions, atomically; returns them with their ids.",
+    "Append 1–50 messages to one of the caller's sessions, atomically; returns them with their ids. With " +
+    "replace it first removes the newest messages in the same atomic write (regenerate or edit a turn, compact " +
+    "a conversation). With expectedLastMessageId it fails with VERSION_CONFLICT unless that is still the last " +
+    "message (null: none).",
   inputSchema: z.object({
     sessionId: sessionIdSchema,
     messages: z.array(messageInputSchema).min(1).max(50),
+    replace: z
+      .union([
+        z.strictObject({ removeLast: z.number().int().min(0).max(LIMITS.maxMessagesPerTruncate) }),
+        z.strictObject({ afterMessageId: idSchema }),
+      ])
+      .optional()
+      .describe(
+        `Remove first: the newest removeLast messages, or every message after afterMessageId (removed + appended ≤ ${LIMITS.maxMessagesPerAppend})`,
+      ),
+    expectedLastMessageId: idSchema.nullable().optional(),
   }),
 };
 
@@ -151,7 +164,13 @@ export function registerSessionTools(server: McpServer, scope: ToolScope): void 
         content: m.content,
         ...(m.metadata === undefined ? {} : { metadata: m.metadata }),
       }));
-      return { messages: await store.sessions.append(sessionId, messages) };
+      const opts = {
+        ...(args.replace === undefined ? {} : { replace: args.replace }),
+        ...(args.expectedLastMessageId === undefined
+          ? {}
+          : { expectedLastMessageId: args.expectedLastMessageId }),
+      };
+      return { messages: await store.sessions.append(sessionId, messages, opts) };
     }),
   );
 
