@@ -1,5 +1,5 @@
 import { afterEach, beforeEach } from "vitest";
-import type { Clock, Millis, StateStore } from "../types.js";
+import type { Clock, MessageInput, Millis, StateStore } from "../types.js";
 
 /**
  * A clock the test moves by hand. It starts at the real time (so backends that also set real expiry,
@@ -109,3 +109,11 @@ export async function readAllPages<T>(
 
 /** Tests that do real work against a server get this much time. */
 export const SLOW_TEST_TIMEOUT_MS = 120_000;
+
+/** `count` messages alternating user and assistant, with contents `${prefix}0`, `${prefix}1`, … */
+export function turns(count: number, prefix = "t"): MessageInput[] {
+  return Array.from({ length: count }, (_, i) => ({
+    role: i % 2 === 0 ? ("user" as const) : ("assistant" as const),
+    content: `${prefix}${i}`,
+  }));
+}

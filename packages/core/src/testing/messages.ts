@@ -5,14 +5,12 @@ import {
   readAllPages,
   SLOW_TEST_TIMEOUT_MS,
   type StateStoreContractOptions,
+  turns,
   useStore,
 } from "./harness.js";
 
 function userMessages(count: number, prefix = "m"): MessageInput[] {
-  return Array.from({ length: count }, (_, i) => ({
-    role: i % 2 === 0 ? ("user" as const) : ("assistant" as const),
-    content: `${prefix}${i}`,
-  }));
+  return turns(count, prefix);
 }
 
 /** Appending and reading messages: ids, order, pagination, recentMessages, delete of long sessions. */

@@ -1,14 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { LIMITS } from "../limits.js";
-import type { Message, MessageInput } from "../types.js";
-import { codeOf, readAllPages, type StateStoreContractOptions, useStore } from "./harness.js";
-
-function turns(count: number, prefix = "t"): MessageInput[] {
-  return Array.from({ length: count }, (_, i) => ({
-    role: i % 2 === 0 ? ("user" as const) : ("assistant" as const),
-    content: `${prefix}${i}`,
-  }));
-}
+import type { Message } from "../types.js";
+import { codeOf, readAllPages, type StateStoreContractOptions, turns, useStore } from "./harness.js";
 
 /** `append` with `replace`: remove the newest messages and append, in one atomic write. */
 export function describeReplaceContract(options: StateStoreContractOptions): void {
