@@ -18,6 +18,7 @@ import {
   parseSequenceMessageId,
   parseTruncateOptions,
   parseUpdateOptions,
+  type ReplaceTarget,
   type Session,
   type SessionChanges,
   type SessionInit,
@@ -25,6 +26,7 @@ import {
   type SessionStore,
   sequenceMessageId,
   type TruncateOptions,
+  tooManyToReplace,
   tooManyToTruncate,
   unknownMessageId,
   ValidationError,
@@ -170,7 +172,9 @@ export class RedisSessionStore implements SessionStore {
    * Appends all messages or none, numbering them after every message ever appended (removed ones
    * included), and slides expiry; one script. With `idempotencyKey`, a key this session has seen returns
    * the first call's messages and writes nothing; with `expectedLastMessageId`, another last message
-   * throws VERSION_CONFLICT and writes nothing.
+   * throws VERSION_CONFLICT and writes nothing. With `replace`, the same script first removes what
+   * `truncate` would remove (an unknown `afterMessageId`, or removed plus appended over
+   * `LIMITS.maxMessagesPerAppend`, throws VALIDATION and writes nothing).
    */
   async append(
     sessionId: string,
@@ -179,7 +183,7 @@ export class RedisSessionStore implements SessionStore {
   ): Promise<Message[]> {
     validateId("sessionId", sessionId);
     const inputs = validateMessages(rawMessages);
-    const { expectedLastMessageId, idempotencyKey } = parseAppendOptions(opts, inputs.length);
+    const { expectedLastMessageId, idempotencyKey, replace } = parseAppendOptions(opts, inputs.length);
     const now = this.context.options.clock();
     const encoded = inputs.map((input) => encodeMessage(input, now));
     // No checkSize here: core's validateMessages already holds an append to LIMITS (measured on content and
@@ -194,7 +198,10 @@ export class RedisSessionStore implements SessionStore {
         expectedLastMessageId === undefined ? "0" : "1",
         expected,
         idempotencyKey ?? "",
-        idempotencyKey === undefined ? "" : appendFingerprint(inputs),
+        idempotencyKey === undefined ? "" : appendFingerprint(inputs, replace),
+        ...(replace === undefined
+          ? ["", "", ""]
+          : removalArgs(replace, LIMITS.maxMessagesPerAppend - inputs.length)),
         ...encoded,
       ]),
     )) as [string, ...unknown[]];
@@ -211,6 +218,10 @@ export class RedisSessionStore implements SessionStore {
           expectedLastMessageId ?? null,
           lastMessageId(reply[1]),
         );
+      case "unknown":
+        throw unknownMessageId();
+      case "toomany":
+        throw tooManyToReplace(Number(reply[1]), inputs.length);
       default:
         throw new SessionNotFoundError(sessionId);
     }
@@ -228,16 +239,10 @@ export class RedisSessionStore implements SessionStore {
     validateId("sessionId", sessionId);
     const checked = parseTruncateOptions(opts);
     const now = this.context.options.clock();
-    const [mode, position] =
-      checked.afterMessageId === undefined
-        ? ["last", String(checked.removeLast)]
-        : ["after", String(parseSequenceMessageId(checked.afterMessageId) ?? "")];
     const reply = (await guarded("sessions.truncate", () =>
       TRUNCATE_MESSAGES.run(this.context.client, this.sessionKeys(sessionId), [
         String(now),
-        mode,
-        position,
-        String(LIMITS.maxMessagesPerTruncate),
+        ...removalArgs(checked, LIMITS.maxMessagesPerTruncate),
       ]),
     )) as [string, ...unknown[]];
     switch (reply[0]) {
@@ -345,6 +350,16 @@ export class RedisSessionStore implements SessionStore {
       }
     });
   }
+}
+
+/**
+ * What the scripts' removal step takes (see REMOVAL in session-scripts.ts): 'last' and how many, or 'after'
+ * and the sequence after which ('' for an id this store never assigns), then the most it may remove.
+ */
+function removalArgs(target: ReplaceTarget, max: number): [string, string, string] {
+  return target.afterMessageId === undefined
+    ? ["last", String(target.removeLast), String(max)]
+    : ["after", String(parseSequenceMessageId(target.afterMessageId) ?? ""), String(max)];
 }
 
 /** The message id for a sequence a script reported ('' or nothing: the session has no messages). */

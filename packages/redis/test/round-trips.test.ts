@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { Message } from "@agent-state/core";
 import { ManualClock } from "@agent-state/core/testing";
 import { PHYSICAL_EXPIRY_MARGIN_MS, RedisStateStore } from "@agent-state/redis";
 import { type RedisServerHandle, startRedisServer } from "@agent-state/redis/testing";
@@ -26,6 +27,7 @@ beforeAll(async () => {
   await store.sessions.update("warm", {});
   await store.sessions.get("warm", { recentMessages: 1 });
   await store.sessions.messages("warm");
+  await store.sessions.truncate("warm", { removeLast: 1 });
   await store.toolCache.set("tool", { q: 1 }, "r", { ttlSeconds: 60 });
   await store.toolCache.get("tool", { q: 1 });
   await store.preferences.patch("u", "a", { theme: "dark" });
@@ -40,6 +42,8 @@ afterAll(async () => {
 describe("redis: one round trip per operation", () => {
   it("each hot operation is exactly one command (a script by SHA, or one read)", async () => {
     await store.sessions.create({ sessionId: "s1", userId: "u1" });
+    let appended: Message[] = [];
+    let replaced: Message[] = [];
     const operations: [string, () => Promise<unknown>, string][] = [
       ["sessions.get", () => store.sessions.get("s1"), "HGETALL"],
       ["sessions.get with 20 recent", () => store.sessions.get("s1", { recentMessages: 20 }), "EVALSHA"],
@@ -51,14 +55,40 @@ describe("redis: one round trip per operation", () => {
       ],
       [
         "sessions.append of 3",
-        () =>
-          store.sessions.append("s1", [
+        async () => {
+          appended = await store.sessions.append("s1", [
             { role: "user", content: "1" },
             { role: "assistant", content: "2" },
             { role: "tool", content: "3" },
-          ]),
+          ]);
+        },
         "EVALSHA",
       ],
+      [
+        "sessions.append of 1 with replace (removeLast)",
+        async () => {
+          replaced = await store.sessions.append(
+            "s1",
+            { role: "assistant", content: "2b" },
+            { replace: { removeLast: 2 } },
+          );
+        },
+        "EVALSHA",
+      ],
+      [
+        "sessions.append of 2 with replace (afterMessageId) and expectedLastMessageId",
+        () =>
+          store.sessions.append(
+            "s1",
+            [
+              { role: "assistant", content: "2c" },
+              { role: "tool", content: "3c" },
+            ],
+            { replace: { afterMessageId: appended[0]!.id }, expectedLastMessageId: replaced[0]!.id },
+          ),
+        "EVALSHA",
+      ],
+      ["sessions.truncate", () => store.sessions.truncate("s1", { removeLast: 1 }), "EVALSHA"],
       ["sessions.messages", () => store.sessions.messages("s1", { limit: 2 }), "EVALSHA"],
       ["toolCache.get (hit)", () => store.toolCache.get("tool", { q: 1 }), "EVALSHA"],
       ["toolCache.get (miss)", () => store.toolCache.get("tool", { q: 2 }), "EVALSHA"],
@@ -73,6 +103,8 @@ describe("redis: one round trip per operation", () => {
       const seen = await monitor.during(run);
       expect({ name, commands: seen.map((c) => c.name) }).toEqual({ name, commands: [command] });
     }
+    const stored = await store.sessions.messages("s1");
+    expect(stored.items.map((m) => m.content)).toEqual(["1", "2c"]);
   });
 
   it("an append slides expiry on every key of the session inside its one script, relative to the server", async () => {
@@ -101,6 +133,30 @@ describe("redis: one round trip per operation", () => {
     } finally {
       await probe.quit();
     }
+  });
+
+  it("an append with replace removes and appends inside its one script", async () => {
+    await store.sessions.create({ sessionId: "edit" });
+    const all = await store.sessions.append("edit", [
+      { role: "user", content: "q" },
+      { role: "assistant", content: "a" },
+      { role: "tool", content: "t" },
+    ]);
+    const seen = await monitor.duringWithScripts(() =>
+      store.sessions.append(
+        "edit",
+        { role: "assistant", content: "a2" },
+        { replace: { afterMessageId: all[0]!.id }, idempotencyKey: "edit-1" },
+      ),
+    );
+    expect(seen.filter((c) => !c.fromScript).map((c) => c.name)).toEqual(["EVALSHA"]);
+    const writes = seen.filter((c) => c.fromScript && ["XDEL", "XADD"].includes(c.name));
+    expect(writes.map((c) => [c.name, ...c.args.slice(1, 3)])).toEqual([
+      ["XDEL", "0-3", "0-2"],
+      ["XADD", "0-4", "m"],
+    ]);
+    const page = await store.sessions.messages("edit");
+    expect(page.items.map((m) => m.content)).toEqual(["q", "a2"]);
   });
 
   it("after SCRIPT FLUSH a script is re-sent once (NOSCRIPT then EVAL), then called by SHA again", async () => {

@@ -88,19 +88,69 @@ local now = tonumber(ARGV[1])
 local m = redis.call('HMGET', KEYS[1], 'expires', 'ttl', 'reg', 'user')
 if not m[1] or tonumber(m[1]) <= now then return {'missing'} end`;
 
+// Shared by truncate and an append's replace: what to remove and removing it. `newest(mode, position, max)`
+// finds the newest entries to remove: mode 'last' with position = how many (fewer when the stream holds
+// fewer), or mode 'after' with position = the sequence after which every entry goes ('' = not an id of this
+// store). Returns the entries newest first and the sequence that is last once they are gone, or nil and
+// the reply for the store: {'unknown'} (position is not an entry of the stream) or {'toomany', countAfter}
+// (more than max after it). `removeEntries` deletes them (never renumbering: later appends continue after
+// the highest sequence ever assigned) and updates the counters; it writes nothing when there are none.
+const REMOVAL = `
+local function newest(mode, position, max)
+  local removed = {}
+  if mode == 'last' then
+    local n = tonumber(position)
+    if n == 0 then return removed, '' end
+    local entries = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', n + 1)
+    for i = 1, math.min(n, #entries) do removed[i] = entries[i] end
+    return removed, entries[n + 1] and sequenceOf(entries[n + 1][1]) or ''
+  end
+  if position == '' or #redis.call('XRANGE', KEYS[2], '0-' .. position, '0-' .. position) == 0 then
+    return nil, {'unknown'}
+  end
+  local later = redis.call('XRANGE', KEYS[2], '(0-' .. position, '+', 'COUNT', max + 1)
+  if #later > max then
+    -- Only to report how many: count the rest in small steps.
+    local total = #later
+    local from = later[#later][1]
+    while true do
+      local more = redis.call('XRANGE', KEYS[2], '(' .. from, '+', 'COUNT', 100)
+      if #more == 0 then break end
+      total = total + #more
+      from = more[#more][1]
+    end
+    return nil, {'toomany', total}
+  end
+  for i = #later, 1, -1 do removed[#removed + 1] = later[i] end
+  return removed, position
+end
+local function removeEntries(removed, newLast)
+  if #removed == 0 then return end
+  local ids = {}
+  for i, entry in ipairs(removed) do ids[i] = entry[1] end
+  redis.call('XDEL', KEYS[2], unpack(ids))
+  local count, seq = counters()
+  redis.call('HSET', KEYS[1], 'count', string.format('%d', count - #removed), 'seq', string.format('%d', seq),
+    'last', newLast)
+end
+`;
+
 /**
  * ARGV: now, hasPrecondition '1'|'0', expectedLastSequence ('' = no messages, 'x' = an id this store never
- * assigns), idempotencyKey|'', fingerprint, then one message JSON per message. In this order: a known
- * idempotency key answers with the first call's entries (or 'reused' when the fingerprint differs) and
- * writes nothing; a failed precondition writes nothing; else the messages are numbered after the highest
- * sequence ever assigned, added as entries 0-<n>, the key recorded, and expiry slid.
- * Returns {'missing'} | {'reused'} | {'replay', entries} | {'conflict', lastSequence|''} |
- * {'ok', firstSequence, newRegistration|'', userId|''}.
+ * assigns), idempotencyKey|'', fingerprint, replaceMode ''|'last'|'after', replacePosition, the most the
+ * replace may remove, then one message JSON per message. In this order: a known idempotency key answers
+ * with the first call's entries (or 'reused' when the fingerprint differs) and writes nothing; a failed
+ * precondition (against the last message before any removal) writes nothing; with a replace mode, what
+ * truncate would remove is found ('unknown' / 'toomany' write nothing) and removed; then the messages are
+ * numbered after the highest sequence ever assigned, added as entries 0-<n>, the key recorded, and expiry
+ * slid. Returns {'missing'} | {'reused'} | {'replay', entries} | {'conflict', lastSequence|''} |
+ * {'unknown'} | {'toomany', countAfter} | {'ok', firstSequence, newRegistration|'', userId|''}.
  */
 export const APPEND_MESSAGES = new LuaScript(
   "appendMessages",
   `#!lua
 ${MESSAGE_WRITE_PRELUDE}
+${REMOVAL}
 local key = ARGV[4]
 if key ~= '' then
   local seen = redis.call('HGET', KEYS[3], key)
@@ -112,10 +162,18 @@ if key ~= '' then
 end
 local count, seq, last = counters()
 if ARGV[2] == '1' and ARGV[3] ~= last then return {'conflict', last} end
-local n = #ARGV - 5
+if ARGV[6] ~= '' then
+  local removed, newLast = newest(ARGV[6], ARGV[7], tonumber(ARGV[8]))
+  if not removed then return newLast end
+  if #removed > 0 then
+    removeEntries(removed, newLast)
+    count, seq = counters()
+  end
+end
+local n = #ARGV - 8
 local first = seq + 1
 for i = 1, n do
-  redis.call('XADD', KEYS[2], '0-' .. string.format('%d', seq + i), 'm', ARGV[i + 5])
+  redis.call('XADD', KEYS[2], '0-' .. string.format('%d', seq + i), 'm', ARGV[i + 8])
 end
 local lastText = string.format('%d', seq + n)
 redis.call('HSET', KEYS[1], 'count', string.format('%d', count + n), 'seq', lastText, 'last', lastText)
@@ -129,54 +187,18 @@ return {'ok', first, registration, m[4]}
 
 /**
  * ARGV: now, 'last'|'after', the count to remove | the sequence after which to remove ('' = not an id of
- * this store), the most one call may remove. Removes the newest entries (never renumbering: later appends
- * continue after the highest sequence ever assigned), updates the counters and slides expiry.
- * Returns {'missing'} | {'unknown'} | {'toomany', countAfter} | {'ok', entries newest first,
+ * this store), the most one call may remove. Removes the newest entries (see REMOVAL above) and slides
+ * expiry. Returns {'missing'} | {'unknown'} | {'toomany', countAfter} | {'ok', entries newest first,
  * newRegistration|'', userId|''}.
  */
 export const TRUNCATE_MESSAGES = new LuaScript(
   "truncateMessages",
   `#!lua
 ${MESSAGE_WRITE_PRELUDE}
-local max = tonumber(ARGV[4])
-local removed = {}
-local newLast
-if ARGV[2] == 'last' then
-  local n = tonumber(ARGV[3])
-  if n > 0 then
-    local newest = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', n + 1)
-    for i = 1, math.min(n, #newest) do removed[i] = newest[i] end
-    newLast = newest[n + 1] and sequenceOf(newest[n + 1][1]) or ''
-  end
-else
-  local after = ARGV[3]
-  if after == '' or #redis.call('XRANGE', KEYS[2], '0-' .. after, '0-' .. after) == 0 then
-    return {'unknown'}
-  end
-  local later = redis.call('XRANGE', KEYS[2], '(0-' .. after, '+', 'COUNT', max + 1)
-  if #later > max then
-    -- Only to report how many: count the rest in small steps.
-    local total = #later
-    local from = later[#later][1]
-    while true do
-      local more = redis.call('XRANGE', KEYS[2], '(' .. from, '+', 'COUNT', 100)
-      if #more == 0 then break end
-      total = total + #more
-      from = more[#more][1]
-    end
-    return {'toomany', total}
-  end
-  for i = #later, 1, -1 do removed[#removed + 1] = later[i] end
-  newLast = after
-end
-if #removed > 0 then
-  local ids = {}
-  for i, entry in ipairs(removed) do ids[i] = entry[1] end
-  redis.call('XDEL', KEYS[2], unpack(ids))
-  local count, seq = counters()
-  redis.call('HSET', KEYS[1], 'count', string.format('%d', count - #removed), 'seq', string.format('%d', seq),
-    'last', newLast)
-end
+${REMOVAL}
+local removed, newLast = newest(ARGV[2], ARGV[3], tonumber(ARGV[4]))
+if not removed then return newLast end
+removeEntries(removed, newLast)
 local registration = slide(now, tonumber(m[2]), tonumber(m[3]))
 return {'ok', removed, registration, m[4]}
 `,
