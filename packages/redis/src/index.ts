@@ -1,4 +1,5 @@
 export type { RedisClient } from "./client.js";
+export { COMMAND_TIMEOUT_MS_PER_MIB } from "./client.js";
 export { toStoreError } from "./errors.js";
 export { PHYSICAL_EXPIRY_MARGIN_MS } from "./expiry.js";
 export { escapeKeyPart, KeySpace } from "./keys.js";
