@@ -55,10 +55,12 @@ export async function loadChat<M extends UIMessage = UIMessage>(
 
 /**
  * Makes the stored chat equal `messages`, writing only the difference: messages equal to the stored ones
- * are kept, everything after the first difference is removed (`truncate`), and the rest appended with
- * `expectedLastMessageId`, so a concurrent save in between is detected (and the diff redone). Covers
+ * are kept, everything after the first difference is removed and the rest appended, in one atomic `append`
+ * with `replace` and `expectedLastMessageId` when they fit in one (removed + appended ≤ 98), so a
+ * concurrent save in between is detected (and the diff redone) and a failure changes nothing. Covers
  * continuation (only appends), regenerate (the last assistant message replaced) and edits (an earlier
- * message changed: everything after it goes). Creates the chat when it does not exist.
+ * message changed: everything after it goes). Creates the chat when it does not exist. A larger difference
+ * takes several calls (see `writeDifference`).
  */
 export async function saveChat<M extends UIMessage>(
   store: StateStore,
@@ -73,24 +75,51 @@ export async function saveChat<M extends UIMessage>(
     while (kept < stored.length && kept < inputs.length && stored[kept]!.json === inputs[kept]!.content)
       kept++;
     const removed = stored.length - kept;
+    const rest = inputs.slice(kept);
     try {
-      let last = kept > 0 ? stored[kept - 1]!.message.id : null;
-      for (let left = removed; left > 0; left -= LIMITS.maxMessagesPerTruncate) {
-        // At most 99 per truncate, newest first, so removing many is a few calls.
-        await store.sessions.truncate(chatId, { removeLast: Math.min(left, LIMITS.maxMessagesPerTruncate) });
-      }
-      const rest = inputs.slice(kept);
-      for (let i = 0; i < rest.length; i += LIMITS.maxMessagesPerAppend) {
-        const appended = await store.sessions.append(chatId, rest.slice(i, i + LIMITS.maxMessagesPerAppend), {
-          expectedLastMessageId: last,
-        });
-        last = appended[appended.length - 1]!.id;
-      }
+      await writeDifference(store, chatId, stored, kept, rest);
       return { kept, removed, appended: rest.length };
     } catch (error) {
       if (!isStateStoreError(error, "VERSION_CONFLICT") || attempt >= MAX_SAVE_ATTEMPTS) throw error;
       // Another save changed the chat between our read and our append: diff again.
     }
+  }
+}
+
+/**
+ * Replaces `stored` after its first `kept` messages with `rest`. The removal goes with the first appended
+ * messages in one atomic `append` with `replace`, conditional (`expectedLastMessageId`) on the newest message
+ * it removes: when removed + appended ≤ `LIMITS.maxMessagesPerAppend` (98) that is the whole write. Past it,
+ * only what does not fit is done in separate calls, each atomic on its own: the newest of the removals before
+ * (`truncate`, ≤ 99 per call), the remaining appends after (≤ 98 per call, each conditional on the one
+ * before). Only removals: `truncate`, one call for up to 99.
+ */
+async function writeDifference(
+  store: StateStore,
+  chatId: string,
+  stored: StoredEntry[],
+  kept: number,
+  rest: MessageInput[],
+): Promise<void> {
+  const max = LIMITS.maxMessagesPerAppend;
+  const removing = stored.length - kept;
+  // How many removals the first append takes: all of them when there is room, else at least one, so the
+  // chat goes from (a shortened) old to (the start of) the new in one write.
+  const fused = rest.length === 0 ? 0 : Math.min(removing, Math.max(1, max - rest.length));
+  for (let left = removing - fused; left > 0; ) {
+    const count = Math.min(left, LIMITS.maxMessagesPerTruncate);
+    await store.sessions.truncate(chatId, { removeLast: count });
+    left -= count;
+  }
+  let last = stored[kept + fused - 1]?.message.id ?? null;
+  for (let i = 0; i < rest.length; ) {
+    const batch = rest.slice(i, i + max - (i === 0 ? fused : 0));
+    const appended = await store.sessions.append(chatId, batch, {
+      expectedLastMessageId: last,
+      ...(i === 0 && fused > 0 ? { replace: { removeLast: fused } } : {}),
+    });
+    last = appended[appended.length - 1]!.id;
+    i += batch.length;
   }
 }
 

@@ -4,6 +4,7 @@ import { describeEachBackend } from "@agent-state/test-backends";
 import { type UIMessage, validateUIMessages } from "ai";
 import { beforeEach, expect, it } from "vitest";
 import { getActiveStreamId, listChats, loadChat, saveChat, setActiveStreamId } from "../src/index.js";
+import { instrumented } from "./instrumented.js";
 
 const user = (id: string, text: string): UIMessage => ({ id, role: "user", parts: [{ type: "text", text }] });
 const assistant = (id: string, text: string): UIMessage => ({
@@ -80,6 +81,85 @@ describeEachBackend("loadChat / saveChat", (backend) => {
       appended: 1,
     });
     expect(await loadChat(store, "c")).toEqual(edited);
+  });
+
+  it("regenerate and edits are one atomic write each: an append with replace, no truncate", async () => {
+    const chat = [user("u1", "Hi"), assistant("a1", "Hello"), user("u2", "Joke?"), assistant("a2", "No.")];
+    const { store: counted, writes } = instrumented(store);
+    await saveChat(counted, { chatId: "c", messages: chat });
+    expect(writes.splice(0)).toEqual(["append"]);
+    const regenerated = [...chat.slice(0, 3), assistant("a2b", "Why did the chicken…")];
+    await saveChat(counted, { chatId: "c", messages: regenerated });
+    expect(writes.splice(0)).toEqual(["append+replace"]);
+    const edited = [chat[0]!, user("u1b", "A pun?"), assistant("a1b", "Pun-believable.")];
+    expect(await saveChat(counted, { chatId: "c", messages: edited })).toEqual({
+      kept: 1,
+      removed: 3,
+      appended: 2,
+    });
+    expect(writes.splice(0)).toEqual(["append+replace"]);
+    // The limit exactly: 49 removed and 49 appended is still one write.
+    const full = Array.from({ length: 50 }, (_, i) => user(`f${i}`, `q${i}`));
+    await saveChat(counted, { chatId: "d", messages: full });
+    writes.splice(0);
+    const rewritten = [full[0]!, ...Array.from({ length: 49 }, (_, i) => user(`g${i}`, `p${i}`))];
+    await saveChat(counted, { chatId: "d", messages: rewritten });
+    expect(writes).toEqual(["append+replace"]);
+    expect(await loadChat(store, "d")).toEqual(rewritten);
+  });
+
+  it("a replace that fails changes nothing: the stored chat is the old one, whole", async () => {
+    const chat = [user("u1", "Hi"), assistant("a1", "Hello"), user("u2", "Joke?"), assistant("a2", "No.")];
+    await saveChat(store, { chatId: "c", messages: chat });
+    const { store: failing, writes } = instrumented(store, { failReplace: true });
+    const edited = [chat[0]!, user("u1b", "A pun?")];
+    await expect(saveChat(failing, { chatId: "c", messages: edited })).rejects.toMatchObject({
+      code: "UNAVAILABLE",
+    });
+    // Nothing was removed on its own before the failing write (a truncate then an append would have left
+    // only u1 here), so the old chat is intact, and the next save completes the edit.
+    expect(writes).toEqual(["append+replace"]);
+    expect(await loadChat(store, "c")).toEqual(chat);
+    await saveChat(store, { chatId: "c", messages: edited });
+    expect(await loadChat(store, "c")).toEqual(edited);
+  });
+
+  it("a difference over 98 truncates only what does not fit, then replaces; a failure leaves a shortened old chat", async () => {
+    const long = Array.from({ length: 250 }, (_, i) =>
+      i % 2 ? assistant(`a${i}`, `r${i}`) : user(`u${i}`, `q${i}`),
+    );
+    await saveChat(store, { chatId: "c", messages: long });
+    const edited = [long[0]!, user("new", "different")];
+    // 249 removed + 1 appended: 152 truncated first (99 + 53), the last 97 removed with the append.
+    const { store: failing, writes: failed } = instrumented(store, { failReplace: true });
+    await expect(saveChat(failing, { chatId: "c", messages: edited })).rejects.toMatchObject({
+      code: "UNAVAILABLE",
+    });
+    expect(failed).toEqual(["truncate", "truncate", "append+replace"]);
+    expect(await loadChat(store, "c")).toEqual(long.slice(0, 98));
+    const { store: counted, writes } = instrumented(store);
+    expect(await saveChat(counted, { chatId: "c", messages: edited })).toEqual({
+      kept: 1,
+      removed: 97,
+      appended: 1,
+    });
+    expect(writes).toEqual(["append+replace"]);
+    expect(await loadChat(store, "c")).toEqual(edited);
+    // Many appended after an edit: 1 removed with the first 97 appended, the other 53 appended after.
+    const grown = [
+      edited[0]!,
+      ...Array.from({ length: 150 }, (_, i) =>
+        i % 2 ? assistant(`b${i}`, `s${i}`) : user(`v${i}`, `t${i}`),
+      ),
+    ];
+    writes.splice(0);
+    expect(await saveChat(counted, { chatId: "c", messages: grown })).toEqual({
+      kept: 1,
+      removed: 1,
+      appended: 150,
+    });
+    expect(writes).toEqual(["append+replace", "append"]);
+    expect(await loadChat(store, "c")).toEqual(grown);
   });
 
   it("concurrent saves of two continuations: both finish and the chat equals one of them", async () => {

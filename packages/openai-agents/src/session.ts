@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import {
+  type AppendOptions,
   canonicalJson,
   isStateStoreError,
   type Json,
@@ -10,6 +11,7 @@ import {
   newSessionId,
   type StateStore,
   type Session as StoredSession,
+  type TruncateOptions,
   ValidationError,
 } from "@agent-state/core";
 import {
@@ -119,8 +121,9 @@ export class AgentStateSession implements SessionHistoryTransactionAwareSession 
   /**
    * Applies an append or a suffix replacement once per `operationId`: a repeat with the same transaction
    * does nothing, one with another transaction (or a suffix that no longer matches) throws
-   * `ValidationError` / `VersionConflictError` and changes nothing. An append is one atomic append; a
-   * replacement is a truncate then an append (see the README's limits).
+   * `ValidationError` / `VersionConflictError` and changes nothing. An append is one atomic append; so is a
+   * replacement (`append` with `replace`) that removes up to 97 messages, the common case; one that removes
+   * more truncates the oldest of them first (see the README's limits).
    */
   async applyHistoryTransaction(args: SessionHistoryTransactionArgs): Promise<void> {
     const { operationId, transaction } = checkTransaction(args);
@@ -174,30 +177,29 @@ export class AgentStateSession implements SessionHistoryTransactionAwareSession 
       }
       seen += slot.items.length;
     }
-    const keepThrough = cut > 0 ? slots[cut - 1]!.message.id : null;
-    // Remove every message after the last one kept whole (popped-only messages included).
-    while (session) {
-      const after = await this.messagesAfter(keepThrough);
-      if (after === 0) break;
-      await this.store.sessions.truncate(this.sessionId, {
-        removeLast: Math.min(after, LIMITS.maxMessagesPerTruncate),
-      });
+    // Every message after the last one kept whole goes (popped-only ones included). Up to 97 of them go in
+    // the same atomic append as the replacement (packed into the messages left of the 98), so the history
+    // is either the old one or the new one. Only past that are the newest of them truncated first (see the
+    // README's limits).
+    const removing = slots.length - cut;
+    const written = [...kept, ...replacement];
+    const fused =
+      removing < LIMITS.maxMessagesPerAppend
+        ? removing
+        : Math.max(1, LIMITS.maxMessagesPerAppend - Math.max(1, written.length));
+    for (let left = removing - fused; left > 0; ) {
+      const count = Math.min(left, LIMITS.maxMessagesPerTruncate);
+      await this.store.sessions.truncate(this.sessionId, { removeLast: count });
+      left -= count;
     }
-    await this.append([...kept, ...replacement], {
+    await this.append(written, {
       idempotencyKey,
       fingerprint,
-      expectedLastMessageId: keepThrough,
+      // The newest message the append's removal starts from, as read: any other write in between conflicts.
+      expectedLastMessageId: slots[cut + fused - 1]?.message.id ?? null,
+      ...(fused > 0 ? { replace: { removeLast: fused } } : {}),
+      maxMessages: LIMITS.maxMessagesPerAppend - fused,
     });
-  }
-
-  /** How many messages follow `id` (all of them for null). */
-  private async messagesAfter(id: string | null): Promise<number> {
-    let count = 0;
-    for await (const message of this.newestFirst()) {
-      if (message.id === id) break;
-      count++;
-    }
-    return count;
   }
 
   /** The session's messages, newest first, a page of 100 at a time (stop iterating to stop reading). */
@@ -256,15 +258,23 @@ export class AgentStateSession implements SessionHistoryTransactionAwareSession 
   }
 
   /**
-   * One atomic append of the encoded items: one item per message, or when there are more items than one
-   * append holds messages, several per message. An empty list still appends one (empty) message, which
-   * carries the transaction's idempotency key.
+   * One atomic append of the encoded items: one item per message, or when there are more items than the
+   * append has room for (`maxMessages`, default all 98), several per message. An empty list still appends
+   * one (empty) message, which carries the transaction's idempotency key. With `replace` the same atomic
+   * append first removes those messages.
    */
   private async append(
     items: Json[],
-    options: { idempotencyKey?: string; fingerprint?: string; expectedLastMessageId?: string | null } = {},
+    options: {
+      idempotencyKey?: string;
+      fingerprint?: string;
+      expectedLastMessageId?: string | null;
+      replace?: TruncateOptions;
+      maxMessages?: number;
+    } = {},
   ): Promise<void> {
-    const perMessage = Math.max(1, Math.ceil(items.length / LIMITS.maxMessagesPerAppend));
+    const room = options.maxMessages ?? LIMITS.maxMessagesPerAppend;
+    const perMessage = Math.max(1, Math.ceil(items.length / room));
     const messages: MessageInput[] = [];
     for (let i = 0; i < items.length || messages.length === 0; i += perMessage) {
       const group = items.slice(i, i + perMessage);
@@ -272,11 +282,12 @@ export class AgentStateSession implements SessionHistoryTransactionAwareSession 
       if (options.fingerprint) metadata.transaction = options.fingerprint;
       messages.push({ role: roleOf(group[0]), content: JSON.stringify(group), metadata });
     }
-    const appendOptions = {
+    const appendOptions: AppendOptions = {
       ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
       ...(options.expectedLastMessageId !== undefined
         ? { expectedLastMessageId: options.expectedLastMessageId }
         : {}),
+      ...(options.replace ? { replace: options.replace } : {}),
     };
     try {
       await this.store.sessions.append(this.sessionId, messages, appendOptions);
