@@ -1,10 +1,14 @@
-import { type ReplaceTarget, SessionNotFoundError } from "@agent-state/core";
+import { type ReplaceTarget, SessionNotFoundError, ThrottledError } from "@agent-state/core";
+import { backoffDelayMs, sleep } from "./batch.js";
 import type { StoreContext } from "./context.js";
 import { toStoreError } from "./errors.js";
 import { deleteChunksQuietly } from "./large-values.js";
 import { forEachQueryPage } from "./query-pages.js";
 import { MESSAGE_SK_MAX, META_SK, messageChunkBase, messageIdOf, messageSk, sessionPk } from "./schema.js";
 import { isLiveItem, type MessageItem, namesFor, type SessionItem } from "./session-items.js";
+
+/** Reads of a plan that saw the session change between its two reads, before giving up. */
+const PLAN_READS = 20;
 
 /** What `truncate` removes (and an append's `replace`), as core's `parseTruncateOptions` returns it. */
 export type RemovalSpec = ReplaceTarget;
@@ -25,9 +29,10 @@ export interface RemovalPlan {
 }
 
 /**
- * Reads what `spec` removes: the meta item and the messages to remove, strongly, on the store's own client.
+ * Reads what `spec` removes: the meta item and the messages to remove, strongly, on the store's own client,
+ * the meta item always read before the messages (the transaction is conditioned on the tail it holds).
  * `removeLast`: one Query newest-first from the top of the partition (the meta item, the n, the one before
- * them). `afterMessageId`: a GetItem of the meta item and a Query from that message up (at most `max` + 2
+ * them). `afterMessageId`: a GetItem of the meta item, then a Query from that message up (at most `max` + 2
  * items). SessionNotFoundError when the session is not live.
  */
 export async function planRemoval(
@@ -37,6 +42,28 @@ export async function planRemoval(
   max: number,
   operation: string,
 ): Promise<RemovalPlan> {
+  for (let attempt = 1; attempt <= PLAN_READS; attempt++) {
+    const plan = await readPlan(context, sessionId, spec, max, operation);
+    if (plan !== null) return plan;
+    await sleep(backoffDelayMs(Math.min(attempt, 6)));
+  }
+  throw new ThrottledError(
+    `${operation}: session ${JSON.stringify(sessionId)} kept changing while being read (${PLAN_READS} reads)`,
+  );
+}
+
+/**
+ * One read of a plan; null when it saw a message after the meta item's tail: the session changed between
+ * reading the meta item and the messages (a message appended then, even one truncated again since, must not
+ * be counted as removed).
+ */
+async function readPlan(
+  context: StoreContext,
+  sessionId: string,
+  spec: RemovalSpec,
+  max: number,
+  operation: string,
+): Promise<RemovalPlan | null> {
   const pk = sessionPk(sessionId);
   if (spec.afterMessageId === undefined) {
     const output = await query(context, operation, {
@@ -49,6 +76,7 @@ export async function planRemoval(
     const meta = liveMeta(head, sessionId, context);
     const floor = messageSk(meta.incarnation);
     const messages = rest.filter((item) => String(item.sk) > floor) as unknown as MessageItem[];
+    if (messages.some((item) => item.sk > tailSkOf(meta))) return null;
     const removed = messages.slice(0, spec.removeLast).reverse();
     const before = messages[spec.removeLast];
     return {
@@ -59,15 +87,16 @@ export async function planRemoval(
     };
   }
   const afterSk = messageSk(spec.afterMessageId);
-  const [metaOutput, after] = await Promise.all([
-    getMeta(context, pk, operation),
-    query(context, operation, {
-      KeyConditionExpression: "#pk = :pk AND #sk BETWEEN :after AND :highest",
-      ExpressionAttributeValues: { ":pk": pk, ":after": afterSk, ":highest": MESSAGE_SK_MAX },
-      Limit: max + 2,
-    }),
-  ]);
-  const meta = liveMeta(metaOutput, sessionId, context);
+  // The meta item first, then the messages (never both at once): messages read after it are at least as
+  // new, so any change between the two reads moves the tail and fails the transaction's condition. Messages
+  // read before it could be older than the tail the transaction is conditioned on.
+  const meta = liveMeta(await getMeta(context, pk, operation), sessionId, context);
+  const after = await query(context, operation, {
+    KeyConditionExpression: "#pk = :pk AND #sk BETWEEN :after AND :highest",
+    ExpressionAttributeValues: { ":pk": pk, ":after": afterSk, ":highest": MESSAGE_SK_MAX },
+    Limit: max + 2,
+  });
+  if (after.some((item) => String(item.sk) > tailSkOf(meta))) return null;
   const newTail = spec.afterMessageId;
   if (afterSk <= messageSk(meta.incarnation) || after[0]?.sk !== afterSk) {
     return { meta, removed: [], newTail, refusal: "unknownMessageId" };
@@ -125,6 +154,11 @@ export async function deleteRemovedChunks(
         : deleteChunksQuietly(context, context.tables.sessions, pk, messageChunkBase(item.vid), item.vn ?? 0),
     ),
   );
+}
+
+/** The sort key of the meta item's last message (of its incarnation when it holds none). */
+function tailSkOf(meta: SessionItem): string {
+  return messageSk(meta.tailMessageId ?? meta.lastMessageId);
 }
 
 function liveMeta(

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import { DynamoDBDocument } from "@aws-sdk/lib-dynamodb";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createLocalStore, type LocalStore } from "./local.js";
@@ -239,6 +240,57 @@ describe("truncate, conditional and idempotent appends, large messages on Dynamo
     for (let i = 1; i < stored.length; i++)
       expect((stored[i]?.id ?? "") > (stored[i - 1]?.id ?? "")).toBe(true);
     expect((await sessions.get(sessionId))?.messageCount).toBe(stored.length);
+  });
+
+  it("a replace reads the meta item before the messages, and reads again when a write lands between them", async () => {
+    const { sessions } = local.store;
+    const { sessionId } = await sessions.create();
+    const base = await sessions.append(sessionId, [say("a"), say("b")]);
+    // Hold the meta item's read, then the messages' read, while a plain append commits. Holding the meta
+    // item's read, the append waits for a messages' read that might run meanwhile (it must not: it would
+    // be older than the meta item, and the replace would leave the plain message behind).
+    for (const held of ["GetItemCommand", "QueryCommand"]) {
+      let release = () => {};
+      const gate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let reached = () => {};
+      const atGate = new Promise<void>((resolve) => {
+        reached = resolve;
+      });
+      let queried = () => {};
+      const queriedMeanwhile = new Promise<void>((resolve) => {
+        queried = resolve;
+      });
+      let armed = true;
+      let holding = false;
+      local.low.middlewareStack.add(
+        (next, context) => async (args) => {
+          const name = (context as { commandName?: string }).commandName;
+          if (armed && name === held) {
+            armed = false;
+            holding = true;
+            reached();
+            await gate;
+            holding = false;
+          }
+          const output = await next(args);
+          if (holding && name === "QueryCommand") queried();
+          return output;
+        },
+        { step: "initialize", name: `hold-${held}` },
+      );
+      const replacing = sessions.append(sessionId, [say(`${held}-1`), say(`${held}-2`)], {
+        replace: { afterMessageId: base[1]?.id ?? "" },
+      });
+      await atGate;
+      if (held === "GetItemCommand") await Promise.race([queriedMeanwhile, sleep(300)]);
+      await sessions.append(sessionId, say(`plain during ${held}`));
+      release();
+      const added = await replacing;
+      expect(await readAll(sessionId)).toEqual([...base, ...added]);
+      expect((await sessions.get(sessionId))?.messageCount).toBe(4);
+    }
   });
 
   /** Chunk items (`c#…`) of a session's partition. */
