@@ -3,6 +3,7 @@ import {
   decodeCursor,
   encodeCursor,
   idempotencyKeyReused,
+  LIMITS,
   type Message,
   type MessageInput,
   type Page,
@@ -12,6 +13,8 @@ import {
   SessionNotFoundError,
   ThrottledError,
   toEpochSeconds,
+  tooManyToReplace,
+  unknownMessageId,
   ValidationError,
   VersionConflictError,
   validateId,
@@ -26,6 +29,13 @@ import { decodeMessages, prepareBodies } from "./message-payload.js";
 import { refreshMessageTtlIfDue } from "./message-ttl.js";
 import { readMeta } from "./meta-read.js";
 import { forEachQueryPage } from "./query-pages.js";
+import {
+  countAfter,
+  deleteRemovedChunks,
+  planRemoval,
+  type RemovalPlan,
+  type RemovalSpec,
+} from "./removal.js";
 import {
   idempotencySk,
   MESSAGE_SK_MAX,
@@ -54,6 +64,11 @@ const APPEND_ATTEMPTS = 60;
  * rewritten, so the cost is the same at turn 1 and turn 10,000. Ids are ULIDs from the store's clock; when
  * another writer committed larger ids first, the failed condition's ALL_OLD item tells us its
  * `lastMessageId` and we retry with ids after it. Large messages' chunks are written before the transaction.
+ *
+ * With `replace`, each attempt first reads what `truncate` would remove (see removal.ts); the same
+ * transaction then also deletes those messages, and the meta condition is truncate's (same incarnation,
+ * same last message as read), so a writer that changed the session in between makes it start over from a
+ * fresh read. The removed messages' chunks are deleted once it committed.
  */
 export async function appendMessages(
   context: StoreContext,
@@ -63,8 +78,8 @@ export async function appendMessages(
 ): Promise<Message[]> {
   validateId("sessionId", sessionId);
   const inputs = validateMessages(input);
-  const { expectedLastMessageId, idempotencyKey } = parseAppendOptions(opts, inputs.length);
-  const fingerprint = idempotencyKey === undefined ? undefined : appendFingerprint(inputs);
+  const { expectedLastMessageId, idempotencyKey, replace } = parseAppendOptions(opts, inputs.length);
+  const fingerprint = idempotencyKey === undefined ? undefined : appendFingerprint(inputs, replace);
   const pk = sessionPk(sessionId);
   const table = context.tables.sessions;
   const chunkTtl = toEpochSeconds(context.clock()) + context.messageTtlSeconds;
@@ -79,12 +94,34 @@ export async function appendMessages(
           : deleteChunksQuietly(context, table, pk, messageChunkBase(b.attributes.vid), b.chunks.length),
       ),
     );
+  // A replace reads the meta item (and with it the incarnation) on every attempt.
   let incarnation =
-    idempotencyKey === undefined
+    idempotencyKey === undefined || replace !== undefined
       ? undefined
       : (context.incarnations.get(sessionId) ?? (await readIncarnation(context, sessionId)));
   try {
     for (let attempt = 1; attempt <= APPEND_ATTEMPTS; attempt++) {
+      let plan: RemovalPlan | null = null;
+      if (replace !== undefined) {
+        plan = await planRemoval(
+          context,
+          sessionId,
+          replace,
+          LIMITS.maxMessagesPerAppend - inputs.length,
+          "sessions.append",
+        );
+        incarnation = plan.meta.incarnation;
+        context.ids.observe(String(plan.meta.lastMessageId));
+        const mismatch = expectedLastMessageId !== undefined && tailOf(plan.meta) !== expectedLastMessageId;
+        if (mismatch || plan.refusal !== null) {
+          // The key is checked first: a retry of an append that went through replays it.
+          if (idempotencyKey !== undefined) {
+            const first = await readIdempotencyItem(context, pk, idempotencySk(incarnation, idempotencyKey));
+            if (first !== null) return replay(context, sessionId, first, fingerprint ?? "");
+          }
+          throw await refusalOf(context, plan, sessionId, replace, expectedLastMessageId, inputs.length);
+        }
+      }
       const now = context.clock();
       const items: MessageItem[] = inputs.map((m, i) => ({
         pk,
@@ -96,6 +133,7 @@ export async function appendMessages(
       }));
       const firstId = items[0]?.sk.slice(2) ?? "";
       const lastId = items[items.length - 1]?.sk.slice(2) ?? "";
+      const removed = plan?.removed ?? [];
       const names = namesFor(
         "#pk",
         "#expiresAt",
@@ -113,11 +151,16 @@ export async function appendMessages(
         ":nowSeconds": toEpochSeconds(now),
         ":first": firstId,
         ":last": lastId,
-        ":count": items.length,
+        ":count": items.length - removed.length,
         ":messagesTtl": toEpochSeconds(now) + context.messageTtlSeconds,
       };
       let condition = "attribute_exists(#pk) AND #expiresAt > :now AND #lastMessageId < :first";
-      if (expectedLastMessageId !== undefined) {
+      if (plan !== null) {
+        // The last message as read (which the caller's expectedLastMessageId, if any, was checked against).
+        condition +=
+          " AND (#tail = :observedTail OR (attribute_not_exists(#tail) AND #lastMessageId = :observedTail))";
+        values[":observedTail"] = plan.meta.tailMessageId ?? plan.meta.lastMessageId;
+      } else if (expectedLastMessageId !== undefined) {
         if (expectedLastMessageId === null) {
           names["#incarnation"] = "incarnation";
           condition +=
@@ -167,6 +210,7 @@ export async function appendMessages(
                 ReturnValuesOnConditionCheckFailure: "ALL_OLD",
               },
             },
+            ...removed.map((item) => ({ Delete: { TableName: table, Key: { pk, sk: item.sk } } })),
             ...items.map((item) => ({ Put: { TableName: table, Item: item } })),
             ...(idempotencyItem === null
               ? []
@@ -183,16 +227,6 @@ export async function appendMessages(
                 ]),
           ],
         });
-        return items.map((item, i): Message => {
-          const m = inputs[i] as MessageInput;
-          return {
-            id: messageIdOf(item.sk),
-            role: m.role,
-            content: m.content,
-            timestamp: item.timestamp,
-            ...(m.metadata !== undefined ? { metadata: m.metadata } : {}),
-          };
-        });
       } catch (error) {
         const reasons = cancellationReasons(error);
         if (reasons === null) throw toStoreError(error, "sessions.append");
@@ -205,7 +239,7 @@ export async function appendMessages(
             (await itemBehindConditionFailure(context, error, table, { pk, sk: META_SK }, "sessions.append"));
           if (old === null || !isLiveItem(old, now)) throw new SessionNotFoundError(sessionId);
           const stored = old as unknown as SessionItem;
-          if (incarnation !== undefined && stored.incarnation !== incarnation) {
+          if (plan === null && incarnation !== undefined && stored.incarnation !== incarnation) {
             // Our hint named an earlier incarnation of this session id: try again on the live one.
             incarnation = stored.incarnation;
             context.incarnations.set(sessionId, incarnation);
@@ -235,8 +269,21 @@ export async function appendMessages(
         } else if (!reasons.some((r) => r.code === "TransactionConflict")) {
           throw toStoreError(error, "sessions.append");
         }
+        // A replace starts over from a fresh read of what it removes.
         await sleep(backoffDelayMs(Math.min(attempt, 6)));
+        continue;
       }
+      if (plan !== null) await deleteRemovedChunks(context, sessionId, removed);
+      return items.map((item, i): Message => {
+        const m = inputs[i] as MessageInput;
+        return {
+          id: messageIdOf(item.sk),
+          role: m.role,
+          content: m.content,
+          timestamp: item.timestamp,
+          ...(m.metadata !== undefined ? { metadata: m.metadata } : {}),
+        };
+      });
     }
     throw new ThrottledError(
       `sessions.append: lost ${APPEND_ATTEMPTS} races for session ${JSON.stringify(sessionId)}`,
@@ -245,6 +292,48 @@ export async function appendMessages(
     // After an unknown outcome the messages may have landed: their chunks must stay (they expire with them).
     if (certainlyNotWritten(error)) await dropOwnChunks();
     throw error;
+  }
+}
+
+/**
+ * Why a replace cannot go on, in the order of the contract: the caller's `expectedLastMessageId` against the
+ * last message before the removal, then `afterMessageId` not a live message, then too many removed and
+ * appended together.
+ */
+async function refusalOf(
+  context: StoreContext,
+  plan: RemovalPlan,
+  sessionId: string,
+  replace: RemovalSpec,
+  expectedLastMessageId: string | null | undefined,
+  appended: number,
+): Promise<Error> {
+  const actual = tailOf(plan.meta);
+  if (expectedLastMessageId !== undefined && actual !== expectedLastMessageId) {
+    return VersionConflictError.forLastMessage(sessionId, expectedLastMessageId, actual);
+  }
+  if (plan.refusal === "tooMany" && replace.afterMessageId !== undefined) {
+    const removed = await countAfter(context, sessionId, replace.afterMessageId, "sessions.append");
+    return tooManyToReplace(removed, appended);
+  }
+  return unknownMessageId();
+}
+
+/** An append's idempotency item (one strong GetItem), or null when the key was not used yet. */
+async function readIdempotencyItem(
+  context: StoreContext,
+  pk: string,
+  sk: string,
+): Promise<Record<string, unknown> | null> {
+  try {
+    const output = await context.main.get({
+      TableName: context.tables.sessions,
+      Key: { pk, sk },
+      ConsistentRead: true,
+    });
+    return output.Item ?? null;
+  } catch (error) {
+    throw toStoreError(error, "sessions.append");
   }
 }
 

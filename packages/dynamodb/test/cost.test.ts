@@ -109,6 +109,30 @@ describe("cost budgets (requests and capacity as DynamoDB bills them)", () => {
     expect(retry.byOperation).toEqual({ TransactWriteItems: 1, Query: 1 });
   });
 
+  it("append replacing the last 2 messages with 2 is 1 Query + 1 TransactWriteItems; afterMessageId adds 1 GetItem", async () => {
+    const { sessionId } = await local.store.sessions.create();
+    const all = await local.store.sessions.append(sessionId, filler(6));
+    const plain = await local.counter.measure(() => local.store.sessions.append(sessionId, filler(2, 6)));
+    const removeLast = await local.counter.measure(() =>
+      local.store.sessions.append(sessionId, filler(2, 8), { replace: { removeLast: 2 } }),
+    );
+    expect(removeLast.byOperation).toEqual({ Query: 1, TransactWriteItems: 1 });
+    const after = await local.counter.measure(() =>
+      local.store.sessions.append(sessionId, filler(2, 10), {
+        replace: { afterMessageId: all[5]?.id ?? "" },
+      }),
+    );
+    expect(after.byOperation).toEqual({ GetItem: 1, Query: 1, TransactWriteItems: 1 });
+    expect((await local.store.sessions.get(sessionId))?.messageCount).toBe(8);
+    // The 2 Deletes add 2 × 2 WCU (small items, at 2× in a transaction) to the plain append of 2.
+    expect(removeLast.writeUnits).toBe(plain.writeUnits + 4);
+    expect(after.writeUnits).toBe(removeLast.writeUnits);
+    console.info(
+      `replace 2 with 2: removeLast ${removeLast.requests} requests ${removeLast.writeUnits} WCU ${removeLast.readUnits} RCU; ` +
+        `afterMessageId ${after.requests} requests ${after.writeUnits} WCU ${after.readUnits} RCU; plain append of 2: ${plain.writeUnits} WCU`,
+    );
+  });
+
   it("a 2 MB message: chunks in 1 BatchWriteItem, then the 1 TransactWriteItems; read back in 1 Query + 1 BatchGetItem", async () => {
     const { sessionId } = await local.store.sessions.create();
     const content = randomBytes(1536 * 1024).toString("base64"); // 2 MB of text that hardly compresses

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import { DynamoDBDocument } from "@aws-sdk/lib-dynamodb";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createLocalStore, type LocalStore } from "./local.js";
@@ -149,4 +150,193 @@ describe("truncate, conditional and idempotent appends, large messages on Dynamo
     });
     expect(Count).toBe(0);
   });
+
+  it("append with replace: one read and one transaction; the removed large message's chunks go after the commit", async () => {
+    const { sessions } = local.store;
+    const { sessionId } = await sessions.create();
+    const large = (tag: string) => ({
+      role: "tool" as const,
+      content: tag + randomBytes(600 * 1024).toString("base64"),
+    });
+    const [kept, removed] = await sessions.append(sessionId, [large("kept:"), large("removed:")]);
+    const before = await chunkCount(sessionId);
+    expect(before).toBeGreaterThanOrEqual(4);
+    const replacement = large("replacement:");
+    const cost = await local.counter.measure(() =>
+      sessions.append(sessionId, replacement, { replace: { afterMessageId: kept?.id ?? "" } }),
+    );
+    // Chunks of the new message first; GetItem + Query of what to remove; the transaction; the old chunks' delete.
+    expect(cost.byOperation).toEqual({ BatchWriteItem: 2, GetItem: 1, Query: 1, TransactWriteItems: 1 });
+    expect((await sessions.messages(sessionId)).items.map((m) => m.content)).toEqual([
+      kept?.content,
+      replacement.content,
+    ]);
+    // As many chunks as before: the removed message's are gone, the replacement's (same size) are there.
+    expect(await chunkCount(sessionId)).toBe(before);
+    expect(removed).toBeDefined();
+  });
+
+  it("a replace whose transaction certainly failed changes nothing and drops only its own chunks", async () => {
+    const { sessions } = local.store;
+    const { sessionId } = await sessions.create();
+    const content = randomBytes(600 * 1024).toString("base64");
+    const all = await sessions.append(sessionId, [say("a"), { role: "tool", content }]);
+    const before = await chunkCount(sessionId);
+    failNextTransaction("throttled");
+    const error = await sessions
+      .append(sessionId, { role: "tool", content: `${content}!` }, { replace: { removeLast: 1 } })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "THROTTLED" });
+    expect((await sessions.messages(sessionId)).items).toEqual(all);
+    expect(await chunkCount(sessionId)).toBe(before);
+    expect((await sessions.get(sessionId))?.messageCount).toBe(2);
+  });
+
+  it("a replace whose outcome is unknown deletes no chunks: the new message stays readable", async () => {
+    const { sessions } = local.store;
+    const { sessionId } = await sessions.create();
+    const content = randomBytes(600 * 1024).toString("base64");
+    const [a] = await sessions.append(sessionId, [say("a"), { role: "tool", content }]);
+    const before = await chunkCount(sessionId);
+    failNextTransaction("reply-lost");
+    const replacement = { role: "tool" as const, content: `${content}!` };
+    const error = await sessions
+      .append(sessionId, replacement, { replace: { removeLast: 1 } })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "UNAVAILABLE" });
+    // It did land: the replacement reads back whole, and the removed message's chunks are left to their TTL.
+    const items = (await sessions.messages(sessionId)).items;
+    expect(items.map((m) => m.content)).toEqual(["a", replacement.content]);
+    expect(items[0]).toEqual(a);
+    expect(await chunkCount(sessionId)).toBeGreaterThan(before);
+    expect((await sessions.get(sessionId))?.messageCount).toBe(2);
+  });
+
+  it("replaces racing plain appends: the last replace's messages whole, then the appends after it, messageCount exact", async () => {
+    const { sessions } = local.store;
+    const { sessionId } = await sessions.create();
+    const base = await sessions.append(
+      sessionId,
+      Array.from({ length: 10 }, (_, i) => say(`base${i}`)),
+    );
+    const replaces = Array.from({ length: 4 }, (_, i) =>
+      sessions.append(sessionId, [say(`r${i}a`), say(`r${i}b`)], {
+        replace: { afterMessageId: base[9]?.id ?? "" },
+      }),
+    );
+    const plains = Array.from({ length: 4 }, (_, i) => sessions.append(sessionId, say(`p${i}`)));
+    const replaced = await Promise.allSettled(replaces);
+    const appended = await Promise.all(plains);
+    const winners = replaced.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+    for (const r of replaced)
+      if (r.status === "rejected") expect(r.reason).toMatchObject({ code: "THROTTLED" });
+    expect(winners.length).toBeGreaterThan(0);
+    const stored = await readAll(sessionId);
+    expect(stored.slice(0, 10)).toEqual(base);
+    const tail = stored.slice(10);
+    expect(winners).toContainEqual(tail.slice(0, 2));
+    const plainIds = new Set(appended.flat().map((m) => m.id));
+    for (const m of tail.slice(2)) expect(plainIds.has(m.id)).toBe(true);
+    for (let i = 1; i < stored.length; i++)
+      expect((stored[i]?.id ?? "") > (stored[i - 1]?.id ?? "")).toBe(true);
+    expect((await sessions.get(sessionId))?.messageCount).toBe(stored.length);
+  });
+
+  it("a replace reads the meta item before the messages, and reads again when a write lands between them", async () => {
+    const { sessions } = local.store;
+    const { sessionId } = await sessions.create();
+    const base = await sessions.append(sessionId, [say("a"), say("b")]);
+    // Hold the meta item's read, then the messages' read, while a plain append commits. Holding the meta
+    // item's read, the append waits for a messages' read that might run meanwhile (it must not: it would
+    // be older than the meta item, and the replace would leave the plain message behind).
+    for (const held of ["GetItemCommand", "QueryCommand"]) {
+      let release = () => {};
+      const gate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let reached = () => {};
+      const atGate = new Promise<void>((resolve) => {
+        reached = resolve;
+      });
+      let queried = () => {};
+      const queriedMeanwhile = new Promise<void>((resolve) => {
+        queried = resolve;
+      });
+      let armed = true;
+      let holding = false;
+      local.low.middlewareStack.add(
+        (next, context) => async (args) => {
+          const name = (context as { commandName?: string }).commandName;
+          if (armed && name === held) {
+            armed = false;
+            holding = true;
+            reached();
+            await gate;
+            holding = false;
+          }
+          const output = await next(args);
+          if (holding && name === "QueryCommand") queried();
+          return output;
+        },
+        { step: "initialize", name: `hold-${held}` },
+      );
+      const replacing = sessions.append(sessionId, [say(`${held}-1`), say(`${held}-2`)], {
+        replace: { afterMessageId: base[1]?.id ?? "" },
+      });
+      await atGate;
+      if (held === "GetItemCommand") await Promise.race([queriedMeanwhile, sleep(300)]);
+      await sessions.append(sessionId, say(`plain during ${held}`));
+      release();
+      const added = await replacing;
+      expect(await readAll(sessionId)).toEqual([...base, ...added]);
+      expect((await sessions.get(sessionId))?.messageCount).toBe(4);
+    }
+  });
+
+  /** Chunk items (`c#…`) of a session's partition. */
+  async function chunkCount(sessionId: string): Promise<number> {
+    const { Count } = await DynamoDBDocument.from(local.low).query({
+      TableName: local.tables.sessions,
+      KeyConditionExpression: "pk = :pk AND begins_with(sk, :c)",
+      ExpressionAttributeValues: { ":pk": `session#${sessionId}`, ":c": "c#" },
+      Select: "COUNT",
+      ConsistentRead: true,
+    });
+    return Count ?? 0;
+  }
+
+  async function readAll(sessionId: string) {
+    const out = [];
+    let cursor: string | undefined;
+    do {
+      const page = await local.store.sessions.messages(sessionId, cursor === undefined ? {} : { cursor });
+      out.push(...page.items);
+      cursor = page.cursor ?? undefined;
+    } while (cursor !== undefined);
+    return out;
+  }
+
+  /**
+   * Makes the next TransactWriteItems fail: "throttled" before it is sent (certainly not written),
+   * "reply-lost" after it committed (an unknown outcome to the store).
+   */
+  function failNextTransaction(how: "throttled" | "reply-lost"): void {
+    let armed = true;
+    local.low.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (!armed || (context as { commandName?: string }).commandName !== "TransactWriteItemsCommand") {
+          return next(args);
+        }
+        armed = false;
+        if (how === "throttled") {
+          throw Object.assign(new Error("Rate of requests exceeds the allowed throughput."), {
+            name: "ProvisionedThroughputExceededException",
+          });
+        }
+        await next(args);
+        throw Object.assign(new Error("socket hang up"), { name: "TimeoutError" });
+      },
+      { step: "initialize", name: `failNextTransaction-${how}-${Math.random()}` },
+    );
+  }
 });
