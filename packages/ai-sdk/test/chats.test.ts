@@ -1,10 +1,9 @@
 import type { StateStore } from "@agent-state/core";
 import { ManualClock } from "@agent-state/core/testing";
-import { describeEachBackend } from "@agent-state/test-backends";
+import { describeEachBackend, instrumented } from "@agent-state/test-backends";
 import { type UIMessage, validateUIMessages } from "ai";
 import { beforeEach, expect, it } from "vitest";
 import { getActiveStreamId, listChats, loadChat, saveChat, setActiveStreamId } from "../src/index.js";
-import { instrumented } from "./instrumented.js";
 
 const user = (id: string, text: string): UIMessage => ({ id, role: "user", parts: [{ type: "text", text }] });
 const assistant = (id: string, text: string): UIMessage => ({

@@ -1,8 +1,7 @@
-import { describeEachBackend } from "@agent-state/test-backends";
+import { describeEachBackend, instrumented } from "@agent-state/test-backends";
 import { type AgentInputItem, MemorySession, type SessionHistoryTransactionArgs } from "@openai/agents-core";
 import { expect, it } from "vitest";
 import { AgentStateSession } from "../src/index.js";
-import { instrumented } from "./instrumented.js";
 
 const say = (text: string): AgentInputItem => ({ role: "user", content: text });
 const reply = (text: string): AgentInputItem => ({

@@ -1,2 +1,3 @@
 export type { BackendHandle, BackendName } from "./backends.js";
 export { BACKEND_NAMES, describeEachBackend } from "./backends.js";
+export { instrumented, type WriteCall } from "./instrumented.js";
