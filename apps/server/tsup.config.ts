@@ -1,11 +1,4 @@
-import { defineConfig } from "tsup";
+import { packageBuild } from "../../tsup.shared.js";
 
-export default defineConfig({
-  entry: ["src/index.ts", "src/cli.ts"],
-  format: ["esm"],
-  // A private app: nothing imports its types, so no declaration build.
-  dts: false,
-  clean: true,
-  sourcemap: true,
-  target: "node20",
-});
+// A private app: nothing imports its types, so no declaration build.
+export default packageBuild(["src/index.ts", "src/cli.ts"], { dts: false });
