@@ -16,12 +16,20 @@ export async function itemBehindConditionFailure(
   key: Item,
   operation: string,
 ): Promise<Item | null> {
-  const returned = conditionFailureItem(error);
-  if (returned !== null) return returned;
+  return conditionFailureItem(error) ?? (await strongGet(context, table, key, operation));
+}
+
+/** One item read strongly through the store's own client (never DAX), or null when there is none. */
+export async function strongGet(
+  context: StoreContext,
+  table: string,
+  key: Item,
+  operation: string,
+): Promise<Item | null> {
   try {
     const output = await context.main.get({ TableName: table, Key: key, ConsistentRead: true });
     return output.Item ?? null;
-  } catch (readError) {
-    throw toStoreError(readError, operation);
+  } catch (error) {
+    throw toStoreError(error, operation);
   }
 }

@@ -21,7 +21,7 @@ import {
   validateMessages,
 } from "@agent-state/core";
 import { backoffDelayMs, sleep } from "./batch.js";
-import { itemBehindConditionFailure } from "./condition-failure.js";
+import { itemBehindConditionFailure, strongGet } from "./condition-failure.js";
 import { readConsistency, type StoreContext } from "./context.js";
 import { cancellationReasons, certainlyNotWritten, toStoreError } from "./errors.js";
 import { deleteChunksQuietly, writeChunks } from "./large-values.js";
@@ -110,13 +110,23 @@ export async function appendMessages(
           LIMITS.maxMessagesPerAppend - inputs.length,
           "sessions.append",
         );
+        if (plan === null) {
+          // Changed between its two reads: read again.
+          await sleep(backoffDelayMs(Math.min(attempt, 6)));
+          continue;
+        }
         incarnation = plan.meta.incarnation;
         context.ids.observe(String(plan.meta.lastMessageId));
         const mismatch = expectedLastMessageId !== undefined && tailOf(plan.meta) !== expectedLastMessageId;
         if (mismatch || plan.refusal !== null) {
           // The key is checked first: a retry of an append that went through replays it.
           if (idempotencyKey !== undefined) {
-            const first = await readIdempotencyItem(context, pk, idempotencySk(incarnation, idempotencyKey));
+            const first = await strongGet(
+              context,
+              context.tables.sessions,
+              { pk, sk: idempotencySk(incarnation, idempotencyKey) },
+              "sessions.append",
+            );
             if (first !== null) return replay(context, sessionId, first, fingerprint ?? "");
           }
           throw await refusalOf(context, plan, sessionId, replace, expectedLastMessageId, inputs.length);
@@ -317,24 +327,6 @@ async function refusalOf(
     return tooManyToReplace(removed, appended);
   }
   return unknownMessageId();
-}
-
-/** An append's idempotency item (one strong GetItem), or null when the key was not used yet. */
-async function readIdempotencyItem(
-  context: StoreContext,
-  pk: string,
-  sk: string,
-): Promise<Record<string, unknown> | null> {
-  try {
-    const output = await context.main.get({
-      TableName: context.tables.sessions,
-      Key: { pk, sk },
-      ConsistentRead: true,
-    });
-    return output.Item ?? null;
-  } catch (error) {
-    throw toStoreError(error, "sessions.append");
-  }
 }
 
 /** The live incarnation of a session (one strong GetItem), remembered; SessionNotFoundError when not live. */

@@ -8,6 +8,7 @@ import {
   VersionConflictError,
 } from "@agent-state/core";
 import { backoffDelayMs, sleep } from "./batch.js";
+import { strongGet } from "./condition-failure.js";
 import type { StoreContext } from "./context.js";
 import {
   cancellationReasons,
@@ -340,17 +341,8 @@ async function failedItem(
   returned: Record<string, unknown> | null,
   key: { pk: string; sk: string },
 ): Promise<RecordItem | null> {
-  if (returned !== null) return returned as unknown as RecordItem;
-  try {
-    const output = await context.main.get({
-      TableName: context.tables.sessions,
-      Key: key,
-      ConsistentRead: true,
-    });
-    return (output.Item as RecordItem | undefined) ?? null;
-  } catch (error) {
-    throw toStoreError(error, "records.write");
-  }
+  const item = returned ?? (await strongGet(context, context.tables.sessions, key, "records.write"));
+  return item as RecordItem | null;
 }
 
 function finish(context: StoreContext, scope: string, p: Prepared, state: HeadState): StoredRecord | null {

@@ -1,14 +1,11 @@
-import { type ReplaceTarget, SessionNotFoundError, ThrottledError } from "@agent-state/core";
-import { backoffDelayMs, sleep } from "./batch.js";
+import { type ReplaceTarget, SessionNotFoundError } from "@agent-state/core";
+import { strongGet } from "./condition-failure.js";
 import type { StoreContext } from "./context.js";
 import { toStoreError } from "./errors.js";
 import { deleteChunksQuietly } from "./large-values.js";
 import { forEachQueryPage } from "./query-pages.js";
 import { MESSAGE_SK_MAX, META_SK, messageChunkBase, messageIdOf, messageSk, sessionPk } from "./schema.js";
 import { isLiveItem, type MessageItem, namesFor, type SessionItem } from "./session-items.js";
-
-/** Reads of a plan that saw the session change between its two reads, before giving up. */
-const PLAN_READS = 20;
 
 /** What `truncate` removes (and an append's `replace`), as core's `parseTruncateOptions` returns it. */
 export type RemovalSpec = ReplaceTarget;
@@ -33,31 +30,11 @@ export interface RemovalPlan {
  * the meta item always read before the messages (the transaction is conditioned on the tail it holds).
  * `removeLast`: one Query newest-first from the top of the partition (the meta item, the n, the one before
  * them). `afterMessageId`: a GetItem of the meta item, then a Query from that message up (at most `max` + 2
- * items). SessionNotFoundError when the session is not live.
+ * items). SessionNotFoundError when the session is not live. Null when it saw a message after the meta item's
+ * tail: the session changed between the two reads (a message appended then, even one truncated again since,
+ * must not be counted as removed), and the caller reads again, as after a failed condition.
  */
 export async function planRemoval(
-  context: StoreContext,
-  sessionId: string,
-  spec: RemovalSpec,
-  max: number,
-  operation: string,
-): Promise<RemovalPlan> {
-  for (let attempt = 1; attempt <= PLAN_READS; attempt++) {
-    const plan = await readPlan(context, sessionId, spec, max, operation);
-    if (plan !== null) return plan;
-    await sleep(backoffDelayMs(Math.min(attempt, 6)));
-  }
-  throw new ThrottledError(
-    `${operation}: session ${JSON.stringify(sessionId)} kept changing while being read (${PLAN_READS} reads)`,
-  );
-}
-
-/**
- * One read of a plan; null when it saw a message after the meta item's tail: the session changed between
- * reading the meta item and the messages (a message appended then, even one truncated again since, must not
- * be counted as removed).
- */
-async function readPlan(
   context: StoreContext,
   sessionId: string,
   spec: RemovalSpec,
@@ -90,7 +67,11 @@ async function readPlan(
   // The meta item first, then the messages (never both at once): messages read after it are at least as
   // new, so any change between the two reads moves the tail and fails the transaction's condition. Messages
   // read before it could be older than the tail the transaction is conditioned on.
-  const meta = liveMeta(await getMeta(context, pk, operation), sessionId, context);
+  const meta = liveMeta(
+    await strongGet(context, context.tables.sessions, { pk, sk: META_SK }, operation),
+    sessionId,
+    context,
+  );
   const after = await query(context, operation, {
     KeyConditionExpression: "#pk = :pk AND #sk BETWEEN :after AND :highest",
     ExpressionAttributeValues: { ":pk": pk, ":after": afterSk, ":highest": MESSAGE_SK_MAX },
@@ -162,31 +143,14 @@ function tailSkOf(meta: SessionItem): string {
 }
 
 function liveMeta(
-  item: Record<string, unknown> | undefined,
+  item: Record<string, unknown> | null | undefined,
   sessionId: string,
   context: StoreContext,
 ): SessionItem {
-  if (item === undefined || item.sk !== META_SK || !isLiveItem(item, context.clock())) {
+  if (item == null || item.sk !== META_SK || !isLiveItem(item, context.clock())) {
     throw new SessionNotFoundError(sessionId);
   }
   return item as unknown as SessionItem;
-}
-
-async function getMeta(
-  context: StoreContext,
-  pk: string,
-  operation: string,
-): Promise<Record<string, unknown> | undefined> {
-  try {
-    const output = await context.main.get({
-      TableName: context.tables.sessions,
-      Key: { pk, sk: META_SK },
-      ConsistentRead: true,
-    });
-    return output.Item;
-  } catch (error) {
-    throw toStoreError(error, operation);
-  }
 }
 
 /** Up to `Limit` items of a strongly consistent Query on the store's own client, across 1 MB pages. */

@@ -37,13 +37,19 @@ export async function truncateMessages(
   const pk = sessionPk(sessionId);
   const table = context.tables.sessions;
   for (let attempt = 1; attempt <= TRUNCATE_ATTEMPTS; attempt++) {
-    const { meta, removed, newTail, refusal } = await planRemoval(
+    const plan = await planRemoval(
       context,
       sessionId,
       spec,
       LIMITS.maxMessagesPerTruncate,
       "sessions.truncate",
     );
+    if (plan === null) {
+      // Changed between its two reads: read again.
+      await sleep(backoffDelayMs(Math.min(attempt, 6)));
+      continue;
+    }
+    const { meta, removed, newTail, refusal } = plan;
     if (refusal === "unknownMessageId") throw unknownMessageId();
     if (refusal === "tooMany") {
       throw tooManyToTruncate(
