@@ -1,7 +1,7 @@
 import { defineConfig, type Options } from "tsup";
 
 /**
- * The build every workspace package uses: ESM for Node 20 with declarations and source maps, from `entry`.
+ * The build every workspace package uses: ESM for Node 22 with declarations and source maps, from `entry`.
  * Each package's tsup.config.ts calls this (the server passes `{ dts: false }`: nothing imports its types).
  */
 export function packageBuild(entry: string[] = ["src/index.ts"], overrides: Options = {}) {
@@ -11,7 +11,7 @@ export function packageBuild(entry: string[] = ["src/index.ts"], overrides: Opti
     dts: true,
     clean: true,
     sourcemap: true,
-    target: "node20",
+    target: "node22",
     ...overrides,
   });
 }

@@ -4,6 +4,16 @@
 // it stops with the exact command to run.
 import { spawnSync } from "node:child_process";
 
+const requiredNodeMajor = 22;
+const nodeMajor = Number(process.versions.node.split(".")[0]);
+if (nodeMajor < requiredNodeMajor) {
+  process.stderr.write(
+    `pnpm test needs Node ${requiredNodeMajor}+ (this is ${process.version}); the npm registry ships it:\n` +
+      `  npm install -g node@${requiredNodeMajor}\n`,
+  );
+  process.exit(1);
+}
+
 const NEEDS = [
   {
     command: "redis-server",
