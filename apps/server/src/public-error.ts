@@ -12,6 +12,7 @@ const PLAIN_MESSAGES: Partial<Record<StateStoreErrorCode, string>> = {
   UNAVAILABLE: "the store is unavailable; try again later",
   THROTTLED: "the store is busy; try again later",
   ITEM_TOO_LARGE: "the value is too large for the store",
+  DECRYPTION_FAILED: "a stored value could not be decrypted",
 };
 
 /**

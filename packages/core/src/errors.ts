@@ -6,7 +6,8 @@ export type StateStoreErrorCode =
   | "VERSION_CONFLICT"
   | "ITEM_TOO_LARGE"
   | "UNAVAILABLE"
-  | "THROTTLED";
+  | "THROTTLED"
+  | "DECRYPTION_FAILED";
 
 /** The base of every error a store throws on purpose. */
 export class StateStoreError extends Error {
@@ -138,6 +139,19 @@ export class ThrottledError extends StateStoreError {
   }
 }
 
+/**
+ * A stored value could not be decrypted: it was tampered with, moved to another place (row, session, key,
+ * user), is not a ciphertext of the expected format (plaintext), or its key is not available. Nothing of the
+ * stored value is returned. `what` names the value's kind and place (ids only, never content).
+ */
+export class DecryptionFailedError extends StateStoreError {
+  readonly what: string;
+  constructor(what: string, message: string, options?: { cause?: unknown }) {
+    super("DECRYPTION_FAILED", `${what}: ${message}`, options);
+    this.what = what;
+  }
+}
+
 /** True for any state-store error (from any copy of this package), optionally of one code. */
 export function isStateStoreError(error: unknown, code?: StateStoreErrorCode): error is StateStoreError {
   if (typeof error !== "object" || error === null) return false;
@@ -155,4 +169,5 @@ const STATE_STORE_ERROR_CODES: ReadonlySet<string> = new Set<StateStoreErrorCode
   "ITEM_TOO_LARGE",
   "UNAVAILABLE",
   "THROTTLED",
+  "DECRYPTION_FAILED",
 ]);

@@ -4,6 +4,7 @@ export { decodeCursor, encodeCursor } from "./cursor.js";
 export type { StateStoreErrorCode, VersionConflict } from "./errors.js";
 export {
   AlreadyExistsError,
+  DecryptionFailedError,
   ItemTooLargeError,
   isStateStoreError,
   SessionNotFoundError,
@@ -21,6 +22,8 @@ export {
   DEFAULT_PREFERENCES_TTL_SECONDS,
   DEFAULT_SESSION_TTL_SECONDS,
   LIMITS,
+  limitAllowanceBytes,
+  withLimitAllowance,
 } from "./limits.js";
 export type { CommonStoreOptions, ResolvedCommonOptions } from "./options.js";
 export { resolveCommonOptions } from "./options.js";

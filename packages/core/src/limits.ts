@@ -1,3 +1,5 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+
 /** Limits every backend enforces identically (validation happens in core, before any backend call). */
 export const LIMITS = {
   /** Longest session, user, agent id (UTF-16 code units). */
@@ -40,3 +42,31 @@ export const LIMITS = {
 export const DEFAULT_SESSION_TTL_SECONDS = 3600;
 export const DEFAULT_PREFERENCES_TTL_SECONDS = 7 * 24 * 3600;
 export const DEFAULT_PAGE_SIZE = 50;
+
+// One AsyncLocalStorage for every copy of this package loaded in the process, so an allowance set by a
+// decorator built against one copy is seen by a backend built against another.
+const ALLOWANCE_SLOT = Symbol.for("@agent-state/core.limitAllowance");
+function allowanceStorage(): AsyncLocalStorage<number> {
+  const slots = globalThis as { [ALLOWANCE_SLOT]?: AsyncLocalStorage<number> };
+  slots[ALLOWANCE_SLOT] ??= new AsyncLocalStorage<number>();
+  return slots[ALLOWANCE_SLOT];
+}
+
+/**
+ * Runs `fn` with the size limits of `LIMITS` (per value and per write) raised by `extraBytes` for the store
+ * calls it makes. For decorators that transform values (`@agent-state/encryption`): they check the caller's
+ * value against `LIMITS` themselves, then hand the inner store a larger encoding of it (ciphertext, its key
+ * and its nonce), and declare exactly how much larger. A caller of a plain store never sets it.
+ */
+export function withLimitAllowance<T>(extraBytes: number, fn: () => Promise<T>): Promise<T> {
+  if (!Number.isSafeInteger(extraBytes) || extraBytes < 0) {
+    throw new RangeError(`limit allowance must be a whole number of bytes ≥ 0, got ${extraBytes}`);
+  }
+  if (extraBytes === 0) return fn();
+  return allowanceStorage().run(extraBytes, fn);
+}
+
+/** The bytes `withLimitAllowance` adds to every size limit for the current call (0 outside one). */
+export function limitAllowanceBytes(): number {
+  return allowanceStorage().getStore() ?? 0;
+}

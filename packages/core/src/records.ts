@@ -1,6 +1,6 @@
 import { decodeCursor, encodeCursor } from "./cursor.js";
 import { ItemTooLargeError, ValidationError } from "./errors.js";
-import { DEFAULT_PAGE_SIZE, LIMITS } from "./limits.js";
+import { DEFAULT_PAGE_SIZE, LIMITS, limitAllowanceBytes } from "./limits.js";
 import type { Json, RecordValue, StoredRecord } from "./types.js";
 import {
   isPlainObject,
@@ -101,8 +101,9 @@ export function parseRecordWrite(
     if (one.kind === "put") totalBytes += one.encoded.bytes.byteLength;
     return one;
   });
-  if (totalBytes > LIMITS.maxBytesPerWrite) {
-    throw new ItemTooLargeError("ops", totalBytes, LIMITS.maxBytesPerWrite);
+  const maxBytesPerWrite = LIMITS.maxBytesPerWrite + limitAllowanceBytes();
+  if (totalBytes > maxBytesPerWrite) {
+    throw new ItemTooLargeError("ops", totalBytes, maxBytesPerWrite);
   }
   let atomic = false;
   if (opts !== undefined) {
@@ -138,8 +139,9 @@ function parseRecordOp(field: string, op: unknown): CheckedRecordOp {
   const key = validateRecordKey(`${field}.put`, put);
   const checkedValue = validateRecordValue(`${field}.value`, value);
   const encoded = encodeRecordValue(checkedValue);
-  if (encoded.bytes.byteLength > LIMITS.maxRecordValueBytes) {
-    throw new ItemTooLargeError(`${field}.value`, encoded.bytes.byteLength, LIMITS.maxRecordValueBytes);
+  const maxValueBytes = LIMITS.maxRecordValueBytes + limitAllowanceBytes();
+  if (encoded.bytes.byteLength > maxValueBytes) {
+    throw new ItemTooLargeError(`${field}.value`, encoded.bytes.byteLength, maxValueBytes);
   }
   return {
     kind: "put",

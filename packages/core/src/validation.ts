@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { canonicalJson } from "./canonical.js";
 import { ItemTooLargeError, ValidationError } from "./errors.js";
-import { DEFAULT_PAGE_SIZE, LIMITS } from "./limits.js";
+import { DEFAULT_PAGE_SIZE, LIMITS, limitAllowanceBytes } from "./limits.js";
 import type { Json, MessageInput, MessageRole, SessionChanges, SessionInit } from "./types.js";
 
 // C0 and C1 control characters, plus DEL: matching them is the point.
@@ -194,17 +194,19 @@ export function validateMessages(input: unknown): MessageInput[] {
     throw new ValidationError("messages", `at most ${LIMITS.maxMessagesPerAppend} messages per append`);
   }
   let totalBytes = 0;
+  const allowance = limitAllowanceBytes();
+  const maxMessageBytes = LIMITS.maxMessageBytes + allowance;
   const messages = list.map((message, i) => {
     const valid = validateMessage(`messages[${i}]`, message);
     const bytes = messageBytes(valid);
-    if (bytes > LIMITS.maxMessageBytes) {
-      throw new ItemTooLargeError(`messages[${i}]`, bytes, LIMITS.maxMessageBytes);
+    if (bytes > maxMessageBytes) {
+      throw new ItemTooLargeError(`messages[${i}]`, bytes, maxMessageBytes);
     }
     totalBytes += bytes;
     return valid;
   });
-  if (totalBytes > LIMITS.maxBytesPerWrite) {
-    throw new ItemTooLargeError("messages", totalBytes, LIMITS.maxBytesPerWrite);
+  if (totalBytes > LIMITS.maxBytesPerWrite + allowance) {
+    throw new ItemTooLargeError("messages", totalBytes, LIMITS.maxBytesPerWrite + allowance);
   }
   return messages;
 }

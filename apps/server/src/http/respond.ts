@@ -23,6 +23,7 @@ const STATUS_BY_CODE: Record<HttpErrorCode, number> = {
   PAYLOAD_TOO_LARGE: 413,
   THROTTLED: 429,
   INTERNAL: 500,
+  DECRYPTION_FAILED: 500,
   UNAVAILABLE: 503,
 };
 

@@ -1,0 +1,5 @@
+export type { EncryptionOptions } from "./encrypted-store.js";
+export { EncryptedStateStore, withEncryption } from "./encrypted-store.js";
+export type { DataKey, Keyring, LocalKeyringOptions } from "./keyring.js";
+export { localKeyring } from "./keyring.js";
+export type { LegacyPlaintext } from "./value-crypto.js";
