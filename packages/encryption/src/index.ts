@@ -3,3 +3,5 @@ export { EncryptedStateStore, withEncryption } from "./encrypted-store.js";
 export type { DataKey, Keyring, LocalKeyringOptions } from "./keyring.js";
 export { localKeyring } from "./keyring.js";
 export type { LegacyPlaintext } from "./value-crypto.js";
+export type { KmsClientLike, KmsDataKeyCacheOptions, KmsKeyringOptions } from "./kms-keyring.js";
+export { KeyringUnavailableError, kmsKeyring } from "./kms-keyring.js";
