@@ -5,3 +5,5 @@ export { localKeyring } from "./keyring.js";
 export type { LegacyPlaintext } from "./value-crypto.js";
 export type { KmsClientLike, KmsDataKeyCacheOptions, KmsKeyringOptions } from "./kms-keyring.js";
 export { KeyringUnavailableError, kmsKeyring } from "./kms-keyring.js";
+export type { ReencryptResult, ReencryptTarget } from "./reencrypt.js";
+export { reencrypt } from "./reencrypt.js";

@@ -95,7 +95,7 @@ describe("Redis, every key read raw", () => {
         else if (type === "hash") {
           for (const [field, value] of Object.entries(await redis.hgetallBuffer(key))) dump += `${field} ${latin1(value)} `;
         }
-        else if (type === "zset") dump += (await redis.zrangeBuffer(key, 0, -1)).map(latin1).join(" ");
+        else if (type === "zset") dump += (await redis.zrangeBuffer(key, "0", "-1")).map(latin1).join(" ");
         else if (type === "stream") dump += JSON.stringify(await redis.xrangeBuffer(key, "-", "+"), bufferText);
         else if (type === "list") dump += (await redis.lrangeBuffer(key, 0, -1)).map(latin1).join(" ");
         else if (type === "set") dump += (await redis.smembersBuffer(key)).map(latin1).join(" ");

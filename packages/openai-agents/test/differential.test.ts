@@ -1,4 +1,6 @@
-import { describeEachBackend } from "@agent-state/test-backends";
+import { randomBytes } from "node:crypto";
+import { localKeyring, withEncryption } from "@agent-state/encryption";
+import { type BackendHandle, describeEachBackend } from "@agent-state/test-backends";
 import {
   type AgentInputItem,
   MemorySession,
@@ -81,7 +83,18 @@ function randomOp(random: () => number, history: AgentInputItem[], usedIds: stri
 
 // The SDK's MemorySession is the judge: the same operations, in the same order, must give the same results
 // (values deep and strictly equal, undefined properties and bytes included; a throw where it throws).
-describeEachBackend("AgentStateSession vs MemorySession", (backend) => {
+describeEachBackend("AgentStateSession vs MemorySession", differential);
+
+// The same on an encrypted store (@agent-state/encryption over each backend).
+const keyring = localKeyring({ keys: { k1: randomBytes(32) }, current: "k1" });
+describeEachBackend("AgentStateSession on an encrypted store vs MemorySession", (backend) =>
+  differential({
+    name: backend.name,
+    createStore: async (options) => withEncryption(await backend.createStore(options), { keyring }),
+  }),
+);
+
+function differential(backend: BackendHandle): void {
   for (const seed of [1, 2, 3, 4, 5, 6]) {
     it(`random sequence ${seed}: every operation's result equals MemorySession's`, async () => {
       const store = await backend.createStore();
@@ -167,4 +180,4 @@ describeEachBackend("AgentStateSession vs MemorySession", (backend) => {
     ).rejects.toMatchObject({ code: "VALIDATION" });
     expect(await ours.getItems()).toStrictEqual([{ role: "user", content: "hi" }]);
   });
-});
+}
