@@ -37,6 +37,8 @@ export interface ServerConfig {
     createTables: boolean;
   };
   redisUrl: string | undefined;
+  /** Encryption at rest (`@agent-state/encryption`): off unless a key file or a KMS key is named. */
+  encryption: { keyFile: string | undefined; kmsKeyId: string | undefined };
 }
 
 export class ConfigError extends Error {}
@@ -86,13 +88,22 @@ function parseFlags(argv: string[]) {
       port: { type: "string" },
       host: { type: "string" },
       "data-dir": { type: "string" },
+      "encryption-key-file": { type: "string" },
+      "kms-key-id": { type: "string" },
       stdio: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
 }
 
-type Flags = { store?: string; port?: string; host?: string; "data-dir"?: string };
+type Flags = {
+  store?: string;
+  port?: string;
+  host?: string;
+  "data-dir"?: string;
+  "encryption-key-file"?: string;
+  "kms-key-id"?: string;
+};
 
 /** Builds the configuration from flags and environment variables (see the README's table). */
 export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv): ServerConfig {
@@ -101,6 +112,11 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv): ServerConfig {
     throw new ConfigError(`--store must be one of ${STORE_KINDS.join(", ")}; got ${JSON.stringify(store)}`);
   }
   const mcpTokens = readMcpTokens(env);
+  const keyFile = nonEmpty(flags["encryption-key-file"] ?? env.AGENT_STATE_ENCRYPTION_KEY_FILE);
+  const kmsKeyId = nonEmpty(flags["kms-key-id"] ?? env.AGENT_STATE_KMS_KEY_ID);
+  if (keyFile !== undefined && kmsKeyId !== undefined) {
+    throw new ConfigError("give --encryption-key-file or --kms-key-id, not both");
+  }
   const requestedHost = flags.host ?? env.HOST;
   return {
     store: store as StoreKind,
@@ -159,6 +175,10 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv): ServerConfig {
         env.AGENT_STATE_DYNAMODB_CREATE_TABLES === "1" || env.AGENT_STATE_DYNAMODB_CREATE_TABLES === "true",
     },
     redisUrl: nonEmpty(env.AGENT_STATE_REDIS_URL) ?? nonEmpty(env.REDIS_URL),
+    encryption: {
+      keyFile: keyFile === undefined ? undefined : resolve(env.INIT_CWD ?? process.cwd(), keyFile),
+      kmsKeyId,
+    },
   };
 }
 
@@ -229,11 +249,13 @@ export const USAGE = `agent-state: agent state (sessions, tool cache, preference
 
 Usage:
   agent-state serve [--store embedded|memory|dynamodb|redis] [--port N] [--host H] [--data-dir DIR]
-  agent-state mcp --stdio [--store KIND] [--data-dir DIR]
+                    [--encryption-key-file PATH | --kms-key-id KEY]
+  agent-state mcp --stdio [--store KIND] [--data-dir DIR] [--encryption-key-file PATH | --kms-key-id KEY]
 
 Environment: PORT, HOST, AGENT_STATE_STORE, AGENT_STATE_DATA_DIR, AGENT_STATE_ADMIN_TOKEN,
 AGENT_STATE_MCP_TOKENS (userId:token,...), AGENT_STATE_MCP_TOKENS_FILE, AGENT_STATE_LOCAL_USER,
 AGENT_STATE_MAX_BODY_BYTES, AGENT_STATE_MAX_PAGE_SIZE, AGENT_STATE_DYNAMODB_ENDPOINT, AGENT_STATE_DYNAMODB_REGION,
-AGENT_STATE_DYNAMODB_TABLE_PREFIX, AGENT_STATE_DYNAMODB_CREATE_TABLES, AGENT_STATE_REDIS_URL.
+AGENT_STATE_DYNAMODB_TABLE_PREFIX, AGENT_STATE_DYNAMODB_CREATE_TABLES, AGENT_STATE_REDIS_URL,
+AGENT_STATE_ENCRYPTION_KEY_FILE, AGENT_STATE_KMS_KEY_ID.
 See the README for details.
 `;

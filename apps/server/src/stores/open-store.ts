@@ -3,6 +3,7 @@ import { MemoryStateStore } from "@agent-state/memory";
 import type { ServerConfig, StoreKind } from "../config.js";
 import type { Logger } from "../logger.js";
 import { openDynamoStore } from "./dynamodb.js";
+import { encrypted, openKeyring } from "./encryption.js";
 import { openEmbeddedStore, type SupervisedDynamoDbLocal } from "./embedded.js";
 import { openRedisStore } from "./redis.js";
 
@@ -23,8 +24,17 @@ export interface OpenedStore {
   close(): Promise<void>;
 }
 
-/** Opens the store `config.store` names. Throws with a message for the user when it cannot. */
+/**
+ * Opens the store `config.store` names, encrypted when `config.encryption` names a key. Throws with a message
+ * for the user when it cannot.
+ */
 export async function openStore(config: ServerConfig, logger: Logger): Promise<OpenedStore> {
+  const keyring = openKeyring(config);
+  const opened = await openPlainStore(config, logger);
+  return keyring === null ? opened : encrypted(opened, keyring);
+}
+
+async function openPlainStore(config: ServerConfig, logger: Logger): Promise<OpenedStore> {
   switch (config.store) {
     case "embedded":
       return openEmbeddedStore(config, logger);
