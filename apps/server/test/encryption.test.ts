@@ -18,18 +18,25 @@ function keyFile(text: string): string {
 
 describe("--encryption-key-file / --kms-key-id", () => {
   it("is off by default; a flag or AGENT_STATE_ENCRYPTION_KEY_FILE turns it on; not both kinds at once", () => {
-    expect(parseCommand(["serve"], {}).config.encryption).toEqual({ keyFile: undefined, kmsKeyId: undefined });
+    expect(parseCommand(["serve"], {}).config.encryption).toEqual({
+      keyFile: undefined,
+      kmsKeyId: undefined,
+    });
     expect(parseCommand(["serve", "--encryption-key-file", "/k"], {}).config.encryption.keyFile).toBe("/k");
-    expect(parseCommand(["serve"], { AGENT_STATE_KMS_KEY_ID: "alias/a" }).config.encryption.kmsKeyId).toBe("alias/a");
-    expect(() => parseCommand(["serve", "--encryption-key-file", "/k", "--kms-key-id", "alias/a"], {})).toThrow(
-      ConfigError,
+    expect(parseCommand(["serve"], { AGENT_STATE_KMS_KEY_ID: "alias/a" }).config.encryption.kmsKeyId).toBe(
+      "alias/a",
     );
+    expect(() =>
+      parseCommand(["serve", "--encryption-key-file", "/k", "--kms-key-id", "alias/a"], {}),
+    ).toThrow(ConfigError);
   });
 
   it("a bad key file is a ConfigError that never echoes the key", async () => {
     const secretish = "not-a-key-but-private";
     const file = keyFile(`main:${secretish}\n`);
-    const error = await startTestServer({ encryption: { keyFile: file, kmsKeyId: undefined } }).catch((e) => e);
+    const error = await startTestServer({ encryption: { keyFile: file, kmsKeyId: undefined } }).catch(
+      (e) => e,
+    );
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as Error).message).toContain("line 1");
     expect((error as Error).message).not.toContain(secretish);
@@ -37,7 +44,9 @@ describe("--encryption-key-file / --kms-key-id", () => {
 
   it("serves MCP on an encrypted store: what the store underneath holds is ciphertext", async () => {
     const marker = `secret-${randomBytes(4).toString("hex")}`;
-    const file = keyFile(`# rotation: first line is current\nnew:${randomBytes(32).toString("base64")}\nold:${randomBytes(32).toString("hex")}\n`);
+    const file = keyFile(
+      `# rotation: first line is current\nnew:${randomBytes(32).toString("base64")}\nold:${randomBytes(32).toString("hex")}\n`,
+    );
     const server = await startTestServer({ encryption: { keyFile: file, kmsKeyId: undefined } });
     try {
       expect(server.opened.description).toContain("encrypted (key new)");

@@ -86,7 +86,9 @@ export function seal(
   }
   const iv = options.iv ?? randomBytes(IV_BYTES);
   const keyId = Buffer.from(key.keyId, "utf8");
-  const header = Buffer.alloc(MAGIC.length + 2 + keyId.length + 2 + key.wrapped.byteLength + SALT_BYTES + IV_BYTES);
+  const header = Buffer.alloc(
+    MAGIC.length + 2 + keyId.length + 2 + key.wrapped.byteLength + SALT_BYTES + IV_BYTES,
+  );
   let at = MAGIC.copy(header, 0);
   at = header.writeUInt8(flags, at);
   at = header.writeUInt8(keyId.length, at);

@@ -1,16 +1,11 @@
 import {
-  DecryptCommand,
-  GenerateDataKeyCommand,
-  KMSClient,
-  type KMSClientConfig,
-} from "@aws-sdk/client-kms";
-import {
   DecryptionFailedError,
-  StateStoreError,
+  type StateStoreError,
   ThrottledError,
   UnavailableError,
   ValidationError,
 } from "@agent-state/core";
+import { DecryptCommand, GenerateDataKeyCommand, KMSClient, type KMSClientConfig } from "@aws-sdk/client-kms";
 import { BoundedMap } from "./bounded-map.js";
 import { checkKeyId, type DataKey, type Keyring } from "./keyring.js";
 
@@ -155,7 +150,9 @@ class KmsKeyring implements Keyring {
     const plaintext = output.Plaintext;
     const wrapped = output.CiphertextBlob;
     if (plaintext?.byteLength !== 32 || wrapped === undefined || wrapped.byteLength > 0xffff) {
-      throw new UnavailableError(`KMS key ${JSON.stringify(this.currentKeyId)}: GenerateDataKey answered without a 32-byte key`);
+      throw new UnavailableError(
+        `KMS key ${JSON.stringify(this.currentKeyId)}: GenerateDataKey answered without a 32-byte key`,
+      );
     }
     const key: DataKey = { keyId: this.currentKeyId, plaintext, wrapped };
     this.current = { key, createdAt: this.now(), uses: 1 };
@@ -191,9 +188,13 @@ function kmsError(operation: string, keyId: string, error: unknown): StateStoreE
   switch (label) {
     case "InvalidCiphertextException":
     case "IncorrectKeyException":
-      return new DecryptionFailedError("data key", `KMS ${operation} rejected the wrapped data key (${label})`, {
-        cause: error,
-      });
+      return new DecryptionFailedError(
+        "data key",
+        `KMS ${operation} rejected the wrapped data key (${label})`,
+        {
+          cause: error,
+        },
+      );
     case "AccessDeniedException":
       return new KeyringUnavailableError("access-denied", keyId, `KMS denied ${operation} (${label})`, error);
     case "DisabledException":
@@ -201,13 +202,25 @@ function kmsError(operation: string, keyId: string, error: unknown): StateStoreE
     case "KMSInvalidStateException":
     case "InvalidKeyUsageException":
     case "KeyUnavailableException":
-      return new KeyringUnavailableError("key-unusable", keyId, `KMS ${operation}: the key cannot be used (${label})`, error);
+      return new KeyringUnavailableError(
+        "key-unusable",
+        keyId,
+        `KMS ${operation}: the key cannot be used (${label})`,
+        error,
+      );
     case "ThrottlingException":
     case "LimitExceededException":
-      return new ThrottledError(`KMS throttled ${operation} on key ${JSON.stringify(keyId)}`, { cause: error });
+      return new ThrottledError(`KMS throttled ${operation} on key ${JSON.stringify(keyId)}`, {
+        cause: error,
+      });
   }
   if (typeof status === "number" && status >= 400 && status < 500) {
-    return new KeyringUnavailableError("access-denied", keyId, `KMS refused ${operation} (${label}, HTTP ${status})`, error);
+    return new KeyringUnavailableError(
+      "access-denied",
+      keyId,
+      `KMS refused ${operation} (${label}, HTTP ${status})`,
+      error,
+    );
   }
   return new KeyringUnavailableError("unreachable", keyId, `KMS ${operation} failed (${label})`, error);
 }

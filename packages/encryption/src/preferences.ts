@@ -53,7 +53,9 @@ export class EncryptedPreferences implements PreferenceStore {
     validateId("agentId", agentId);
     const valid = validatePreferenceChanges(changes);
     const { sealed, extraBytes } = this.sealAll(await this.crypto.newKey(), userId, agentId, valid);
-    const record = await withLimitAllowance(extraBytes, () => this.inner.patch(userId, agentId, sealed, opts));
+    const record = await withLimitAllowance(extraBytes, () =>
+      this.inner.patch(userId, agentId, sealed, opts),
+    );
     return this.open(record);
   }
 

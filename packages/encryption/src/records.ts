@@ -46,7 +46,10 @@ export class EncryptedRecords implements RecordStore {
       values.push(op.value);
       const value = this.crypto.seal(key, recordContext(batch.scope, op.key), encodeValue(op.value));
       extraBytes += Math.max(0, value.byteLength - op.encoded.bytes.byteLength);
-      const put: RecordOp = { put: op.key, value: new Uint8Array(value.buffer, value.byteOffset, value.length) };
+      const put: RecordOp = {
+        put: op.key,
+        value: new Uint8Array(value.buffer, value.byteOffset, value.length),
+      };
       if (op.ifVersion !== undefined) put.ifVersion = op.ifVersion;
       if (op.ttlSeconds !== undefined) put.ttlSeconds = op.ttlSeconds;
       return put;

@@ -30,7 +30,10 @@ const PAGE = 100;
  * record's `ifVersion`), so a concurrent write is never overwritten: it already used the current key. Each
  * rewrite adds 1 to the version, as any write does. Missing session: `SessionNotFoundError`.
  */
-export async function reencrypt(store: EncryptedStateStore, target: ReencryptTarget): Promise<ReencryptResult> {
+export async function reencrypt(
+  store: EncryptedStateStore,
+  target: ReencryptTarget,
+): Promise<ReencryptResult> {
   const current = store.keyring.currentKeyId;
   if ("sessionId" in target) return reencryptSession(store, target.sessionId, current);
   if ("scope" in target) return reencryptScope(store, target.scope, current);
@@ -67,7 +70,8 @@ async function reencryptSession(
   do {
     const page = await inner.sessions.messages(sessionId, { limit: 1000, ...(cursor ? { cursor } : {}) });
     for (const message of page.items) {
-      const sealed = typeof message.metadata?.[NONCE_FIELD] === "string" && message.content.startsWith(TEXT_PREFIX);
+      const sealed =
+        typeof message.metadata?.[NONCE_FIELD] === "string" && message.content.startsWith(TEXT_PREFIX);
       const keyId = sealed
         ? parseEnvelope(Buffer.from(message.content.slice(TEXT_PREFIX.length), "base64url"))?.keyId
         : undefined;
@@ -78,7 +82,11 @@ async function reencryptSession(
   return { rewritten, skipped, messagesUnderOldKeys };
 }
 
-async function reencryptScope(store: EncryptedStateStore, scope: string, current: string): Promise<ReencryptResult> {
+async function reencryptScope(
+  store: EncryptedStateStore,
+  scope: string,
+  current: string,
+): Promise<ReencryptResult> {
   const inner = store.innerStore;
   let rewritten = 0;
   let skipped = 0;
@@ -100,7 +108,8 @@ async function reencryptScope(store: EncryptedStateStore, scope: string, current
           return;
         }
         const op: RecordOp = { put: raw.key, value: record.value, ifVersion: raw.version };
-        if (raw.expiresAt !== null) op.ttlSeconds = Math.max(1, Math.ceil((raw.expiresAt - Date.now()) / 1000));
+        if (raw.expiresAt !== null)
+          op.ttlSeconds = Math.max(1, Math.ceil((raw.expiresAt - Date.now()) / 1000));
         ops.push(op);
       });
       if (ops.length > 0) {
@@ -109,7 +118,10 @@ async function reencryptScope(store: EncryptedStateStore, scope: string, current
         } catch (error) {
           // Not atomic: every other op was applied; a conflict means another writer got there (current key).
           if (!isStateStoreError(error, "VERSION_CONFLICT")) throw error;
-          const after = await inner.records.get(scope, ops.map((op) => ("put" in op ? op.put : op.delete)));
+          const after = await inner.records.get(
+            scope,
+            ops.map((op) => ("put" in op ? op.put : op.delete)),
+          );
           for (const record of after) {
             if (record !== null && store.records.storedKeyId(record) === current) rewritten++;
             else skipped++;

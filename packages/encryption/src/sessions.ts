@@ -22,9 +22,9 @@ import {
   validateSessionInit,
   withLimitAllowance,
 } from "@agent-state/core";
-import { keyedDigest, type ValueKey } from "./envelope.js";
 import { BoundedMap } from "./bounded-map.js";
-import { encodeJson, decodeJson, type ValueCrypto } from "./value-crypto.js";
+import { keyedDigest, type ValueKey } from "./envelope.js";
+import { decodeJson, encodeJson, type ValueCrypto } from "./value-crypto.js";
 
 /** The one field of a stored session state: the encrypted state (its header also names the session key). */
 export const STATE_FIELD = "ase1";
@@ -74,11 +74,16 @@ export class EncryptedSessions implements SessionStore {
       ...rest,
       state: await this.openState(sessionId, rest.state),
     };
-    if (recentMessages !== undefined) result.recentMessages = await this.openMessages(sessionId, recentMessages);
+    if (recentMessages !== undefined)
+      result.recentMessages = await this.openMessages(sessionId, recentMessages);
     return result;
   }
 
-  async update(sessionId: string, changes: SessionChanges, opts?: { expectedVersion?: number }): Promise<Session> {
+  async update(
+    sessionId: string,
+    changes: SessionChanges,
+    opts?: { expectedVersion?: number },
+  ): Promise<Session> {
     validateId("sessionId", sessionId);
     const valid = validateSessionChanges(changes);
     parseUpdateOptions(opts);
@@ -178,7 +183,11 @@ export class EncryptedSessions implements SessionStore {
   }
 
   /** Seals the state under a new session key (for `reencrypt`): new writes of the session use the current key. */
-  async rekey(sessionId: string, opts: { expectedVersion: number }, state: Record<string, Json>): Promise<Session> {
+  async rekey(
+    sessionId: string,
+    opts: { expectedVersion: number },
+    state: Record<string, Json>,
+  ): Promise<Session> {
     const key = await this.crypto.newKey();
     const stored = this.sealState(key, sessionId, state);
     const session = await withLimitAllowance(growth(stored, state), () =>
@@ -239,7 +248,11 @@ export class EncryptedSessions implements SessionStore {
       if (this.crypto.legacyPlaintext === "read") return stored;
       throw new DecryptionFailedError(what, "is not an encrypted value (plaintext refused)");
     }
-    const plaintext = await this.crypto.openText(what, messageContext(sessionId, nonce, stored.role), stored.content);
+    const plaintext = await this.crypto.openText(
+      what,
+      messageContext(sessionId, nonce, stored.role),
+      stored.content,
+    );
     return withPlaintext(stored, decodeMessage(plaintext));
   }
 }
@@ -283,7 +296,12 @@ function decodeMessage(bytes: Buffer): Pick<MessageInput, "content" | "metadata"
 }
 
 function withPlaintext(stored: Message, plain: Pick<MessageInput, "content" | "metadata">): Message {
-  const message: Message = { id: stored.id, role: stored.role, content: plain.content, timestamp: stored.timestamp };
+  const message: Message = {
+    id: stored.id,
+    role: stored.role,
+    content: plain.content,
+    timestamp: stored.timestamp,
+  };
   if (plain.metadata !== undefined) message.metadata = structuredClone(plain.metadata);
   return message;
 }

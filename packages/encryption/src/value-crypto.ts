@@ -53,7 +53,8 @@ export class ValueCrypto {
   /** Decrypts bytes; `DecryptionFailedError` (naming `what`) when they are not a ciphertext of this place. */
   async open(what: string, context: readonly string[], bytes: Uint8Array): Promise<Buffer> {
     const parsed = parseEnvelope(bytes);
-    if (parsed === null) throw new DecryptionFailedError(what, "is not an encrypted value (plaintext refused)");
+    if (parsed === null)
+      throw new DecryptionFailedError(what, "is not an encrypted value (plaintext refused)");
     return this.openParsed(what, context, parsed);
   }
 
@@ -80,7 +81,8 @@ export class ValueCrypto {
 
   async openText(what: string, context: readonly string[], text: unknown): Promise<Buffer> {
     const parsed = this.parseText(text);
-    if (parsed === null) throw new DecryptionFailedError(what, "is not an encrypted value (plaintext refused)");
+    if (parsed === null)
+      throw new DecryptionFailedError(what, "is not an encrypted value (plaintext refused)");
     return this.openParsed(what, context, parsed);
   }
 

@@ -32,7 +32,11 @@ async function workload(store: StateStore): Promise<void> {
     { role: "user", content: MARKERS.message, metadata: { tag: MARKERS.metadata } },
     { role: "assistant", content: `${MARKERS.message} reply` },
   ]);
-  await store.sessions.append(sessionId, { role: "user", content: MARKERS.idempotent }, { idempotencyKey: "k" });
+  await store.sessions.append(
+    sessionId,
+    { role: "user", content: MARKERS.idempotent },
+    { idempotencyKey: "k" },
+  );
   // Large values take the backends' compressed and chunked paths.
   await store.sessions.append(sessionId, { role: "tool", content: `${MARKERS.message} `.repeat(50_000) });
   await store.records.write("scope", [
@@ -93,10 +97,11 @@ describe("Redis, every key read raw", () => {
         const type = await redis.type(key);
         if (type === "string") dump += latin1(await redis.getBuffer(key));
         else if (type === "hash") {
-          for (const [field, value] of Object.entries(await redis.hgetallBuffer(key))) dump += `${field} ${latin1(value)} `;
-        }
-        else if (type === "zset") dump += (await redis.zrangeBuffer(key, "0", "-1")).map(latin1).join(" ");
-        else if (type === "stream") dump += JSON.stringify(await redis.xrangeBuffer(key, "-", "+"), bufferText);
+          for (const [field, value] of Object.entries(await redis.hgetallBuffer(key)))
+            dump += `${field} ${latin1(value)} `;
+        } else if (type === "zset") dump += (await redis.zrangeBuffer(key, "0", "-1")).map(latin1).join(" ");
+        else if (type === "stream")
+          dump += JSON.stringify(await redis.xrangeBuffer(key, "-", "+"), bufferText);
         else if (type === "list") dump += (await redis.lrangeBuffer(key, 0, -1)).map(latin1).join(" ");
         else if (type === "set") dump += (await redis.smembersBuffer(key)).map(latin1).join(" ");
         else throw new Error(`unexpected key type ${type}`);

@@ -1,8 +1,8 @@
 import { codeOf } from "@agent-state/core/testing";
 import { MemoryStateStore } from "@agent-state/memory";
+import { findFreePort } from "@agent-state/redis/testing";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { kmsKeyring, withEncryption } from "../src/index.js";
-import { findFreePort } from "@agent-state/redis/testing";
 import { KmsDouble } from "./support/kms-double.js";
 
 const MARKER = "kms-plaintext-marker-7d1e";
@@ -16,7 +16,9 @@ beforeEach(() => {
 });
 
 function keyring(keyId = "alias/agent-state", extra: Partial<Parameters<typeof kmsKeyring>[0]> = {}) {
-  return kmsKeyring({ keyId, clientConfig: kms.clientConfig(), ...extra } as Parameters<typeof kmsKeyring>[0]);
+  return kmsKeyring({ keyId, clientConfig: kms.clientConfig(), ...extra } as Parameters<
+    typeof kmsKeyring
+  >[0]);
 }
 
 describe("kmsKeyring against a local KMS endpoint (real @aws-sdk/client-kms)", () => {
@@ -30,9 +32,15 @@ describe("kmsKeyring against a local KMS endpoint (real @aws-sdk/client-kms)", (
     expect(generate).toMatchObject({
       target: "TrentService.GenerateDataKey",
       contentType: "application/x-amz-json-1.1",
-      body: { KeyId: "alias/agent-state", KeySpec: "AES_256", EncryptionContext: { "agent-state": "data-key" } },
+      body: {
+        KeyId: "alias/agent-state",
+        KeySpec: "AES_256",
+        EncryptionContext: { "agent-state": "data-key" },
+      },
     });
-    expect(generate?.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDLOCAL\/\d{8}\/us-east-1\/kms\/aws4_request/);
+    expect(generate?.authorization).toMatch(
+      /^AWS4-HMAC-SHA256 Credential=AKIDLOCAL\/\d{8}\/us-east-1\/kms\/aws4_request/,
+    );
 
     // Another process (a fresh keyring) reads: one Decrypt for the one data key both values share.
     const reader = withEncryption(inner, { keyring: keyring() });
@@ -42,7 +50,10 @@ describe("kmsKeyring against a local KMS endpoint (real @aws-sdk/client-kms)", (
     expect(kms.count("Decrypt")).toBe(1);
     const decrypt = kms.requests.find((r) => r.target === "TrentService.Decrypt");
     expect(Object.keys(decrypt?.body ?? {}).sort()).toEqual(["CiphertextBlob", "EncryptionContext", "KeyId"]);
-    expect(decrypt?.body).toMatchObject({ KeyId: "alias/agent-state", EncryptionContext: { "agent-state": "data-key" } });
+    expect(decrypt?.body).toMatchObject({
+      KeyId: "alias/agent-state",
+      EncryptionContext: { "agent-state": "data-key" },
+    });
     for (const request of kms.requests) expect(request.rawBody).not.toContain(MARKER);
   });
 
@@ -71,10 +82,9 @@ describe("kmsKeyring against a local KMS endpoint (real @aws-sdk/client-kms)", (
     const rotated = withEncryption(inner, { keyring: keyring("alias/new", { readKeyIds: ["alias/old"] }) });
     expect((await rotated.records.get("scope", ["a"]))[0]?.value).toBe(MARKER);
     await rotated.records.write("scope", [{ put: "b", value: "new" }]);
-    expect(kms.requests.filter((r) => r.target === "TrentService.GenerateDataKey").map((r) => r.body.KeyId)).toEqual([
-      "alias/old",
-      "alias/new",
-    ]);
+    expect(
+      kms.requests.filter((r) => r.target === "TrentService.GenerateDataKey").map((r) => r.body.KeyId),
+    ).toEqual(["alias/old", "alias/new"]);
     const retired = withEncryption(inner, { keyring: keyring("alias/new") });
     const requestsBefore = kms.requests.length;
     const error = await retired.records.get("scope", ["a"]).catch((e: unknown) => e);
@@ -88,8 +98,14 @@ describe("kmsKeyring against a local KMS endpoint (real @aws-sdk/client-kms)", (
     kms.denied.add("GenerateDataKey");
     const inner = new MemoryStateStore();
     const store = withEncryption(inner, { keyring: keyring() });
-    const error = await store.sessions.create({ sessionId: "s", state: { secret: MARKER } }).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: "UNAVAILABLE", name: "KeyringUnavailableError", reason: "access-denied" });
+    const error = await store.sessions
+      .create({ sessionId: "s", state: { secret: MARKER } })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      code: "UNAVAILABLE",
+      name: "KeyringUnavailableError",
+      reason: "access-denied",
+    });
     expect((error as Error).message).toMatch(/denied GenerateDataKey/);
     expect(JSON.stringify(error)).not.toContain(MARKER);
     expect((error as Error).message).not.toContain(MARKER);
@@ -109,7 +125,9 @@ describe("kmsKeyring against a local KMS endpoint (real @aws-sdk/client-kms)", (
 
   it("a wrapped data key changed in storage is DECRYPTION_FAILED (KMS answers InvalidCiphertextException)", async () => {
     const inner = new MemoryStateStore();
-    await withEncryption(inner, { keyring: keyring() }).toolCache.set("t", { q: 1 }, MARKER, { ttlSeconds: 60 });
+    await withEncryption(inner, { keyring: keyring() }).toolCache.set("t", { q: 1 }, MARKER, {
+      ttlSeconds: 60,
+    });
     const stored = (await inner.toolCache.get<string>("t", { q: 1 }))?.value as string;
     const bytes = Buffer.from(stored.slice("ase1:".length), "base64url");
     const wrappedAt = 4 + 2 + bytes[5]! + 2; // magic, flags, key id length, key id, wrapped length

@@ -18,7 +18,10 @@ describe("key rotation", () => {
     await a.sessions.append(sessionId, { role: "user", content: "under old" });
     const b = withEncryption(inner, { keyring: rotated });
     await b.sessions.append(sessionId, { role: "user", content: "under new" });
-    expect((await b.sessions.messages(sessionId)).items.map((m) => m.content)).toEqual(["under old", "under new"]);
+    expect((await b.sessions.messages(sessionId)).items.map((m) => m.content)).toEqual([
+      "under old",
+      "under new",
+    ]);
     expect((await b.sessions.get(sessionId))?.state).toEqual({ v: 1 });
     const c = withEncryption(inner, { keyring: retired });
     expect(await codeOf(c.sessions.get(sessionId))).toBe("DECRYPTION_FAILED");
@@ -37,8 +40,16 @@ describe("key rotation", () => {
 
     const b = withEncryption(inner, { keyring: rotated });
     await b.records.write("thread", [{ put: "d", value: "already new" }]);
-    expect(await reencrypt(b, { scope: "thread" })).toEqual({ rewritten: 3, skipped: 1, messagesUnderOldKeys: 0 });
-    expect(await reencrypt(b, { scope: "thread" })).toEqual({ rewritten: 0, skipped: 4, messagesUnderOldKeys: 0 });
+    expect(await reencrypt(b, { scope: "thread" })).toEqual({
+      rewritten: 3,
+      skipped: 1,
+      messagesUnderOldKeys: 0,
+    });
+    expect(await reencrypt(b, { scope: "thread" })).toEqual({
+      rewritten: 0,
+      skipped: 4,
+      messagesUnderOldKeys: 0,
+    });
     expect(await reencrypt(b, { sessionId })).toEqual({ rewritten: 1, skipped: 0, messagesUnderOldKeys: 1 });
 
     // With the old key gone: records and state read; the old message does not (messages are immutable).
@@ -73,7 +84,9 @@ describe("idempotent appends across processes", () => {
     const second = withEncryption(inner, { keyring });
     expect(await second.sessions.append(sessionId, batch, { idempotencyKey: "turn-1" })).toEqual(appended);
     expect(
-      await codeOf(second.sessions.append(sessionId, [{ role: "user", content: "other" }], { idempotencyKey: "turn-1" })),
+      await codeOf(
+        second.sessions.append(sessionId, [{ role: "user", content: "other" }], { idempotencyKey: "turn-1" }),
+      ),
     ).toBe("VALIDATION");
     expect((await second.sessions.get(sessionId))?.messageCount).toBe(2);
     // Two equal messages of one append still get distinct nonces.

@@ -60,18 +60,28 @@ describe("a ciphertext moved to another place fails to decrypt", () => {
     const two = await store.sessions.create();
     await store.sessions.append(one.sessionId, { role: "user", content: "in session one" });
     const [stored] = await rawMessages(one.sessionId);
-    await inner.sessions.append(two.sessionId, { role: "user", content: stored!.content, metadata: stored!.metadata! });
+    await inner.sessions.append(two.sessionId, {
+      role: "user",
+      content: stored!.content,
+      metadata: stored!.metadata!,
+    });
     expect(await codeOf(store.sessions.messages(two.sessionId))).toBe("DECRYPTION_FAILED");
-    expect((await store.sessions.messages(one.sessionId)).items.map((m) => m.content)).toEqual(["in session one"]);
+    expect((await store.sessions.messages(one.sessionId)).items.map((m) => m.content)).toEqual([
+      "in session one",
+    ]);
   });
 
   it("a message's role changed: DECRYPTION_FAILED", async () => {
     const { sessionId } = await store.sessions.create();
     await store.sessions.append(sessionId, { role: "tool", content: "tool output" });
     const [stored] = await rawMessages(sessionId);
-    await inner.sessions.append(sessionId, { role: "system", content: stored!.content, metadata: stored!.metadata! }, {
-      replace: { removeLast: 1 },
-    });
+    await inner.sessions.append(
+      sessionId,
+      { role: "system", content: stored!.content, metadata: stored!.metadata! },
+      {
+        replace: { removeLast: 1 },
+      },
+    );
     expect(await codeOf(store.sessions.messages(sessionId))).toBe("DECRYPTION_FAILED");
   });
 
@@ -150,9 +160,13 @@ describe("one changed byte anywhere in a stored value fails to decrypt", () => {
     await store.sessions.append(sessionId, { role: "user", content: "message secret" });
     const [message] = await rawMessages(sessionId);
     for (const variant of oneByteChanges(message!.content).filter((_, i) => i % 7 === 0)) {
-      await inner.sessions.append(sessionId, { role: "user", content: variant, metadata: message!.metadata! }, {
-        replace: { removeLast: 1 },
-      });
+      await inner.sessions.append(
+        sessionId,
+        { role: "user", content: variant, metadata: message!.metadata! },
+        {
+          replace: { removeLast: 1 },
+        },
+      );
       expect(await codeOf(store.sessions.messages(sessionId))).toBe("DECRYPTION_FAILED");
     }
   });

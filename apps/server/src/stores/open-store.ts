@@ -3,8 +3,8 @@ import { MemoryStateStore } from "@agent-state/memory";
 import type { ServerConfig, StoreKind } from "../config.js";
 import type { Logger } from "../logger.js";
 import { openDynamoStore } from "./dynamodb.js";
-import { encrypted, openKeyring } from "./encryption.js";
 import { openEmbeddedStore, type SupervisedDynamoDbLocal } from "./embedded.js";
+import { encrypted, openKeyring } from "./encryption.js";
 import { openRedisStore } from "./redis.js";
 
 /** Whether the store can answer now; `reason` (plain words, no endpoints) when it cannot. */

@@ -77,7 +77,11 @@ export class KmsDouble {
     });
     const operation = target.replace(/^TrentService\./, "");
     if (this.denied.has(operation)) {
-      return fail(res, "AccessDeniedException", `User: arn:aws:iam::000000000000:user/test is not authorized to perform: kms:${operation}`);
+      return fail(
+        res,
+        "AccessDeniedException",
+        `User: arn:aws:iam::000000000000:user/test is not authorized to perform: kms:${operation}`,
+      );
     }
     const context = JSON.stringify(Object.entries((body.EncryptionContext as object) ?? {}).sort());
     if (operation === "GenerateDataKey") {
@@ -87,23 +91,45 @@ export class KmsDouble {
       const cipher = createCipheriv("aes-256-gcm", this.masterKey(keyId), iv);
       cipher.setAAD(Buffer.from(context));
       const id = Buffer.from(keyId);
-      const blob = Buffer.concat([Buffer.from([id.length]), id, iv, cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
-      return send(res, { KeyId: keyId, Plaintext: plaintext.toString("base64"), CiphertextBlob: blob.toString("base64") });
+      const blob = Buffer.concat([
+        Buffer.from([id.length]),
+        id,
+        iv,
+        cipher.update(plaintext),
+        cipher.final(),
+        cipher.getAuthTag(),
+      ]);
+      return send(res, {
+        KeyId: keyId,
+        Plaintext: plaintext.toString("base64"),
+        CiphertextBlob: blob.toString("base64"),
+      });
     }
     if (operation === "Decrypt") {
       const blob = Buffer.from(String(body.CiphertextBlob), "base64");
       const idLength = blob[0] ?? 0;
       const keyId = blob.subarray(1, 1 + idLength).toString();
       if (body.KeyId !== undefined && body.KeyId !== keyId) {
-        return fail(res, "IncorrectKeyException", "The key ID in the request does not identify a CMK that can perform this operation.");
+        return fail(
+          res,
+          "IncorrectKeyException",
+          "The key ID in the request does not identify a CMK that can perform this operation.",
+        );
       }
       try {
         const iv = blob.subarray(1 + idLength, 13 + idLength);
         const decipher = createDecipheriv("aes-256-gcm", this.masterKey(keyId), iv);
         decipher.setAAD(Buffer.from(context));
         decipher.setAuthTag(blob.subarray(blob.length - 16));
-        const plaintext = Buffer.concat([decipher.update(blob.subarray(13 + idLength, blob.length - 16)), decipher.final()]);
-        return send(res, { KeyId: keyId, Plaintext: plaintext.toString("base64"), EncryptionAlgorithm: "SYMMETRIC_DEFAULT" });
+        const plaintext = Buffer.concat([
+          decipher.update(blob.subarray(13 + idLength, blob.length - 16)),
+          decipher.final(),
+        ]);
+        return send(res, {
+          KeyId: keyId,
+          Plaintext: plaintext.toString("base64"),
+          EncryptionAlgorithm: "SYMMETRIC_DEFAULT",
+        });
       } catch {
         return fail(res, "InvalidCiphertextException", "");
       }
