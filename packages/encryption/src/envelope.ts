@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from "node:crypto";
 import { brotliCompressSync, brotliDecompressSync, constants as zlib } from "node:zlib";
 import { LIMITS } from "@agent-state/core";
 
@@ -25,21 +25,35 @@ export interface ValueKey {
   wrapped: Uint8Array;
   salt: Uint8Array;
   aesKey: Buffer;
-  /** For synthetic (deterministic) nonces of idempotent appends. */
-  macKey: Buffer;
+  /** For synthetic (deterministic) nonces of idempotent appends; derived on first use. */
+  readonly macKey: Buffer;
 }
 
-/** Derives the AES and MAC keys of a value from a data key and a salt (HKDF-SHA256). */
+/**
+ * HKDF-Expand (RFC 5869, SHA-256, one 32-byte block) with the data key as the pseudorandom key: a data key is
+ * already uniformly random, so the extract step is skipped (RFC 5869 §3.3). `info` is the label and the salt.
+ */
+function expand(dataKey: Uint8Array, label: string, salt: Uint8Array): Buffer {
+  return createHmac("sha256", dataKey).update(label).update(salt).update(ONE).digest();
+}
+const ONE = Buffer.from([1]);
+
+/** Derives the AES key (and, lazily, the MAC key) of a value from a data key and a salt (HKDF-Expand). */
 export function deriveValueKey(
   dataKey: { keyId: string; plaintext: Uint8Array; wrapped: Uint8Array },
   salt: Uint8Array = randomBytes(SALT_BYTES),
 ): ValueKey {
+  const secret = dataKey.plaintext;
+  let macKey: Buffer | undefined;
   return {
     keyId: dataKey.keyId,
     wrapped: dataKey.wrapped,
     salt,
-    aesKey: Buffer.from(hkdfSync("sha256", dataKey.plaintext, salt, "agent-state/encryption/v1/aes", 32)),
-    macKey: Buffer.from(hkdfSync("sha256", dataKey.plaintext, salt, "agent-state/encryption/v1/mac", 32)),
+    aesKey: expand(secret, "agent-state/encryption/v1/aes", salt),
+    get macKey() {
+      macKey ??= expand(secret, "agent-state/encryption/v1/mac", salt);
+      return macKey;
+    },
   };
 }
 

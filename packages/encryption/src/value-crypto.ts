@@ -1,4 +1,5 @@
 import { DecryptionFailedError, isStateStoreError, type Json } from "@agent-state/core";
+import { BoundedMap } from "./bounded-map.js";
 import {
   deriveValueKey,
   openEnvelope,
@@ -9,6 +10,9 @@ import {
 } from "./envelope.js";
 import type { Keyring } from "./keyring.js";
 
+/** How many derived value keys one store remembers (unwrapping and deriving costs more than decrypting). */
+const VALUE_KEYS_CACHED = 10_000;
+
 /** What a value stored as text starts with (messages' content, state, cached results, preference values). */
 export const TEXT_PREFIX = "ase1:";
 
@@ -17,6 +21,8 @@ export type LegacyPlaintext = "refuse" | "read";
 
 /** Encrypts and decrypts single values with keys from a keyring; one per encrypted store. */
 export class ValueCrypto {
+  private readonly valueKeys = new BoundedMap<string, ValueKey>(VALUE_KEYS_CACHED);
+
   constructor(
     readonly keyring: Keyring,
     readonly compress: boolean,
@@ -28,8 +34,17 @@ export class ValueCrypto {
     return deriveValueKey(await this.keyring.generateDataKey());
   }
 
-  /** The key a stored value was written with. */
+  /** The key a stored value was written with (remembered: hot values are read again and again). */
   async keyOf(what: string, parsed: ParsedEnvelope): Promise<ValueKey> {
+    const id = `${parsed.keyId}\u0000${parsed.wrapped.toString("base64")}\u0000${parsed.salt.toString("base64")}`;
+    const known = this.valueKeys.get(id);
+    if (known !== undefined) return known;
+    const key = await this.unwrapAndDerive(what, parsed);
+    this.valueKeys.set(id, key);
+    return key;
+  }
+
+  private async unwrapAndDerive(what: string, parsed: ParsedEnvelope): Promise<ValueKey> {
     let plaintext: Uint8Array;
     try {
       plaintext = await this.keyring.unwrapDataKey(parsed.keyId, parsed.wrapped);
