@@ -1,10 +1,4 @@
-import {
-  type PreferenceStore,
-  type RecordStore,
-  type StateStore,
-  type StoreStats,
-  ValidationError,
-} from "@agent-state/core";
+import { type PreferenceStore, type StateStore, type StoreStats, ValidationError } from "@agent-state/core";
 import type { Keyring } from "./keyring.js";
 import { EncryptedPreferences } from "./preferences.js";
 import { EncryptedRecords } from "./records.js";
@@ -72,11 +66,6 @@ export class EncryptedStateStore implements StateStore {
   /** The store underneath, holding ciphertext (for `reencrypt`, migrations and tests). */
   get innerStore(): StateStore {
     return this.inner;
-  }
-
-  /** The record store underneath (ciphertext values). */
-  get innerRecords(): RecordStore {
-    return this.inner.records;
   }
 
   stats(): Promise<StoreStats> {

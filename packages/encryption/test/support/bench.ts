@@ -88,12 +88,17 @@ async function dynamoCosts(endpoint: string): Promise<void> {
       const append = await cost.measure(() =>
         store.sessions.append("s", { role: "user", content: KB_MESSAGE }),
       );
+      const randomText = randomBytes(750).toString("base64"); // 1,000 characters that do not compress
+      const incompressible = await cost.measure(() =>
+        store.sessions.append("s", { role: "user", content: randomText }),
+      );
       const idempotent = await cost.measure(() =>
         store.sessions.append("s", { role: "user", content: KB_MESSAGE }, { idempotencyKey: "turn-1" }),
       );
       const read = await cost.measure(() => store.sessions.get("s", { recentMessages: 20 }));
       for (const [what, c] of [
-        ["append 1 KB", append],
+        ["append 1 KB (text)", append],
+        ["append 1 KB (random, incompressible)", incompressible],
         ["idempotent append 1 KB", idempotent],
         ["get + 20 recent", read],
       ] as const) {
