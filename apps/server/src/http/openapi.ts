@@ -137,7 +137,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
       responses: {
         Error: {
           description:
-            "VALIDATION 400, UNAUTHORIZED 401, NOT_FOUND 404, ALREADY_EXISTS/VERSION_CONFLICT 409, ITEM_TOO_LARGE 413, THROTTLED 429, UNAVAILABLE 503",
+            "VALIDATION 400, UNAUTHORIZED 401, NOT_FOUND 404, ALREADY_EXISTS/VERSION_CONFLICT 409, ITEM_TOO_LARGE 413, THROTTLED 429, DECRYPTION_FAILED 500, UNAVAILABLE 503",
           content: {
             "application/json": {
               schema: {
