@@ -4,6 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { EncryptedStateStore } from "@agent-state/encryption";
 import { afterAll, describe, expect, it } from "vitest";
+// The local KMS endpoint of @agent-state/encryption's tests (records requests; real AES-GCM wrapping).
+import { KmsDouble } from "../../../packages/encryption/test/support/kms-double.js";
 import { ConfigError, parseCommand } from "../src/index.js";
 import { ALICE_TOKEN, call, connectMcp, startTestServer } from "./helpers.js";
 
@@ -67,6 +69,42 @@ describe("--encryption-key-file / --kms-key-id", () => {
       expect(JSON.stringify(messages)).not.toContain(marker);
     } finally {
       await server.stop();
+    }
+  });
+
+  it("--kms-key-id: data keys come from KMS (endpoint from AWS_ENDPOINT_URL_KMS), one call for a whole turn", async () => {
+    const kms = await new KmsDouble().start();
+    const env = {
+      AWS_ENDPOINT_URL_KMS: kms.endpoint,
+      AWS_REGION: "us-east-1",
+      AWS_ACCESS_KEY_ID: "AKIDLOCAL",
+      AWS_SECRET_ACCESS_KEY: "local",
+    };
+    const saved = Object.fromEntries(Object.keys(env).map((name) => [name, process.env[name]]));
+    Object.assign(process.env, env);
+    const marker = `secret-${randomBytes(4).toString("hex")}`;
+    const server = await startTestServer({ encryption: { keyFile: undefined, kmsKeyId: "alias/server" } });
+    try {
+      expect(server.opened.description).toContain("encrypted (key alias/server)");
+      const client = await connectMcp(server.url, ALICE_TOKEN);
+      try {
+        const created = await call(client, "session_create", { state: { note: marker } });
+        const { sessionId } = created.session as { sessionId: string };
+        await call(client, "messages_append", { sessionId, messages: [{ role: "user", content: marker }] });
+        expect(JSON.stringify(await call(client, "messages_list", { sessionId }))).toContain(marker);
+      } finally {
+        await client.close();
+      }
+      expect(kms.count("GenerateDataKey")).toBe(1);
+      expect(kms.requests[0]?.body).toMatchObject({ KeyId: "alias/server", KeySpec: "AES_256" });
+      for (const request of kms.requests) expect(request.rawBody).not.toContain(marker);
+    } finally {
+      await server.stop();
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+      await kms.stop();
     }
   });
 });
