@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   AlreadyExistsError,
+  DecryptionFailedError,
   ItemTooLargeError,
   isStateStoreError,
   SessionNotFoundError,
@@ -22,6 +23,11 @@ const examples: [StateStoreError, StateStoreErrorCode, string][] = [
   [new ItemTooLargeError("session s1", 500_000, 400_000), "ITEM_TOO_LARGE", "ItemTooLargeError"],
   [new UnavailableError("backend down", { cause }), "UNAVAILABLE", "UnavailableError"],
   [new ThrottledError("slow down", { cause }), "THROTTLED", "ThrottledError"],
+  [
+    new DecryptionFailedError("record k", "failed authentication"),
+    "DECRYPTION_FAILED",
+    "DecryptionFailedError",
+  ],
 ];
 
 describe("error classes", () => {

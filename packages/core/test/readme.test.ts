@@ -24,6 +24,7 @@ it("the errors table lists every code once", () => {
   const codes = [...readme.matchAll(/^\| `\w+Error` +\| `([A-Z_]+)` +\|/gm)].map((m) => m[1]);
   expect(codes.sort()).toEqual([
     "ALREADY_EXISTS",
+    "DECRYPTION_FAILED",
     "ITEM_TOO_LARGE",
     "NOT_FOUND",
     "THROTTLED",
