@@ -5,7 +5,7 @@ import {
   UnavailableError,
   ValidationError,
 } from "@agent-state/core";
-import { DecryptCommand, GenerateDataKeyCommand, KMSClient, type KMSClientConfig } from "@aws-sdk/client-kms";
+import type { DecryptCommand, GenerateDataKeyCommand, KMSClientConfig } from "@aws-sdk/client-kms";
 import { BoundedMap } from "./bounded-map.js";
 import { checkKeyId, type DataKey, type Keyring } from "./keyring.js";
 
@@ -76,7 +76,10 @@ interface CachedKey {
 class KmsKeyring implements Keyring {
   readonly currentKeyId: string;
   private readonly readable: ReadonlySet<string>;
-  private readonly client: KmsClientLike;
+  private client: KmsClientLike | undefined;
+  private readonly clientConfig: KMSClientConfig;
+  /** The KMS SDK, loaded on the first call: a store on a local keyring never loads it. */
+  private sdk: Promise<typeof import("@aws-sdk/client-kms")> | undefined;
   private readonly context: Record<string, string>;
   private readonly maxAgeMs: number;
   private readonly maxUses: number;
@@ -100,7 +103,8 @@ class KmsKeyring implements Keyring {
     this.now = cache.now ?? (() => performance.now());
     this.currentKeyId = options.keyId;
     this.readable = new Set([options.keyId, ...(options.readKeyIds ?? [])]);
-    this.client = options.client ?? new KMSClient(options.clientConfig ?? {});
+    this.client = options.client;
+    this.clientConfig = options.clientConfig ?? {};
     this.context = { ...(options.encryptionContext ?? DEFAULT_CONTEXT) };
   }
 
@@ -134,11 +138,19 @@ class KmsKeyring implements Keyring {
     return plaintext;
   }
 
+  private async kms(): Promise<{ sdk: typeof import("@aws-sdk/client-kms"); client: KmsClientLike }> {
+    this.sdk ??= import("@aws-sdk/client-kms");
+    const sdk = await this.sdk;
+    this.client ??= new sdk.KMSClient(this.clientConfig);
+    return { sdk, client: this.client };
+  }
+
   private async generate(): Promise<DataKey> {
     let output: { Plaintext?: Uint8Array; CiphertextBlob?: Uint8Array };
     try {
-      output = (await this.client.send(
-        new GenerateDataKeyCommand({
+      const { sdk, client } = await this.kms();
+      output = (await client.send(
+        new sdk.GenerateDataKeyCommand({
           KeyId: this.currentKeyId,
           KeySpec: "AES_256",
           EncryptionContext: this.context,
@@ -167,8 +179,9 @@ class KmsKeyring implements Keyring {
   private async decrypt(keyId: string, wrapped: Uint8Array): Promise<Uint8Array> {
     let output: { Plaintext?: Uint8Array };
     try {
-      output = (await this.client.send(
-        new DecryptCommand({ KeyId: keyId, CiphertextBlob: wrapped, EncryptionContext: this.context }),
+      const { sdk, client } = await this.kms();
+      output = (await client.send(
+        new sdk.DecryptCommand({ KeyId: keyId, CiphertextBlob: wrapped, EncryptionContext: this.context }),
       )) as typeof output;
     } catch (error) {
       throw kmsError("Decrypt", keyId, error);
