@@ -1,11 +1,11 @@
 import { isDeepStrictEqual } from "node:util";
-import { type StoredRecord, ValidationError } from "@agent-state/core";
+import { ValidationError } from "@agent-state/core";
 import type { RunnableConfig } from "@langchain/core/runnables";
 import type { CheckpointListOptions, CheckpointTuple } from "@langchain/langgraph-checkpoint";
 import { indexKeys, threadKeys } from "./keys.js";
 import { indexScope, type ResolvedSaverOptions, threadScope } from "./options.js";
 import type { Located, TupleReader } from "./read.js";
-import { decodeHead, decodeIndexEntry } from "./records.js";
+import { decodeIndexEntry } from "./records.js";
 
 const PAGE = 100;
 
@@ -65,9 +65,12 @@ export async function* listCheckpoints(
         .filter((w) => onlyId === undefined || w.id === onlyId);
       candidates = await headsOf(reader, wanted);
     } else {
-      candidates = page.items
-        .map((r) => ({ threadId, ns, ...locate(r) }))
-        .filter((l) => onlyId === undefined || l.id === onlyId);
+      candidates = page.items.flatMap((r) => {
+        const head = reader.decode(r);
+        return head && (onlyId === undefined || head.id === onlyId)
+          ? [{ threadId, ns, id: head.id, head }]
+          : [];
+      });
     }
     const picked: typeof candidates = [];
     for (const l of candidates) {
@@ -112,11 +115,6 @@ function pageOf(
     prefix: threadKeys.checkpointPrefix(ns),
     ...(beforeId === undefined ? {} : { before: threadKeys.checkpoint(ns, beforeId) }),
   });
-}
-
-function locate(record: StoredRecord): { id: string; head: ReturnType<typeof decodeHead> } {
-  const head = decodeHead(record.value);
-  return { id: head.id, head };
 }
 
 /** Heads of entries from several threads (one batched get per thread), in the entries' order; missing ones dropped. */

@@ -27,8 +27,16 @@ import {
   threadScope,
 } from "./options.js";
 import { PointerCache } from "./pointer-cache.js";
-import { configOf, TupleReader } from "./read.js";
-import { type BlobPointers, encodeHead, encodeIndexEntry, encodeWrite } from "./records.js";
+import { configOf, type Located, type Prefetched, TupleReader, writesKey } from "./read.js";
+import {
+  type BlobPointers,
+  decodeHead,
+  decodeTaskWrites,
+  encodeHead,
+  encodeIndexEntry,
+  encodeTaskWrites,
+  type StoredWrite,
+} from "./records.js";
 import { writeInBatches } from "./write-batches.js";
 
 /**
@@ -47,25 +55,42 @@ export class AgentStateSaver extends BaseCheckpointSaver {
     this.reader = new TupleReader(this.o, this.serde);
   }
 
-  /** The checkpoint by `checkpoint_id`, or the namespace's latest: two round trips whatever the thread's length. */
+  /**
+   * The checkpoint by `checkpoint_id`, or the namespace's latest. One round trip when this saver knows the
+   * checkpoint (it put or read it, or for the latest: the latest it saw is still the latest): the head, the
+   * records holding its values and its writes are read in parallel. Otherwise two, whatever the thread's length.
+   */
   async getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {
     const threadId = config.configurable?.thread_id as unknown;
     if (threadId === undefined) return undefined;
     const thread = requireString("thread_id", threadId);
     const ns = namespaceOf(config);
     const id = getCheckpointId(config);
-    let located: Parameters<TupleReader["assemble"]>[1];
-    if (id) {
+    const guess = id ? this.pointers.known(thread, ns, id) : this.pointers.latest(thread, ns);
+    let located: Located | undefined;
+    let prefetched: Prefetched | undefined;
+    if (guess) {
+      const headKey = threadKeys.checkpoint(ns, guess.id);
+      const sources = this.reader.sourceKeys(ns, guess.id, guess.pointers);
+      const [found, records, writes] = await Promise.all([
+        id ? Promise.resolve(undefined) : this.reader.latest(thread, ns),
+        this.reader.fetch(thread, id ? [headKey, ...sources] : sources),
+        this.reader.writes(thread, ns, guess.id),
+      ]);
+      if (id) {
+        const head = this.reader.decode(records.get(headKey));
+        located = head ? { ns, id, head } : undefined;
+      } else located = found;
+      if (located?.id === guess.id)
+        prefetched = { records, writes: new Map([[writesKey(ns, guess.id), writes]]) };
+    } else if (id) {
       const head = await this.reader.head(thread, ns, id);
-      if (!head) return undefined;
-      located = [{ ns, id, head }];
-    } else {
-      const latest = await this.reader.latest(thread, ns);
-      if (!latest) return undefined;
-      located = [latest];
-    }
-    const [tuple] = await this.reader.assemble(thread, located);
-    for (const l of located) this.pointers.set(thread, l.ns, l.id, l.head.pointers);
+      located = head ? { ns, id, head } : undefined;
+    } else located = await this.reader.latest(thread, ns);
+    if (!located) return undefined;
+    const [tuple] = await this.reader.assemble(thread, [located], prefetched);
+    this.pointers.set(thread, ns, located.id, located.head.pointers);
+    if (!id) this.pointers.setLatest(thread, ns, located.id);
     return tuple;
   }
 
@@ -75,8 +100,9 @@ export class AgentStateSaver extends BaseCheckpointSaver {
   }
 
   /**
-   * Writes the blobs of the channels in `newVersions` (and the thread timeline and cross-thread index
-   * entries), then the checkpoint head, which is what makes the checkpoint visible: two round trips.
+   * Writes the checkpoint head, holding the values of the channels in `newVersions` (what makes the checkpoint
+   * visible, all at once), together with its thread timeline entry and its cross-thread index entry: one
+   * round trip. A value too large to go inline is written first, as a blob record of its own (one more).
    */
   async put(
     config: RunnableConfig,
@@ -100,7 +126,7 @@ export class AgentStateSaver extends BaseCheckpointSaver {
       const p = parentPointers[channel];
       if (!p) continue;
       const value = checkpoint.channel_values[channel];
-      // A blob must outlive every checkpoint that points at it: rewrite one that would expire first.
+      // A value must outlive every checkpoint that points at it: rewrite one that would expire first.
       const expiresSoon =
         this.o.ttlSeconds !== undefined &&
         p.expiresAt !== null &&
@@ -113,47 +139,46 @@ export class AgentStateSaver extends BaseCheckpointSaver {
       if (value !== undefined) toWrite.push({ channel, version, value });
     }
 
-    const blobOps = await Promise.all(
-      toWrite.map(async ({ channel, version, value }) => {
-        const [type, bytes] = await this.serde.dumpsTyped(value);
-        return {
-          channel,
-          version,
-          type,
-          op: this.put_(threadKeys.blob(ns, id, channel, String(version)), bytes, this.o.blobTtlSeconds),
-        };
-      }),
-    );
     const { channel_values: _values, ...rest } = checkpoint;
-    const [[checkpointType, checkpointBytes], [metadataType, metadataBytes]] = await Promise.all([
+    const [[checkpointType, checkpointBytes], [metadataType, metadataBytes], ...values] = await Promise.all([
       this.serde.dumpsTyped({ ...rest, channel_values: {} }),
       this.serde.dumpsTyped(metadata),
+      ...toWrite.map((w) => this.serde.dumpsTyped(w.value)),
     ]);
-
-    const firstPhase: Promise<StoredRecord[]>[] = [
-      writeInBatches(this.o.store.records, scope, [
-        ...blobOps.map((b) => b.op),
-        this.put_(threadKeys.timeline(id, ns), { ns, id }, this.o.ttlSeconds),
-      ]),
-    ];
-    if (this.o.crossThreadIndex) {
-      const entry = encodeIndexEntry({ threadId: thread, ns, id, metadataType, metadataBytes });
-      firstPhase.push(
-        writeInBatches(this.o.store.records, indexScope(this.o), [
-          this.put_(indexKeys.entry(id, thread, ns), entry, this.o.ttlSeconds),
-        ]),
-      );
+    // Values go inline up to a budget (smallest first), so that the head stays one small item; the rest
+    // are blob records written before it (the head, which names them, is the commit point).
+    const order = toWrite.map((_, i) => i).sort((a, b) => sizeOf(values[a]) - sizeOf(values[b]));
+    const inline: [string, Uint8Array][] = [];
+    const blobOps: RecordOp[] = [];
+    const blobChannels: { channel: string; version: string | number; type: string }[] = [];
+    let inlineBytes = checkpointBytes.byteLength + metadataBytes.byteLength;
+    for (const i of order) {
+      const w = toWrite[i] as (typeof toWrite)[number];
+      const [type, bytes] = values[i] as [string, Uint8Array];
+      if (inlineBytes + bytes.byteLength <= INLINE_BUDGET_BYTES) {
+        inlineBytes += bytes.byteLength;
+        inline.push([w.channel, bytes]);
+        pointers[w.channel] = { writer: id, version: w.version, type, expiresAt: null, inHead: true };
+      } else {
+        blobOps.push(
+          this.put_(threadKeys.blob(ns, id, w.channel, String(w.version)), bytes, this.o.blobTtlSeconds),
+        );
+        blobChannels.push({ channel: w.channel, version: w.version, type });
+      }
     }
-    const [written] = await Promise.all(firstPhase);
-    blobOps.forEach((b, i) => {
-      pointers[b.channel] = {
-        writer: id,
-        version: b.version,
-        type: b.type,
-        expiresAt: written?.[i]?.expiresAt ?? null,
-      };
-    });
-
+    if (blobOps.length > 0) {
+      const written = await writeInBatches(this.o.store.records, scope, blobOps);
+      blobChannels.forEach((b, i) => {
+        const expiresAt = written[i]?.expiresAt ?? null;
+        pointers[b.channel] = { writer: id, version: b.version, type: b.type, expiresAt, inHead: false };
+      });
+    }
+    // The head lives as long as the values it holds (twice the ttl) but counts as expired after the ttl.
+    const headExpiresAt = this.o.blobTtlSeconds === undefined ? null : now + this.o.blobTtlSeconds * 1000;
+    for (const [channel] of inline) {
+      const p = pointers[channel];
+      if (p) p.expiresAt = headExpiresAt;
+    }
     const head = encodeHead({
       id,
       parentId,
@@ -162,18 +187,33 @@ export class AgentStateSaver extends BaseCheckpointSaver {
       metadataType,
       metadataBytes,
       pointers,
+      inline,
+      visibleUntil: this.o.ttlSeconds === undefined ? null : now + this.o.ttlSeconds * 1000,
     });
-    await this.o.store.records.write(scope, [
-      this.put_(threadKeys.checkpoint(ns, id), head, this.o.ttlSeconds),
-    ]);
+    const writes: Promise<StoredRecord[]>[] = [
+      this.o.store.records.write(scope, [
+        this.put_(threadKeys.checkpoint(ns, id), head, this.o.blobTtlSeconds),
+        this.put_(threadKeys.timeline(id, ns), { ns, id }, this.o.ttlSeconds),
+      ]),
+    ];
+    if (this.o.crossThreadIndex) {
+      const entry = encodeIndexEntry({ threadId: thread, ns, id, metadataType, metadataBytes });
+      writes.push(
+        this.o.store.records.write(indexScope(this.o), [
+          this.put_(indexKeys.entry(id, thread, ns), entry, this.o.ttlSeconds),
+        ]),
+      );
+    }
+    await Promise.all(writes);
     this.pointers.set(thread, ns, id, pointers);
+    this.pointers.setLatest(thread, ns, id);
     return configOf(thread, ns, id);
   }
 
   /**
-   * Stores a task's writes in one atomic batch (up to 100; more go in several). A regular write already
-   * stored for the same task and index is kept (the first one wins); special channels (errors, interrupts,
-   * resumes) replace theirs.
+   * Stores a task's writes in one record, in one round trip. A regular write already stored for the same
+   * task and index is kept (the first one wins); special channels (errors, interrupts, resumes) replace
+   * theirs (a read and a conditional write, again until no other writer got in between).
    */
   async putWrites(
     config: RunnableConfig,
@@ -185,32 +225,27 @@ export class AgentStateSaver extends BaseCheckpointSaver {
     const ns = namespaceOf(config);
     const id = requireString("checkpoint_id", config.configurable?.checkpoint_id);
     const task = requireString("taskId", taskId);
+    if (writes.length === 0) return;
     const scope = threadScope(this.o, thread);
-    let ops: RecordOp[] = await Promise.all(
+    const key = threadKeys.taskWrites(ns, id, task);
+    const incoming: StoredWrite[] = await Promise.all(
       writes.map(async ([channel, value], i) => {
-        const idx = WRITES_IDX_MAP[channel] ?? i;
         const [type, bytes] = await this.serde.dumpsTyped(value);
-        const op = this.put_(
-          threadKeys.write(ns, id, task, idx),
-          encodeWrite({ taskId: task, channel, idx, taskPath, type, bytes }),
-          this.o.ttlSeconds,
-        );
-        return idx >= 0 ? { ...op, ifVersion: 0 } : op;
+        return { taskId: task, channel, idx: WRITES_IDX_MAP[channel] ?? i, taskPath, type, bytes };
       }),
     );
-    // Optimistic: the common case is one atomic write. On a conflict, drop the regular writes already there.
-    for (let attempt = 0; ops.length > 0; attempt++) {
+    let expected = 0;
+    let merged = incoming;
+    for (let attempt = 0; ; attempt++) {
       try {
-        await writeInBatches(this.o.store.records, scope, ops, { atomic: true });
+        const op = this.put_(key, encodeTaskWrites(merged), this.o.ttlSeconds);
+        await this.o.store.records.write(scope, [{ ...op, ifVersion: expected } as RecordOp]);
         return;
       } catch (error) {
-        if (!isStateStoreError(error, "VERSION_CONFLICT") || attempt >= 4) throw error;
-        const regular = ops
-          .filter((op) => "put" in op && op.ifVersion === 0)
-          .map((op) => ("put" in op ? op.put : op.delete));
-        const existing = await this.o.store.records.get(scope, regular);
-        const taken = new Set(regular.filter((_, i) => existing[i] !== null));
-        ops = ops.filter((op) => !("put" in op && op.ifVersion === 0 && taken.has(op.put)));
+        if (!isStateStoreError(error, "VERSION_CONFLICT") || attempt >= 9) throw error;
+        const [existing] = await this.o.store.records.get(scope, [key]);
+        expected = existing?.version ?? 0;
+        merged = existing ? mergeWrites(decodeTaskWrites(existing.value), incoming) : incoming;
       }
     }
   }
@@ -242,8 +277,11 @@ export class AgentStateSaver extends BaseCheckpointSaver {
   private async parentPointers(thread: string, ns: string, parentId: string): Promise<BlobPointers> {
     const cached = this.pointers.get(thread, ns, parentId);
     if (cached) return cached;
-    const head = await this.reader.head(thread, ns, parentId);
-    return head?.pointers ?? {};
+    const [record] = await this.o.store.records.get(threadScope(this.o, thread), [
+      threadKeys.checkpoint(ns, parentId),
+    ]);
+    // The parent's values are what matter here, whether or not the parent itself still counts as visible.
+    return record ? decodeHead(record.value).pointers : {};
   }
 
   private put_(
@@ -265,4 +303,18 @@ function requireString(field: string, value: unknown, allowEmpty = false): strin
     throw new ValidationError(field, "must be a non-empty string (pass it in config.configurable)");
   }
   return value;
+}
+
+/** What a head may hold inline (serialized checkpoint, metadata and values): one DynamoDB item, uncompressed. */
+const INLINE_BUDGET_BYTES = 256 * 1024;
+
+function sizeOf(value: [string, Uint8Array] | undefined): number {
+  return value?.[1].byteLength ?? 0;
+}
+
+/** A task's stored writes with new ones: a regular write already stored is kept; special ones replace theirs. */
+function mergeWrites(stored: StoredWrite[], incoming: StoredWrite[]): StoredWrite[] {
+  const byIdx = new Map(stored.map((w) => [w.idx, w]));
+  for (const w of incoming) if (w.idx < 0 || !byIdx.has(w.idx)) byIdx.set(w.idx, w);
+  return [...byIdx.values()];
 }
