@@ -154,7 +154,7 @@ export class TupleReader {
         ),
       ),
     ]);
-    const valueOf = (ns: string, id: string, channel: string, p: BlobPointer): Uint8Array | undefined => {
+    const bytesOf = (ns: string, id: string, channel: string, p: BlobPointer): Uint8Array | undefined => {
       if (!p.inHead) {
         const key = threadKeys.blob(ns, p.writer, channel, String(p.version));
         const value = (fetched.get(key) ?? prefetched?.records.get(key))?.value;
@@ -170,19 +170,19 @@ export class TupleReader {
       }
       return writer?.inline.get(channel);
     };
-    return Promise.all(located.map((l, i) => this.tuple(threadId, l, valueOf, writes[i] ?? [])));
+    return Promise.all(located.map((l, i) => this.tuple(threadId, l, bytesOf, writes[i] ?? [])));
   }
 
   private async tuple(
     threadId: string,
     { ns, id, head }: Located,
-    valueOf: (ns: string, id: string, channel: string, p: BlobPointer) => Uint8Array | undefined,
+    bytesOf: (ns: string, id: string, channel: string, p: BlobPointer) => Uint8Array | undefined,
     writes: StoredWrite[],
   ): Promise<CheckpointTuple> {
     const checkpoint = (await this.serde.loadsTyped(head.checkpointType, head.checkpointBytes)) as Checkpoint;
     const values: Record<string, unknown> = {};
     for (const [channel, p] of Object.entries(head.pointers)) {
-      const bytes = valueOf(ns, id, channel, p);
+      const bytes = bytesOf(ns, id, channel, p);
       if (bytes) values[channel] = await this.serde.loadsTyped(p.type, bytes);
     }
     checkpoint.channel_values = values;
