@@ -1,7 +1,7 @@
 /**
  * What a caller waits for on a real network: DynamoDB Local and redis-server each behind a local TCP proxy
  * that holds every chunk D ms each way (D = 0, 3, 10 in one run; a round trip gains 2·D). Per call: mean
- * wall time at each D, sequential round trips (the slope of time against the added round-trip time, by
+ * wall time at each D (median, the sides of a row alternating call by call), sequential round trips (the slope of time against the added round-trip time, by
  * least squares over the three delays), and requests and capacity units (counted on the client, at D = 0).
  * Side by side in the same run:
  * - LangGraph super-step (`putWrites` + `put`) and `getTuple` of the latest checkpoint: `AgentStateSaver` on
@@ -54,7 +54,7 @@ interface Call {
 
 interface Measured {
   call: Call;
-  /** Mean ms per call at each delay, in DELAYS_MS order. */
+  /** Median ms per call at each delay, in DELAYS_MS order. */
   meanMs: number[];
   roundTrips: number;
   cost: CostSnapshot | null;
@@ -108,21 +108,53 @@ async function createKeyTable(low: DynamoDBClient, TableName: string, hash: stri
   );
 }
 
-async function timeAt(proxies: DelayProxy[], delayMs: number, run: () => Promise<unknown>): Promise<number> {
+/**
+ * Times calls at one delay: the calls of one row alternate call by call (so that both sides see the same
+ * load on a shared machine), and each side's figure is the median of its ITERATIONS calls.
+ */
+async function timeAt(
+  proxies: DelayProxy[],
+  delayMs: number,
+  runs: (() => Promise<unknown>)[],
+): Promise<number[]> {
   for (const p of proxies) p.delayMs = delayMs;
-  for (let i = 0; i < WARMUP; i++) await run();
-  const start = performance.now();
-  for (let i = 0; i < ITERATIONS; i++) await run();
-  return (performance.now() - start) / ITERATIONS;
+  for (let i = 0; i < WARMUP; i++) for (const run of runs) await run();
+  const samples: number[][] = runs.map(() => []);
+  for (let i = 0; i < ITERATIONS; i++) {
+    for (const [side, run] of runs.entries()) {
+      const start = performance.now();
+      await run();
+      samples[side]?.push(performance.now() - start);
+    }
+  }
+  return samples.map(median);
 }
 
-async function measure(proxies: DelayProxy[], call: Call): Promise<Measured> {
-  const cost = call.counter ? await call.counter.measure(call.run) : null;
-  const meanMs: number[] = [];
-  for (const d of DELAYS_MS) meanMs.push(await timeAt(proxies, d, call.run));
+function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+}
+
+/** Measures the calls of one row (ours and the peer's, or one call alone) together. */
+async function measureRow(proxies: DelayProxy[], row: Call[]): Promise<Measured[]> {
+  const costs: (CostSnapshot | null)[] = [];
+  for (const call of row) costs.push(call.counter ? await call.counter.measure(call.run) : null);
+  const times: number[][] = [];
+  for (const d of DELAYS_MS)
+    times.push(
+      await timeAt(
+        proxies,
+        d,
+        row.map((c) => c.run),
+      ),
+    );
   for (const p of proxies) p.delayMs = 0;
-  const { slope } = linearFit(DELAYS_MS.map((d, i) => ({ x: 2 * d, y: meanMs[i] ?? 0 })));
-  return { call, meanMs, roundTrips: slope, cost };
+  return row.map((call, side) => {
+    const meanMs = times.map((t) => t[side] ?? Number.NaN);
+    const { slope } = linearFit(DELAYS_MS.map((d, i) => ({ x: 2 * d, y: meanMs[i] ?? 0 })));
+    return { call, meanMs, roundTrips: slope, cost: costs[side] ?? null };
+  });
 }
 
 const f1 = (n: number) => n.toFixed(1);
@@ -216,8 +248,10 @@ export default async function bench(): Promise<void> {
       calls.push({ name: `Redis ${path.name}`, side: "raw ioredis", run: path.raw });
     }
 
+    const rows = new Map<string, Call[]>();
+    for (const call of calls) rows.set(call.name, [...(rows.get(call.name) ?? []), call]);
     const results: Measured[] = [];
-    for (const call of calls) results.push(await measure(proxies, call));
+    for (const row of rows.values()) results.push(...(await measureRow(proxies, row)));
 
     console.log(
       markdownTable(
@@ -242,7 +276,7 @@ export default async function bench(): Promise<void> {
       ),
     );
     console.log(
-      `\nnode ${process.version}; ${ITERATIONS} calls per delay after ${WARMUP} warm-up; round trips = slope of mean ms against 2 × delay; requests and units at 0 ms.\n`,
+      `\nnode ${process.version}; median of ${ITERATIONS} calls per delay after ${WARMUP} warm-up, the two sides of a row alternating call by call; round trips = slope of ms against 2 × delay; requests and units at 0 ms.\n`,
     );
     console.log(targetTable(results));
   } finally {

@@ -29,10 +29,9 @@ export const threadKeys = {
   taskWrites: (ns: string, id: string, taskId: string) =>
     `w/${segment(ns)}/${segment(id)}/${segment(taskId)}`,
   writesPrefix: (ns: string, id: string) => `w/${segment(ns)}/${segment(id)}/`,
-  /** The thread's checkpoints of every namespace in checkpoint order: `t/<id>/<ns>`. */
-  timeline: (id: string, ns: string) => `t/${segment(id)}/${segment(ns)}`,
-  timelinePrefix: "t/",
-  timelineBefore: (id: string) => `t/${segment(id)}`,
+  /** The thread's namespaces, one entry each: `n/<ns>` (written with a namespace's first put by a saver). */
+  namespace: (ns: string) => `n/${segment(ns)}`,
+  namespacePrefix: "n/",
 } as const;
 
 /** Keys of the cross-thread index scope: `g/<id>/<thread>/<ns>`, in checkpoint order across threads. */

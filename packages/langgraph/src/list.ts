@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from "node:util";
 import { ValidationError } from "@agent-state/core";
 import type { RunnableConfig } from "@langchain/core/runnables";
 import type { CheckpointListOptions, CheckpointTuple } from "@langchain/langgraph-checkpoint";
-import { indexKeys, threadKeys } from "./keys.js";
+import { indexKeys, segment, threadKeys } from "./keys.js";
 import { indexScope, type ResolvedSaverOptions, threadScope } from "./options.js";
 import type { Located, TupleReader } from "./read.js";
 import { decodeIndexEntry } from "./records.js";
@@ -17,7 +17,7 @@ interface Wanted {
 
 /**
  * `list`, newest first. With a thread and a namespace it ranges that namespace's heads; with a thread only,
- * the thread's timeline; with neither, the cross-thread index (whose entries carry the metadata, so a
+ * the heads of each of its namespaces, merged; with neither, the cross-thread index (whose entries carry the metadata, so a
  * filter reads no head it rejects). `filter` matches metadata keys by deep equality, in the client.
  */
 export async function* listCheckpoints(
@@ -45,33 +45,8 @@ export async function* listCheckpoints(
       "is required: this saver keeps no cross-thread index",
     );
   }
-  let cursor: string | undefined;
-  while (remaining > 0) {
-    const page = await pageOf(o, threadId, ns, beforeId, pageSize(), cursor);
-    // Each page: pick the candidates, then assemble the ones that match in one batch per thread.
-    let candidates: (Located & { threadId: string })[];
-    if (threadId === undefined) {
-      const wanted: Wanted[] = [];
-      for (const record of page.items) {
-        const e = decodeIndexEntry(record.value);
-        if (ns !== undefined && e.ns !== ns) continue;
-        if (onlyId !== undefined && e.id !== onlyId) continue;
-        if (await matches(e.metadataType, e.metadataBytes)) wanted.push(e);
-      }
-      candidates = await headsOf(reader, wanted);
-    } else if (ns === undefined) {
-      const wanted = page.items
-        .map((r) => ({ threadId, ...(r.value as { ns: string; id: string }) }))
-        .filter((w) => onlyId === undefined || w.id === onlyId);
-      candidates = await headsOf(reader, wanted);
-    } else {
-      candidates = page.items.flatMap((r) => {
-        const head = reader.decode(r);
-        return head && (onlyId === undefined || head.id === onlyId)
-          ? [{ threadId, ns, id: head.id, head }]
-          : [];
-      });
-    }
+  /** Picks the candidates that match, assembles them in one batch per thread, and yields them in order. */
+  async function* emit(candidates: (Located & { threadId: string })[]): AsyncGenerator<CheckpointTuple> {
     const picked: typeof candidates = [];
     for (const l of candidates) {
       if (picked.length >= remaining) break;
@@ -82,8 +57,118 @@ export async function* listCheckpoints(
       yield tuple;
       remaining -= 1;
     }
+  }
+
+  if (threadId !== undefined && ns === undefined) {
+    for await (const batch of mergedHeads(o, reader, threadId, beforeId, pageSize)) {
+      yield* emit(
+        batch.filter((l) => onlyId === undefined || l.id === onlyId).map((l) => ({ ...l, threadId })),
+      );
+      if (remaining <= 0) return;
+    }
+    return;
+  }
+  let cursor: string | undefined;
+  while (remaining > 0) {
+    const page = await pageOf(o, threadId, ns, beforeId, pageSize(), cursor);
+    let candidates: (Located & { threadId: string })[];
+    if (threadId === undefined) {
+      const wanted: Wanted[] = [];
+      for (const record of page.items) {
+        const e = decodeIndexEntry(record.value);
+        if (ns !== undefined && e.ns !== ns) continue;
+        if (onlyId !== undefined && e.id !== onlyId) continue;
+        if (await matches(e.metadataType, e.metadataBytes)) wanted.push(e);
+      }
+      candidates = await headsOf(reader, wanted);
+    } else {
+      candidates = page.items.flatMap((r) => {
+        const head = reader.decode(r);
+        return head && (onlyId === undefined || head.id === onlyId)
+          ? [{ threadId, ns: ns as string, id: head.id, head }]
+          : [];
+      });
+    }
+    yield* emit(candidates);
     cursor = page.cursor ?? undefined;
     if (cursor === undefined) return;
+  }
+}
+
+/** The namespaces of a thread (from its namespace entries). */
+export async function namespacesOf(o: ResolvedSaverOptions, threadId: string): Promise<string[]> {
+  const namespaces: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await o.store.records.range(threadScope(o, threadId), {
+      prefix: threadKeys.namespacePrefix,
+      limit: 1000,
+      ...(cursor === undefined ? {} : { cursor }),
+    });
+    for (const r of page.items) namespaces.push((r.value as { ns: string }).ns);
+    cursor = page.cursor ?? undefined;
+  } while (cursor !== undefined);
+  return namespaces;
+}
+
+/**
+ * The heads of every namespace of a thread, newest first (by checkpoint id, then namespace, as a timeline
+ * would order them), in batches of `pageSize()`: one range per namespace at a time, in parallel.
+ */
+async function* mergedHeads(
+  o: ResolvedSaverOptions,
+  reader: TupleReader,
+  threadId: string,
+  beforeId: string | undefined,
+  pageSize: () => number,
+): AsyncGenerator<Located[]> {
+  const streams = (await namespacesOf(o, threadId)).map((ns) => ({
+    ns,
+    buffer: [] as Located[],
+    cursor: undefined as string | undefined,
+    done: false,
+  }));
+  const order = (l: Located) => [segment(l.id), segment(l.ns)] as const;
+  const newer = (a: Located, b: Located) => {
+    const [ai, an] = order(a);
+    const [bi, bn] = order(b);
+    return ai !== bi ? ai > bi : an > bn;
+  };
+  for (;;) {
+    await Promise.all(
+      streams
+        .filter((s) => s.buffer.length === 0 && !s.done)
+        .map(async (s) => {
+          const page = await o.store.records.range(threadScope(o, threadId), {
+            prefix: threadKeys.checkpointPrefix(s.ns),
+            order: "desc",
+            limit: PAGE,
+            ...(beforeId === undefined ? {} : { before: threadKeys.checkpoint(s.ns, beforeId) }),
+            ...(s.cursor === undefined ? {} : { cursor: s.cursor }),
+          });
+          for (const r of page.items) {
+            const head = reader.decode(r);
+            if (head) s.buffer.push({ ns: s.ns, id: head.id, head });
+          }
+          s.cursor = page.cursor ?? undefined;
+          s.done = s.cursor === undefined;
+        }),
+    );
+    const batch: Located[] = [];
+    const want = pageSize();
+    while (batch.length < want && !streams.some((s) => s.buffer.length === 0 && !s.done)) {
+      let best: (typeof streams)[number] | undefined;
+      for (const s of streams) {
+        const first = s.buffer[0];
+        const top = best?.buffer[0];
+        if (first !== undefined && (top === undefined || newer(first, top))) best = s;
+      }
+      const next = best?.buffer.shift();
+      if (next === undefined) break;
+      batch.push(next);
+    }
+    if (batch.length > 0) yield batch;
+    if (streams.every((s) => s.done && s.buffer.length === 0)) return;
   }
 }
 
@@ -103,17 +188,10 @@ function pageOf(
       ...(beforeId === undefined ? {} : { before: indexKeys.before(beforeId) }),
     });
   }
-  if (ns === undefined) {
-    return o.store.records.range(threadScope(o, threadId), {
-      ...common,
-      prefix: threadKeys.timelinePrefix,
-      ...(beforeId === undefined ? {} : { before: threadKeys.timelineBefore(beforeId) }),
-    });
-  }
   return o.store.records.range(threadScope(o, threadId), {
     ...common,
-    prefix: threadKeys.checkpointPrefix(ns),
-    ...(beforeId === undefined ? {} : { before: threadKeys.checkpoint(ns, beforeId) }),
+    prefix: threadKeys.checkpointPrefix(ns ?? ""),
+    ...(beforeId === undefined ? {} : { before: threadKeys.checkpoint(ns ?? "", beforeId) }),
   });
 }
 

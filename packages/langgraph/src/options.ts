@@ -20,6 +20,13 @@ export interface AgentStateSaverOptions {
   crossThreadIndex?: boolean;
   /** Epoch milliseconds now, for judging when a blob must be rewritten; default `Date.now`. Use the store's clock. */
   clock?: () => number;
+  /**
+   * Keep only the latest checkpoint of each namespace: every put stores all channel values in the new head
+   * and then removes its parent checkpoint (its head, values, writes and index entry). No history (`list`
+   * shows the latest; time travel to older checkpoints is gone); storage stays one checkpoint per namespace.
+   * A put costs one more round trip and rewrites every channel. Default false.
+   */
+  shallow?: boolean;
 }
 
 export interface ResolvedSaverOptions {
@@ -29,6 +36,7 @@ export interface ResolvedSaverOptions {
   scopePrefix: string;
   crossThreadIndex: boolean;
   clock: () => number;
+  shallow: boolean;
 }
 
 export function resolveSaverOptions(store: StateStore, opts: AgentStateSaverOptions): ResolvedSaverOptions {
@@ -46,6 +54,9 @@ export function resolveSaverOptions(store: StateStore, opts: AgentStateSaverOpti
   }
   const scopePrefix = opts.scopePrefix ?? "langgraph:";
   if (typeof scopePrefix !== "string") throw new ValidationError("scopePrefix", "must be a string");
+  if (opts.shallow !== undefined && typeof opts.shallow !== "boolean") {
+    throw new ValidationError("shallow", "must be a boolean");
+  }
   return {
     store,
     ttlSeconds,
@@ -53,6 +64,7 @@ export function resolveSaverOptions(store: StateStore, opts: AgentStateSaverOpti
     scopePrefix,
     crossThreadIndex: opts.crossThreadIndex ?? true,
     clock: opts.clock ?? Date.now,
+    shallow: opts.shallow ?? false,
   };
 }
 

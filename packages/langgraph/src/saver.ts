@@ -18,7 +18,8 @@ import {
   WRITES_IDX_MAP,
 } from "@langchain/langgraph-checkpoint";
 import { indexKeys, threadKeys } from "./keys.js";
-import { listCheckpoints } from "./list.js";
+import { copyThreadRecords, type PruneOptions, pruneThread } from "./lifecycle.js";
+import { listCheckpoints, namespacesOf } from "./list.js";
 import {
   type AgentStateSaverOptions,
   indexScope,
@@ -48,6 +49,8 @@ export class AgentStateSaver extends BaseCheckpointSaver {
   private readonly o: ResolvedSaverOptions;
   private readonly reader: TupleReader;
   private readonly pointers = new PointerCache(1000);
+  /** Namespaces this saver wrote an entry for, by thread and namespace: when the entry expires (ms), or null. */
+  private readonly namespaces = new Map<string, number | null>();
 
   constructor(store: StateStore, opts: AgentStateSaverOptions = {}) {
     super(opts.serde);
@@ -101,8 +104,9 @@ export class AgentStateSaver extends BaseCheckpointSaver {
 
   /**
    * Writes the checkpoint head, holding the values of the channels in `newVersions` (what makes the checkpoint
-   * visible, all at once), together with its thread timeline entry and its cross-thread index entry: one
-   * round trip. A value too large to go inline is written first, as a blob record of its own (one more).
+   * visible, all at once), together with its cross-thread index entry (and the namespace's entry, the first
+   * time this saver puts in it): one round trip. A value too large to go inline is written first, as a blob
+   * record of its own (one more).
    */
   async put(
     config: RunnableConfig,
@@ -119,7 +123,9 @@ export class AgentStateSaver extends BaseCheckpointSaver {
 
     const pointers: BlobPointers = {};
     const toWrite: { channel: string; version: string | number; value: unknown }[] = [];
-    const carried = Object.keys(checkpoint.channel_versions).filter((ch) => !Object.hasOwn(newVersions, ch));
+    // Shallow: every channel goes into the new head, since the parent is removed after it.
+    const written = this.o.shallow ? { ...checkpoint.channel_versions, ...newVersions } : newVersions;
+    const carried = Object.keys(checkpoint.channel_versions).filter((ch) => !Object.hasOwn(written, ch));
     const parentPointers =
       carried.length > 0 && parentId !== undefined ? await this.parentPointers(thread, ns, parentId) : {};
     for (const channel of carried) {
@@ -134,7 +140,7 @@ export class AgentStateSaver extends BaseCheckpointSaver {
       if (expiresSoon && value !== undefined) toWrite.push({ channel, version: p.version, value });
       else pointers[channel] = p;
     }
-    for (const [channel, version] of Object.entries(newVersions)) {
+    for (const [channel, version] of Object.entries(written)) {
       const value = checkpoint.channel_values[channel];
       if (value !== undefined) toWrite.push({ channel, version, value });
     }
@@ -190,21 +196,53 @@ export class AgentStateSaver extends BaseCheckpointSaver {
       inline,
       visibleUntil: this.o.ttlSeconds === undefined ? null : now + this.o.ttlSeconds * 1000,
     });
-    const writes: Promise<StoredRecord[]>[] = [
-      this.o.store.records.write(scope, [
-        this.put_(threadKeys.checkpoint(ns, id), head, this.o.blobTtlSeconds),
-        this.put_(threadKeys.timeline(id, ns), { ns, id }, this.o.ttlSeconds),
-      ]),
-    ];
-    if (this.o.crossThreadIndex) {
-      const entry = encodeIndexEntry({ threadId: thread, ns, id, metadataType, metadataBytes });
-      writes.push(
-        this.o.store.records.write(indexScope(this.o), [
-          this.put_(indexKeys.entry(id, thread, ns), entry, this.o.ttlSeconds),
-        ]),
-      );
+    const namespaceKnown = this.namespaces.get(namespaceKey(thread, ns));
+    // The namespace entry must outlive every head of the namespace that is still visible.
+    const writeNamespace =
+      namespaceKnown === undefined ||
+      (this.o.ttlSeconds !== undefined &&
+        namespaceKnown !== null &&
+        namespaceKnown < now + this.o.ttlSeconds * 1000);
+    // Head and index entry are new records (a conditional put is the cheapest write on DynamoDB); a put of
+    // a checkpoint id already stored (a retried put) replaces them.
+    const writeAll = async (ifVersion: 0 | undefined) => {
+      const condition = ifVersion === undefined ? {} : { ifVersion };
+      const headOps: RecordOp[] = [
+        {
+          ...this.put_(threadKeys.checkpoint(ns, id), head, this.o.blobTtlSeconds),
+          ...condition,
+        } as RecordOp,
+      ];
+      if (writeNamespace) headOps.push(this.put_(threadKeys.namespace(ns), { ns }, this.o.blobTtlSeconds));
+      const writes: Promise<StoredRecord[]>[] = [this.o.store.records.write(scope, headOps)];
+      if (this.o.crossThreadIndex) {
+        const entry = encodeIndexEntry({ threadId: thread, ns, id, metadataType, metadataBytes });
+        const op = this.put_(indexKeys.entry(id, thread, ns), entry, this.o.ttlSeconds);
+        writes.push(this.o.store.records.write(indexScope(this.o), [{ ...op, ...condition } as RecordOp]));
+      }
+      const [headWritten] = await Promise.all(writes);
+      return headWritten;
+    };
+    const removable =
+      this.o.shallow && parentId !== undefined && parentId !== id
+        ? this.parentRecords(scope, ns, parentId)
+        : null;
+    const headWritten = await writeAll(0).catch((error: unknown) => {
+      if (isStateStoreError(error, "VERSION_CONFLICT")) return writeAll(undefined);
+      throw error;
+    });
+    if (removable !== null && parentId !== undefined) {
+      // Only once the new head is stored: the namespace never lacks a checkpoint.
+      await Promise.all([
+        writeInBatches(this.o.store.records, scope, await removable),
+        this.o.crossThreadIndex
+          ? this.o.store.records.write(indexScope(this.o), [
+              { delete: indexKeys.entry(parentId, thread, ns) },
+            ])
+          : null,
+      ]);
     }
-    await Promise.all(writes);
+    if (writeNamespace) this.rememberNamespace(thread, ns, headWritten?.[1]?.expiresAt ?? null);
     this.pointers.set(thread, ns, id, pointers);
     this.pointers.setLatest(thread, ns, id);
     return configOf(thread, ns, id);
@@ -255,23 +293,78 @@ export class AgentStateSaver extends BaseCheckpointSaver {
     const thread = requireString("threadId", threadId);
     const scope = threadScope(this.o, thread);
     if (this.o.crossThreadIndex) {
-      let cursor: string | undefined;
-      do {
-        const page = await this.o.store.records.range(scope, {
-          prefix: threadKeys.timelinePrefix,
-          limit: 1000,
-          ...(cursor === undefined ? {} : { cursor }),
-        });
-        const deletes = page.items.map((r): RecordOp => {
-          const { ns, id } = r.value as { ns: string; id: string };
-          return { delete: indexKeys.entry(id, thread, ns) };
-        });
-        if (deletes.length > 0) await writeInBatches(this.o.store.records, indexScope(this.o), deletes);
-        cursor = page.cursor ?? undefined;
-      } while (cursor !== undefined);
+      for (const ns of await namespacesOf(this.o, thread)) {
+        let cursor: string | undefined;
+        do {
+          const page = await this.o.store.records.range(scope, {
+            prefix: threadKeys.checkpointPrefix(ns),
+            limit: 100,
+            ...(cursor === undefined ? {} : { cursor }),
+          });
+          const deletes = page.items.map(
+            (r): RecordOp => ({ delete: indexKeys.entry(decodeHead(r.value).id, thread, ns) }),
+          );
+          if (deletes.length > 0) await writeInBatches(this.o.store.records, indexScope(this.o), deletes);
+          cursor = page.cursor ?? undefined;
+        } while (cursor !== undefined);
+      }
     }
     await this.o.store.records.clear(scope);
     this.pointers.dropThread(thread);
+    this.forgetNamespaces(thread);
+  }
+
+  /**
+   * Removes the checkpoints of a thread older than the last `keepLast` of each namespace (or than the
+   * checkpoint `before`; `checkpointNs` limits it to one namespace), with their writes, the values no kept
+   * checkpoint uses and their index entries. Returns how many checkpoints it removed. Cost: reads every head
+   * of the namespace once, then one batched write per 100 records removed (see README, "Lifecycle").
+   */
+  async prune(threadId: string, opts: PruneOptions): Promise<number> {
+    const thread = requireString("threadId", threadId);
+    const removed = await pruneThread(this.o, thread, opts);
+    this.pointers.dropThread(thread);
+    return removed;
+  }
+
+  /**
+   * Copies a thread's checkpoints, values and pending writes into a new thread (which must be empty), so
+   * that both continue from the same history. Returns how many checkpoints it copied. Cost: reads the
+   * whole thread once, writes every record once (see README, "Lifecycle").
+   */
+  async copyThread(fromThreadId: string, toThreadId: string): Promise<number> {
+    const from = requireString("fromThreadId", fromThreadId);
+    const to = requireString("toThreadId", toThreadId);
+    if (from === to) throw new ValidationError("toThreadId", "must differ from fromThreadId");
+    return copyThreadRecords(this.o, from, to);
+  }
+
+  /** The records of a checkpoint to remove (shallow mode): its head, its writes and its own blob records. */
+  private async parentRecords(scope: string, ns: string, parentId: string): Promise<RecordOp[]> {
+    const [writes, blobs] = await Promise.all(
+      [threadKeys.writesPrefix(ns, parentId), `${threadKeys.blob(ns, parentId, "", "").slice(0, -2)}/`].map(
+        (prefix) => this.o.store.records.range(scope, { prefix, limit: 1000 }),
+      ),
+    );
+    return [
+      { delete: threadKeys.checkpoint(ns, parentId) },
+      ...[...(writes?.items ?? []), ...(blobs?.items ?? [])].map((r): RecordOp => ({ delete: r.key })),
+    ];
+  }
+
+  private rememberNamespace(thread: string, ns: string, expiresAt: number | null): void {
+    const key = namespaceKey(thread, ns);
+    this.namespaces.delete(key);
+    this.namespaces.set(key, expiresAt);
+    if (this.namespaces.size > 1000) {
+      const oldest = this.namespaces.keys().next().value;
+      if (oldest !== undefined) this.namespaces.delete(oldest);
+    }
+  }
+
+  private forgetNamespaces(thread: string): void {
+    const prefix = namespaceKey(thread, "").slice(0, -2);
+    for (const key of this.namespaces.keys()) if (key.startsWith(prefix)) this.namespaces.delete(key);
   }
 
   private async parentPointers(thread: string, ns: string, parentId: string): Promise<BlobPointers> {
@@ -317,4 +410,8 @@ function mergeWrites(stored: StoredWrite[], incoming: StoredWrite[]): StoredWrit
   const byIdx = new Map(stored.map((w) => [w.idx, w]));
   for (const w of incoming) if (w.idx < 0 || !byIdx.has(w.idx)) byIdx.set(w.idx, w);
   return [...byIdx.values()];
+}
+
+function namespaceKey(thread: string, ns: string): string {
+  return JSON.stringify([thread, ns]);
 }
