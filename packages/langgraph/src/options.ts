@@ -27,6 +27,12 @@ export interface AgentStateSaverOptions {
    * A put costs one more round trip and rewrites every channel. Default false.
    */
   shallow?: boolean;
+  /**
+   * With `ttlSeconds`: a `getTuple` that reads a checkpoint past half its ttl writes it again (whole, with
+   * its pending writes and index entry) with a fresh ttl, so a thread that is only read stays alive. Costs
+   * that read up to two more round trips and a write of every channel, at most once per half ttl. Default false.
+   */
+  refreshOnRead?: boolean;
 }
 
 export interface ResolvedSaverOptions {
@@ -37,6 +43,7 @@ export interface ResolvedSaverOptions {
   crossThreadIndex: boolean;
   clock: () => number;
   shallow: boolean;
+  refreshOnRead: boolean;
 }
 
 export function resolveSaverOptions(store: StateStore, opts: AgentStateSaverOptions): ResolvedSaverOptions {
@@ -57,6 +64,12 @@ export function resolveSaverOptions(store: StateStore, opts: AgentStateSaverOpti
   if (opts.shallow !== undefined && typeof opts.shallow !== "boolean") {
     throw new ValidationError("shallow", "must be a boolean");
   }
+  if (opts.refreshOnRead !== undefined && typeof opts.refreshOnRead !== "boolean") {
+    throw new ValidationError("refreshOnRead", "must be a boolean");
+  }
+  if (opts.refreshOnRead === true && ttlSeconds === undefined) {
+    throw new ValidationError("refreshOnRead", "needs ttlSeconds (without a ttl nothing expires)");
+  }
   return {
     store,
     ttlSeconds,
@@ -65,6 +78,7 @@ export function resolveSaverOptions(store: StateStore, opts: AgentStateSaverOpti
     crossThreadIndex: opts.crossThreadIndex ?? true,
     clock: opts.clock ?? Date.now,
     shallow: opts.shallow ?? false,
+    refreshOnRead: opts.refreshOnRead ?? false,
   };
 }
 

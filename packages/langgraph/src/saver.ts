@@ -94,6 +94,11 @@ export class AgentStateSaver extends BaseCheckpointSaver {
     const [tuple] = await this.reader.assemble(thread, [located], prefetched);
     this.pointers.set(thread, ns, located.id, located.head.pointers);
     if (!id) this.pointers.setLatest(thread, ns, located.id);
+    const { visibleUntil } = located.head;
+    const ttlMs = (this.o.ttlSeconds ?? 0) * 1000;
+    if (tuple && this.o.refreshOnRead && visibleUntil !== null && visibleUntil < this.o.clock() + ttlMs / 2) {
+      await this.refresh(thread, ns, located, tuple);
+    }
     return tuple;
   }
 
@@ -114,6 +119,17 @@ export class AgentStateSaver extends BaseCheckpointSaver {
     metadata: CheckpointMetadata,
     newVersions: ChannelVersions,
   ): Promise<RunnableConfig> {
+    return this.putCheckpoint(config, checkpoint, metadata, newVersions, false);
+  }
+
+  /** `put`; with `refresh`, the stored checkpoint is written again whole (all values inline) with a fresh ttl. */
+  private async putCheckpoint(
+    config: RunnableConfig,
+    checkpoint: Checkpoint,
+    metadata: CheckpointMetadata,
+    newVersions: ChannelVersions,
+    refresh: boolean,
+  ): Promise<RunnableConfig> {
     const thread = requireString("thread_id", config.configurable?.thread_id);
     const ns = namespaceOf(config);
     const id = requireString("checkpoint.id", checkpoint.id);
@@ -124,7 +140,8 @@ export class AgentStateSaver extends BaseCheckpointSaver {
     const pointers: BlobPointers = {};
     const toWrite: { channel: string; version: string | number; value: unknown }[] = [];
     // Shallow: every channel goes into the new head, since the parent is removed after it.
-    const written = this.o.shallow ? { ...checkpoint.channel_versions, ...newVersions } : newVersions;
+    const written =
+      this.o.shallow || refresh ? { ...checkpoint.channel_versions, ...newVersions } : newVersions;
     const carried = Object.keys(checkpoint.channel_versions).filter((ch) => !Object.hasOwn(written, ch));
     const parentPointers =
       carried.length > 0 && parentId !== undefined ? await this.parentPointers(thread, ns, parentId) : {};
@@ -224,10 +241,10 @@ export class AgentStateSaver extends BaseCheckpointSaver {
       return headWritten;
     };
     const removable =
-      this.o.shallow && parentId !== undefined && parentId !== id
+      this.o.shallow && !refresh && parentId !== undefined && parentId !== id
         ? this.parentRecords(scope, ns, parentId)
         : null;
-    const headWritten = await writeAll(0).catch((error: unknown) => {
+    const headWritten = await writeAll(refresh ? undefined : 0).catch((error: unknown) => {
       if (isStateStoreError(error, "VERSION_CONFLICT")) return writeAll(undefined);
       throw error;
     });
@@ -337,6 +354,36 @@ export class AgentStateSaver extends BaseCheckpointSaver {
     const to = requireString("toThreadId", toThreadId);
     if (from === to) throw new ValidationError("toThreadId", "must differ from fromThreadId");
     return copyThreadRecords(this.o, from, to);
+  }
+
+  /**
+   * Writes a checkpoint read past half its ttl again, whole (every value inline, so it no longer depends on
+   * older heads), with a fresh ttl; its pending writes and index entry too.
+   */
+  private async refresh(thread: string, ns: string, located: Located, tuple: CheckpointTuple): Promise<void> {
+    const scope = threadScope(this.o, thread);
+    const parent = located.head.parentId;
+    const config: RunnableConfig = {
+      configurable: { thread_id: thread, checkpoint_ns: ns, ...(parent ? { checkpoint_id: parent } : {}) },
+    };
+    const checkpoint = { ...tuple.checkpoint, id: located.id };
+    const [, writes] = await Promise.all([
+      this.putCheckpoint(
+        config,
+        checkpoint,
+        (tuple.metadata ?? {}) as CheckpointMetadata,
+        checkpoint.channel_versions,
+        true,
+      ),
+      this.o.store.records.range(scope, { prefix: threadKeys.writesPrefix(ns, located.id), limit: 1000 }),
+    ]);
+    if (writes.items.length > 0) {
+      await writeInBatches(
+        this.o.store.records,
+        scope,
+        writes.items.map((r) => this.put_(r.key, r.value, this.o.ttlSeconds)),
+      );
+    }
   }
 
   /** The records of a checkpoint to remove (shallow mode): its head, its writes and its own blob records. */

@@ -150,6 +150,31 @@ export function describeLifecycleScenario(
       });
     });
 
+    it("refreshOnRead: a checkpoint read past half its ttl gets a fresh ttl, writes included", async () => {
+      const { store, dispose } = await open();
+      try {
+        // The saver's clock runs ahead of the store's: what the saver judges (visibility) moves on at once.
+        let now = Date.now();
+        const clock = () => now;
+        const scopePrefix = `lc-${uuid6(-1)}:`;
+        const opts = { scopePrefix, ttlSeconds: 100, clock };
+        const refreshing = new AgentStateSaver(store, { ...opts, refreshOnRead: true });
+        const plain = new AgentStateSaver(store, { ...opts, scopePrefix: `lc-${uuid6(-1)}:` });
+        for (const saver of [refreshing, plain]) await thread(saver, "t", 3);
+        const latest = { configurable: { thread_id: "t", checkpoint_ns: "" } };
+        now += 60_000;
+        for (const saver of [refreshing, plain]) expect(await saver.getTuple(latest)).toBeDefined();
+        now += 60_000;
+        const kept = await new AgentStateSaver(store, { ...opts, refreshOnRead: true }).getTuple(latest);
+        expect(kept?.checkpoint.channel_values).toEqual({ messages: ["m2"], step: 2, context: CONTEXT });
+        expect(kept?.pendingWrites).toEqual([["task-last", "messages", ["pending"]]]);
+        expect(await plain.getTuple(latest)).toBeUndefined();
+        expect(() => new AgentStateSaver(store, { refreshOnRead: true })).toThrow(/ttlSeconds/);
+      } finally {
+        await dispose();
+      }
+    });
+
     it("shallow mode keeps only the latest checkpoint of each namespace, whole", async () => {
       await withSaver({ shallow: true }, async (saver, store, scopePrefix) => {
         await thread(saver, "t", 5);
