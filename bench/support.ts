@@ -76,3 +76,35 @@ export function linearFit(points: { x: number; y: number }[]): { slope: number; 
   const slope = sxx === 0 ? 0 : sxy / sxx;
   return { slope, intercept: my - slope * mx };
 }
+
+/**
+ * Counts sequential round trips of a DynamoDB client's requests: a request's depth is one more than the
+ * deepest request finished before it started (requests sent together share a depth); `measure` gives the
+ * deepest depth of what `action` sent. Load on the machine does not change it, unlike a timing.
+ */
+export function attachRoundTrips(client: {
+  middlewareStack: { add(middleware: unknown, options: { step: "initialize"; name: string }): void };
+}): { measure(action: () => Promise<unknown>): Promise<number> } {
+  let finished = 0;
+  let deepest = 0;
+  client.middlewareStack.add(
+    (next: (args: unknown) => Promise<unknown>) => async (args: unknown) => {
+      const depth = finished + 1;
+      deepest = Math.max(deepest, depth);
+      try {
+        return await next(args);
+      } finally {
+        finished = Math.max(finished, depth);
+      }
+    },
+    { step: "initialize", name: "benchRoundTrips" },
+  );
+  return {
+    async measure(action) {
+      finished = 0;
+      deepest = 0;
+      await action();
+      return deepest;
+    },
+  };
+}
