@@ -29,6 +29,7 @@ export const threadKeys = {
   taskWrites: (ns: string, id: string, taskId: string) =>
     `w/${segment(ns)}/${segment(id)}/${segment(taskId)}`,
   writesPrefix: (ns: string, id: string) => `w/${segment(ns)}/${segment(id)}/`,
+  writesOfNamespace: (ns: string) => `w/${segment(ns)}/`,
   /** The thread's namespaces, one entry each: `n/<ns>` (written with a namespace's first put by a saver). */
   namespace: (ns: string) => `n/${segment(ns)}`,
   namespacePrefix: "n/",

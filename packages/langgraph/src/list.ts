@@ -1,11 +1,17 @@
 import { isDeepStrictEqual } from "node:util";
-import { ValidationError } from "@agent-state/core";
+import { type Page, type StoredRecord, ValidationError } from "@agent-state/core";
 import type { RunnableConfig } from "@langchain/core/runnables";
 import type { CheckpointListOptions, CheckpointTuple } from "@langchain/langgraph-checkpoint";
 import { indexKeys, segment, threadKeys } from "./keys.js";
 import { indexScope, type ResolvedSaverOptions, threadScope } from "./options.js";
-import type { Located, TupleReader } from "./read.js";
-import { decodeIndexEntry } from "./records.js";
+import { type Located, type Prefetched, sortWrites, type TupleReader, writesKey } from "./read.js";
+import {
+  type BlobPointers,
+  decodeHead,
+  decodeIndexEntry,
+  decodeTaskWrites,
+  type StoredWrite,
+} from "./records.js";
 
 const PAGE = 100;
 
@@ -25,6 +31,7 @@ export async function* listCheckpoints(
   reader: TupleReader,
   config: RunnableConfig,
   options: CheckpointListOptions,
+  guessOf?: (threadId: string, ns: string) => { id: string; pointers: BlobPointers } | undefined,
 ): AsyncGenerator<CheckpointTuple> {
   const c = config.configurable ?? {};
   const threadId = optionalString("thread_id", c.thread_id);
@@ -46,14 +53,17 @@ export async function* listCheckpoints(
     );
   }
   /** Picks the candidates that match, assembles them in one batch per thread, and yields them in order. */
-  async function* emit(candidates: (Located & { threadId: string })[]): AsyncGenerator<CheckpointTuple> {
+  async function* emit(
+    candidates: (Located & { threadId: string })[],
+    prefetched?: Prefetched,
+  ): AsyncGenerator<CheckpointTuple> {
     const picked: typeof candidates = [];
     for (const l of candidates) {
       if (picked.length >= remaining) break;
       if (threadId === undefined || (await matches(l.head.metadataType, l.head.metadataBytes)))
         picked.push(l);
     }
-    for (const tuple of await assembleInOrder(reader, picked)) {
+    for (const tuple of await assembleInOrder(reader, picked, prefetched)) {
       yield tuple;
       remaining -= 1;
     }
@@ -69,7 +79,40 @@ export async function* listCheckpoints(
     return;
   }
   let cursor: string | undefined;
+  // One namespace of one thread: each page reads ahead, in parallel with its heads, the writes below the
+  // previous page and the records holding the values the latest checkpoint this saver saw carries over:
+  // one round trip per page when they cover it (the heads' order is the writes' order).
+  let upper = beforeId;
   while (remaining > 0) {
+    if (threadId !== undefined && ns !== undefined) {
+      const size = pageSize();
+      const guess = guessOf?.(threadId, ns);
+      const [page, writesAhead, sources] = await Promise.all([
+        pageOf(o, threadId, ns, beforeId, size, cursor),
+        o.store.records.range(threadScope(o, threadId), {
+          prefix: threadKeys.writesOfNamespace(ns),
+          order: "desc",
+          limit: Math.min(1000, size * 2 + 8),
+          ...(upper === undefined ? {} : { before: threadKeys.writesPrefix(ns, upper) }),
+        }),
+        guess ? reader.fetch(threadId, reader.sourceKeys(ns, guess.id, guess.pointers)) : undefined,
+      ]);
+      const candidates = page.items.flatMap((r) => {
+        const head = reader.decode(r);
+        return head && (onlyId === undefined || head.id === onlyId)
+          ? [{ threadId, ns, id: head.id, head }]
+          : [];
+      });
+      yield* emit(candidates, {
+        records: sources ?? new Map(),
+        writes: writesCovered(ns, candidates, writesAhead),
+      });
+      const last = page.items[page.items.length - 1];
+      if (last) upper = reader.decode(last)?.id ?? decodeHead(last.value).id;
+      cursor = page.cursor ?? undefined;
+      if (cursor === undefined) return;
+      continue;
+    }
     const page = await pageOf(o, threadId, ns, beforeId, pageSize(), cursor);
     let candidates: (Located & { threadId: string })[];
     if (threadId === undefined) {
@@ -82,17 +125,40 @@ export async function* listCheckpoints(
       }
       candidates = await headsOf(reader, wanted);
     } else {
-      candidates = page.items.flatMap((r) => {
-        const head = reader.decode(r);
-        return head && (onlyId === undefined || head.id === onlyId)
-          ? [{ threadId, ns: ns as string, id: head.id, head }]
-          : [];
-      });
+      candidates = [];
     }
     yield* emit(candidates);
     cursor = page.cursor ?? undefined;
     if (cursor === undefined) return;
   }
+}
+
+/**
+ * The pending writes of the checkpoints a read-ahead page of writes (newest first) covers entirely: all
+ * of them when it reached the end, else those newer than the last checkpoint it reached.
+ */
+function writesCovered(
+  ns: string,
+  checkpoints: Located[],
+  ahead: Page<StoredRecord>,
+): Map<string, StoredWrite[]> {
+  const prefix = threadKeys.writesOfNamespace(ns);
+  const bySegment = new Map<string, StoredWrite[]>();
+  let lowest: string | undefined;
+  for (const r of ahead.items) {
+    const idSegment = r.key.slice(prefix.length, r.key.indexOf("/", prefix.length));
+    lowest = idSegment;
+    const list = bySegment.get(idSegment) ?? [];
+    list.push(...decodeTaskWrites(r.value));
+    bySegment.set(idSegment, list);
+  }
+  const covered = new Map<string, StoredWrite[]>();
+  for (const l of checkpoints) {
+    const idSegment = segment(l.id);
+    if (ahead.cursor !== null && (lowest === undefined || idSegment <= lowest)) continue;
+    covered.set(writesKey(ns, l.id), sortWrites(bySegment.get(idSegment) ?? []));
+  }
+  return covered;
 }
 
 /** The namespaces of a thread (from its namespace entries). */
@@ -214,12 +280,16 @@ async function headsOf(reader: TupleReader, wanted: Wanted[]): Promise<(Located 
   });
 }
 
-async function assembleInOrder(reader: TupleReader, picked: (Located & { threadId: string })[]) {
+async function assembleInOrder(
+  reader: TupleReader,
+  picked: (Located & { threadId: string })[],
+  prefetched?: Prefetched,
+) {
   const byThread = groupByThread(picked);
   const tuples = new Map<Located, CheckpointTuple>();
   await Promise.all(
     [...byThread].map(async ([threadId, list]) => {
-      const assembled = await reader.assemble(threadId, list);
+      const assembled = await reader.assemble(threadId, list, prefetched);
       list.forEach((l, i) => {
         const t = assembled[i];
         if (t) tuples.set(l, t);

@@ -112,8 +112,7 @@ export class TupleReader {
       for (const record of page.items) writes.push(...decodeTaskWrites(record.value));
       cursor = page.cursor ?? undefined;
     } while (cursor !== undefined);
-    const sortKey = (w: StoredWrite) => writesSortKey(w.taskPath, w.taskId, w.idx);
-    return writes.sort((a, b) => compareWritesSortKeys(sortKey(a), sortKey(b)));
+    return sortWrites(writes);
   }
 
   /** Keys of the records holding the values of a head's channels, other than the head itself. */
@@ -224,6 +223,12 @@ export class TupleReader {
     const results = await Promise.all(batches.map((batch) => this.o.store.records.get(scope, batch)));
     return results.flat();
   }
+}
+
+/** Pending writes in `writesSortKey` order (task path, task id, idx). */
+export function sortWrites(writes: StoredWrite[]): StoredWrite[] {
+  const sortKey = (w: StoredWrite) => writesSortKey(w.taskPath, w.taskId, w.idx);
+  return writes.sort((a, b) => compareWritesSortKeys(sortKey(a), sortKey(b)));
 }
 
 export function configOf(threadId: string, ns: string, id: string): RunnableConfig {

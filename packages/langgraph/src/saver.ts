@@ -104,7 +104,9 @@ export class AgentStateSaver extends BaseCheckpointSaver {
 
   /** Checkpoints newest first, of one namespace, one thread or (with the cross-thread index) every thread. */
   async *list(config: RunnableConfig, options: CheckpointListOptions = {}): AsyncGenerator<CheckpointTuple> {
-    yield* listCheckpoints(this.o, this.reader, config, options);
+    yield* listCheckpoints(this.o, this.reader, config, options, (thread, ns) =>
+      this.pointers.latest(thread, ns),
+    );
   }
 
   /**

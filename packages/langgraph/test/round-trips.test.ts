@@ -90,7 +90,8 @@ describe("records calls per saver call do not grow with the thread", () => {
       put: { write: 2, roundTrips: 1 }, // head (with its new values) + timeline; cross-thread index entry
       // The latest head, the step-0 head holding the carried-over channel, and the writes, in parallel.
       getTuple: { range: 2, get: 1, roundTrips: 1 },
-      list: { range: 2, get: 1, roundTrips: 2 }, // a page of heads; then their values and writes
+      // A page of heads, the writes below the last page and the values the latest carries over, together.
+      list: { range: 2, get: 1, roundTrips: 1 },
     };
     expect(measured).toEqual([expected, expected]);
   });
@@ -166,5 +167,29 @@ describe("records calls per saver call do not grow with the thread", () => {
     const moved = await reader.getTuple(latest);
     expect(moved?.checkpoint.channel_values).toEqual({ messages: ["m3"], step: 3, context: "carried over" });
     expect(calls.roundTrips).toBe(2);
+  });
+
+  it("list: a page whose writes pass the read-ahead reads the rest, and nothing is lost", async () => {
+    const saver = new AgentStateSaver(new MemoryStateStore());
+    let config: RunnableConfig = { configurable: { thread_id: "t", checkpoint_ns: "" } };
+    const expected: number[] = [];
+    for (let step = 0; step < 4; step++) {
+      const versions =
+        step === 0 ? { messages: 1, step: 1, context: 1 } : { messages: step + 1, step: step + 1 };
+      config = await saver.put(config, checkpointAt(step), { source: "loop", step, parents: {} }, versions);
+      // Checkpoint 1 gets 30 tasks' writes: more than a page of 2 reads ahead.
+      const tasks = step === 1 ? 30 : 1;
+      for (let t = 0; t < tasks; t++)
+        await saver.putWrites(config, [["messages", [`w${step}.${t}`]]], `task-${t}`);
+      expected.unshift(tasks);
+    }
+    const counts: number[] = [];
+    for await (const tuple of saver.list(
+      { configurable: { thread_id: "t", checkpoint_ns: "" } },
+      { limit: 4 },
+    )) {
+      counts.push(tuple.pendingWrites?.length ?? 0);
+    }
+    expect(counts).toEqual(expected);
   });
 });
