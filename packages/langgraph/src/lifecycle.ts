@@ -220,3 +220,21 @@ export async function copyThreadRecords(o: ResolvedSaverOptions, from: string, t
 function nsSegmentOf(key: string): string {
   return key.slice(2, key.lastIndexOf("/"));
 }
+
+/** Deletes for a checkpoint's records (shallow mode removes the parent): its head, writes and own blob records. */
+export async function checkpointRecords(
+  o: ResolvedSaverOptions,
+  scope: string,
+  ns: string,
+  id: string,
+): Promise<RecordOp[]> {
+  const [writes, blobs] = await Promise.all(
+    [threadKeys.writesPrefix(ns, id), blobBound(ns, id)].map((prefix) =>
+      o.store.records.range(scope, { prefix, limit: 1000 }),
+    ),
+  );
+  return [
+    { delete: threadKeys.checkpoint(ns, id) },
+    ...[...(writes?.items ?? []), ...(blobs?.items ?? [])].map((r): RecordOp => ({ delete: r.key })),
+  ];
+}

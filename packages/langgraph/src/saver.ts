@@ -18,7 +18,7 @@ import {
   WRITES_IDX_MAP,
 } from "@langchain/langgraph-checkpoint";
 import { indexKeys, threadKeys } from "./keys.js";
-import { copyThreadRecords, type PruneOptions, pruneThread } from "./lifecycle.js";
+import { checkpointRecords, copyThreadRecords, type PruneOptions, pruneThread } from "./lifecycle.js";
 import { listCheckpoints, namespacesOf } from "./list.js";
 import {
   type AgentStateSaverOptions,
@@ -244,7 +244,7 @@ export class AgentStateSaver extends BaseCheckpointSaver {
     };
     const removable =
       this.o.shallow && !refresh && parentId !== undefined && parentId !== id
-        ? this.parentRecords(scope, ns, parentId)
+        ? checkpointRecords(this.o, scope, ns, parentId)
         : null;
     const headWritten = await writeAll(refresh ? undefined : 0).catch((error: unknown) => {
       if (isStateStoreError(error, "VERSION_CONFLICT")) return writeAll(undefined);
@@ -386,19 +386,6 @@ export class AgentStateSaver extends BaseCheckpointSaver {
         writes.items.map((r) => this.put_(r.key, r.value, this.o.ttlSeconds)),
       );
     }
-  }
-
-  /** The records of a checkpoint to remove (shallow mode): its head, its writes and its own blob records. */
-  private async parentRecords(scope: string, ns: string, parentId: string): Promise<RecordOp[]> {
-    const [writes, blobs] = await Promise.all(
-      [threadKeys.writesPrefix(ns, parentId), `${threadKeys.blob(ns, parentId, "", "").slice(0, -2)}/`].map(
-        (prefix) => this.o.store.records.range(scope, { prefix, limit: 1000 }),
-      ),
-    );
-    return [
-      { delete: threadKeys.checkpoint(ns, parentId) },
-      ...[...(writes?.items ?? []), ...(blobs?.items ?? [])].map((r): RecordOp => ({ delete: r.key })),
-    ];
   }
 
   private rememberNamespace(thread: string, ns: string, expiresAt: number | null): void {
