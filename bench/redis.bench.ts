@@ -17,6 +17,8 @@ import { markdownTable, opsPerSecond } from "./support.js";
 const MESSAGES_IN_SESSION = 200;
 const RECENT_MESSAGES = 20;
 const CONCURRENT = 32;
+/** Issue 19's target: every path at least this fraction of raw ioredis's throughput. */
+const REDIS_TARGET = 0.8;
 const TTL_MS = 3_600_000;
 const PREFIX = "bench:";
 const RECORDS = 10_000;
@@ -35,7 +37,7 @@ const searchResult: Json = {
 };
 const messageJson = JSON.stringify({ role: "user", content: "what is the weather tomorrow?", timestamp: 0 });
 
-interface HotPath {
+export interface HotPath {
   name: string;
   store: () => Promise<unknown>;
   raw: () => Promise<unknown>;
@@ -62,6 +64,116 @@ async function seed(store: RedisStateStore): Promise<{ cacheKey: string }> {
   return { cacheKey: `${PREFIX}t:{search}:e:${hashParams(searchParams)}` };
 }
 
+/**
+ * The store's hot paths next to the raw ioredis commands they stand for, on seeded data (`raw` is a second
+ * connection to the same server). Shared with the latency bench.
+ */
+export async function redisHotPaths(store: RedisStateStore, raw: RedisClient): Promise<HotPath[]> {
+  const send = (command: string, ...args: (string | number)[]) => raw.call(command, args) as Promise<unknown>;
+  const { cacheKey } = await seed(store);
+  const meta = `${PREFIX}s:{read}:meta`;
+  const messages = `${PREFIX}s:{read}:msgs`;
+  // Raw appends get their own keys: its XADD ids would not follow the store's numbering.
+  const appendMeta = `${PREFIX}s:{append-raw}:meta`;
+  const appendMessages = `${PREFIX}s:{append-raw}:msgs`;
+  const prefs = `${PREFIX}p:{u1}:agent`;
+  let counter = 0;
+  const recordPrefix = `${PREFIX}r:{${SCOPE}}:k:`;
+  const recordIndex = `${PREFIX}r:{${SCOPE}}:i`;
+  // Raw record writes get their own scope's keys, so they never change what the store reads.
+  const rawWritePrefix = `${PREFIX}r:{raw-writes}:k:`;
+  const rawWriteIndex = `${PREFIX}r:{raw-writes}:i`;
+  const recordFields = ["v", "t", "n", "u", "e"];
+  const paths: HotPath[] = [
+    {
+      name: `sessions.get (${RECENT_MESSAGES} recent of ${MESSAGES_IN_SESSION})`,
+      store: () => store.sessions.get("read", { recentMessages: RECENT_MESSAGES }),
+      raw: () =>
+        Promise.all([send("HGETALL", meta), send("XREVRANGE", messages, "+", "-", "COUNT", RECENT_MESSAGES)]),
+    },
+    {
+      name: "sessions.append (1 message)",
+      store: () =>
+        store.sessions.append("append", { role: "user", content: "what is the weather tomorrow?" }),
+      raw: () =>
+        Promise.all([
+          send("XADD", appendMessages, "*", "m", messageJson),
+          send("HINCRBY", appendMeta, "count", 1),
+          send("PEXPIRE", appendMeta, TTL_MS),
+          send("PEXPIRE", appendMessages, TTL_MS),
+        ]),
+    },
+    {
+      name: "toolCache.get (hit)",
+      store: () => store.toolCache.get("search", searchParams),
+      raw: () =>
+        Promise.all([
+          send("HINCRBY", cacheKey, "hits", 1),
+          send("HMGET", cacheKey, "value", "cachedAt", "expires"),
+        ]),
+    },
+    {
+      name: "preferences.patch (1 key)",
+      store: () => store.preferences.patch("u1", "agent", { fontSize: counter++ % 30 }),
+      raw: () =>
+        Promise.all([
+          send("HSET", prefs, "v:fontSize", String(counter++ % 30)),
+          send("HINCRBY", prefs, "_version", 1),
+          send("PEXPIRE", prefs, TTL_MS),
+          send("HGETALL", prefs),
+        ]),
+    },
+    {
+      name: "records.get (1 key)",
+      store: () => store.records.get(SCOPE, [keyOf(counter++ % RECORDS)]),
+      raw: () => send("HMGET", recordPrefix + keyOf(counter++ % RECORDS), ...recordFields),
+    },
+    {
+      name: `records.range (${PAGE} of ${RECORDS.toLocaleString("en-US")})`,
+      store: () => store.records.range(SCOPE, { after: keyOf(counter++ % (RECORDS - PAGE)), limit: PAGE }),
+      raw: async () => {
+        const after = keyOf(counter++ % (RECORDS - PAGE));
+        const keys = (await send(
+          "ZRANGE",
+          recordIndex,
+          `(${after}`,
+          "+",
+          "BYLEX",
+          "LIMIT",
+          0,
+          PAGE,
+        )) as string[];
+        return Promise.all(keys.map((key) => send("HMGET", recordPrefix + key, ...recordFields)));
+      },
+    },
+    {
+      name: "records.write (1 put)",
+      store: () =>
+        store.records.write(SCOPE, [{ put: `w:${counter++ % 1000}`, value: sampleValue(counter) }]),
+      raw: () => {
+        const key = `w:${counter++ % 1000}`;
+        return Promise.all([
+          send("HINCRBY", rawWritePrefix + key, "n", 1),
+          send(
+            "HSET",
+            rawWritePrefix + key,
+            "v",
+            JSON.stringify(sampleValue(counter)),
+            "t",
+            "j",
+            "u",
+            Date.now(),
+            "e",
+            "",
+          ),
+          send("ZADD", rawWriteIndex, 0, key),
+        ]);
+      },
+    },
+  ];
+  return paths;
+}
+
 export default async function redisBench(): Promise<void> {
   const server = await startRedisServer();
   const store = new RedisStateStore({
@@ -70,112 +182,8 @@ export default async function redisBench(): Promise<void> {
   });
   // A second connection to the same server with the same options, for the raw side.
   const raw = (store.client as unknown as { duplicate(): RedisClient }).duplicate();
-  const send = (command: string, ...args: (string | number)[]) => raw.call(command, args) as Promise<unknown>;
   try {
-    const { cacheKey } = await seed(store);
-    const meta = `${PREFIX}s:{read}:meta`;
-    const messages = `${PREFIX}s:{read}:msgs`;
-    // Raw appends get their own keys: its XADD ids would not follow the store's numbering.
-    const appendMeta = `${PREFIX}s:{append-raw}:meta`;
-    const appendMessages = `${PREFIX}s:{append-raw}:msgs`;
-    const prefs = `${PREFIX}p:{u1}:agent`;
-    let counter = 0;
-    const recordPrefix = `${PREFIX}r:{${SCOPE}}:k:`;
-    const recordIndex = `${PREFIX}r:{${SCOPE}}:i`;
-    // Raw record writes get their own scope's keys, so they never change what the store reads.
-    const rawWritePrefix = `${PREFIX}r:{raw-writes}:k:`;
-    const rawWriteIndex = `${PREFIX}r:{raw-writes}:i`;
-    const recordFields = ["v", "t", "n", "u", "e"];
-    const paths: HotPath[] = [
-      {
-        name: `sessions.get (${RECENT_MESSAGES} recent of ${MESSAGES_IN_SESSION})`,
-        store: () => store.sessions.get("read", { recentMessages: RECENT_MESSAGES }),
-        raw: () =>
-          Promise.all([
-            send("HGETALL", meta),
-            send("XREVRANGE", messages, "+", "-", "COUNT", RECENT_MESSAGES),
-          ]),
-      },
-      {
-        name: "sessions.append (1 message)",
-        store: () =>
-          store.sessions.append("append", { role: "user", content: "what is the weather tomorrow?" }),
-        raw: () =>
-          Promise.all([
-            send("XADD", appendMessages, "*", "m", messageJson),
-            send("HINCRBY", appendMeta, "count", 1),
-            send("PEXPIRE", appendMeta, TTL_MS),
-            send("PEXPIRE", appendMessages, TTL_MS),
-          ]),
-      },
-      {
-        name: "toolCache.get (hit)",
-        store: () => store.toolCache.get("search", searchParams),
-        raw: () =>
-          Promise.all([
-            send("HINCRBY", cacheKey, "hits", 1),
-            send("HMGET", cacheKey, "value", "cachedAt", "expires"),
-          ]),
-      },
-      {
-        name: "preferences.patch (1 key)",
-        store: () => store.preferences.patch("u1", "agent", { fontSize: counter++ % 30 }),
-        raw: () =>
-          Promise.all([
-            send("HSET", prefs, "v:fontSize", String(counter++ % 30)),
-            send("HINCRBY", prefs, "_version", 1),
-            send("PEXPIRE", prefs, TTL_MS),
-            send("HGETALL", prefs),
-          ]),
-      },
-      {
-        name: "records.get (1 key)",
-        store: () => store.records.get(SCOPE, [keyOf(counter++ % RECORDS)]),
-        raw: () => send("HMGET", recordPrefix + keyOf(counter++ % RECORDS), ...recordFields),
-      },
-      {
-        name: `records.range (${PAGE} of ${RECORDS.toLocaleString("en-US")})`,
-        store: () => store.records.range(SCOPE, { after: keyOf(counter++ % (RECORDS - PAGE)), limit: PAGE }),
-        raw: async () => {
-          const after = keyOf(counter++ % (RECORDS - PAGE));
-          const keys = (await send(
-            "ZRANGE",
-            recordIndex,
-            `(${after}`,
-            "+",
-            "BYLEX",
-            "LIMIT",
-            0,
-            PAGE,
-          )) as string[];
-          return Promise.all(keys.map((key) => send("HMGET", recordPrefix + key, ...recordFields)));
-        },
-      },
-      {
-        name: "records.write (1 put)",
-        store: () =>
-          store.records.write(SCOPE, [{ put: `w:${counter++ % 1000}`, value: sampleValue(counter) }]),
-        raw: () => {
-          const key = `w:${counter++ % 1000}`;
-          return Promise.all([
-            send("HINCRBY", rawWritePrefix + key, "n", 1),
-            send(
-              "HSET",
-              rawWritePrefix + key,
-              "v",
-              JSON.stringify(sampleValue(counter)),
-              "t",
-              "j",
-              "u",
-              Date.now(),
-              "e",
-              "",
-            ),
-            send("ZADD", rawWriteIndex, 0, key),
-          ]);
-        },
-      },
-    ];
+    const paths = await redisHotPaths(store, raw);
 
     const bench = new Bench({ time: 1000, warmupTime: 200 });
     const concurrently = (op: () => Promise<unknown>) => () =>
@@ -199,10 +207,16 @@ export default async function redisBench(): Promise<void> {
           Math.round(storeOps).toLocaleString("en-US"),
           Math.round(rawOps).toLocaleString("en-US"),
           `${(storeOps / rawOps).toFixed(2)}×`,
+          storeOps / rawOps >= REDIS_TARGET ? "pass" : "FAIL",
         ];
       }),
     );
-    console.log(markdownTable(["path", "callers", "store ops/s", "raw ioredis ops/s", "store / raw"], rows));
+    console.log(
+      markdownTable(
+        ["path", "callers", "store ops/s", "raw ioredis ops/s", "store / raw", `≥ ${REDIS_TARGET}×`],
+        rows,
+      ),
+    );
     console.log(
       `node ${process.version}, redis-server on 127.0.0.1, ${bench.time} ms per task after ${bench.warmupTime} ms warm-up`,
     );

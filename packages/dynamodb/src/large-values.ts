@@ -47,8 +47,10 @@ export interface ChunkItem {
   ttl?: number;
 }
 
-export async function packPayload(bytes: Uint8Array): Promise<Payload> {
-  if (bytes.byteLength < COMPRESS_THRESHOLD_BYTES) return { codec: "raw", data: bytes };
+/** The stored form of a value: compressed when at least `COMPRESS_THRESHOLD_BYTES` (or `always`) and smaller so. */
+export async function packPayload(bytes: Uint8Array, opts: { always?: boolean } = {}): Promise<Payload> {
+  if (bytes.byteLength < COMPRESS_THRESHOLD_BYTES && opts.always !== true)
+    return { codec: "raw", data: bytes };
   const packed = await compress(bytes, {
     params: {
       [constants.BROTLI_PARAM_QUALITY]: 4,

@@ -19,12 +19,19 @@ import { toMessage } from "./session-items.js";
  * A message's stored body: small messages keep `content` and `metadata` as text attributes (as before);
  * larger ones (≥ 4 KB) store `[content, metadata JSON text]` as one payload, compressed, inline or in chunk
  * items of the session's partition (`c#<writeId>…`, below every message, so no message Query sees them).
+ * A message between 1 KB and 4 KB is stored compressed too when that makes its item take fewer write units
+ * (a 1,000-character message is just over 1 KB with its keys: 2 WCU, 4 in an append's transaction).
  */
 export interface MessageBody {
   /** Attributes of the message item other than its keys, role, timestamp and ttl. */
   attributes: Pick<MessageItem, "content" | "metadata"> & ValueAttributes;
   chunks: ChunkItem[];
 }
+
+/** DynamoDB bills a write per started KB of the item. */
+const WRITE_UNIT_BYTES = 1024;
+/** The attribute names of a packed inline body ("v", "vc" and its value "br"). */
+const PACKED_NAMES_BYTES = 5;
 
 /**
  * The bodies of one append: packed where large, chunked where a message alone would pass the item limit
@@ -36,6 +43,14 @@ export async function prepareBodies(
   inputs: MessageInput[],
   ttl: number,
 ): Promise<MessageBody[]> {
+  // What a message item holds besides its body: keys (an sk of "m#" + a 26-character id), role, timestamp, ttl.
+  const itemOverhead = attributesBytes({
+    pk,
+    sk: `m#${"0".repeat(26)}`,
+    role: "assistant",
+    timestamp: 0,
+    ttl: 0,
+  });
   const texts = inputs.map((m) => ({
     content: m.content,
     metadata: m.metadata === undefined ? undefined : encodeJson(m.metadata),
@@ -46,8 +61,17 @@ export async function prepareBodies(
         content: text.content,
         ...(text.metadata !== undefined ? { metadata: text.metadata } : {}),
       };
-      if (attributesBytes(plain) < COMPRESS_THRESHOLD_BYTES) return { plain, payload: null };
+      const plainBytes = attributesBytes(plain);
+      if (plainBytes + itemOverhead <= WRITE_UNIT_BYTES) return { plain, payload: null };
       const bytes = Buffer.from(JSON.stringify([text.content, text.metadata ?? null]), "utf8");
+      if (plainBytes < COMPRESS_THRESHOLD_BYTES) {
+        const payload = await packPayload(bytes, { always: true });
+        const units = (size: number) => Math.ceil((size + itemOverhead) / WRITE_UNIT_BYTES);
+        return payload.codec === "br" &&
+          units(payload.data.byteLength + PACKED_NAMES_BYTES) < units(plainBytes)
+          ? { plain, payload }
+          : { plain, payload: null };
+      }
       return { plain, payload: await packPayload(bytes) };
     }),
   );

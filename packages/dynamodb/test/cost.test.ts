@@ -42,6 +42,45 @@ describe("cost budgets (requests and capacity as DynamoDB bills them)", () => {
     expect(turn500).toEqual(turn1);
   });
 
+  it("an agent turn (get with 20 recent, append of two 1,000-character messages, update) is 3 requests, ≤ 10 WCU", async () => {
+    // English-like text (not one repeated character): what compression sees in a real conversation.
+    const words = [
+      "the",
+      "weather",
+      "tomorrow",
+      "in",
+      "Oslo",
+      "looks",
+      "cold",
+      "with",
+      "light",
+      "snow",
+      "and",
+    ];
+    const prose = (seed: number) =>
+      Array.from({ length: 400 }, (_, i) => words[(i * 7 + seed * 3 + (i >> 3)) % words.length])
+        .join(" ")
+        .slice(0, 1_000);
+    const { sessionId } = await local.store.sessions.create({ userId: "u", state: { turn: 0 } });
+    await appendMany(local, sessionId, 40);
+    const turn = await local.counter.measure(async () => {
+      const session = await local.store.sessions.get(sessionId, { recentMessages: 20 });
+      await local.store.sessions.append(sessionId, [
+        { role: "user", content: prose(1) },
+        { role: "assistant", content: prose(2) },
+      ]);
+      await local.store.sessions.update(
+        sessionId,
+        { state: { turn: 1, summary: "short" } },
+        { expectedVersion: session?.version ?? 1 },
+      );
+    });
+    expect(turn.requests).toBe(3);
+    expect(turn.writeUnits).toBeLessThanOrEqual(10);
+    const { items } = await local.store.sessions.messages(sessionId, { order: "desc", limit: 2 });
+    expect(items.map((m) => m.content)).toEqual([prose(2), prose(1)]);
+  });
+
   it("update of a small state costs ≤ 4 WCU, the same on a long conversation", async () => {
     const { sessionId } = await local.store.sessions.create({ state: { step: 0 } });
     const early = await local.counter.measure(() =>

@@ -22,17 +22,17 @@ export const threadKeys = {
   /** A checkpoint's head record: `c/<ns>/<id>`; the latest of a namespace is the last key under `c/<ns>/`. */
   checkpoint: (ns: string, id: string) => `c/${segment(ns)}/${segment(id)}`,
   checkpointPrefix: (ns: string) => `c/${segment(ns)}/`,
-  /** One channel value, immutable: `b/<ns>/<writer checkpoint id>/<channel>/<version>`. */
+  /** One channel value too large for its head, immutable: `b/<ns>/<writer checkpoint id>/<channel>/<version>`. */
   blob: (ns: string, writerId: string, channel: string, version: string) =>
     `b/${segment(ns)}/${segment(writerId)}/${segment(channel)}/${segment(version)}`,
-  /** One pending write: `w/<ns>/<checkpoint id>/<task id>/<idx>`. */
-  write: (ns: string, id: string, taskId: string, idx: number) =>
-    `w/${segment(ns)}/${segment(id)}/${segment(taskId)}/${idx}`,
+  /** One task's pending writes: `w/<ns>/<checkpoint id>/<task id>`. */
+  taskWrites: (ns: string, id: string, taskId: string) =>
+    `w/${segment(ns)}/${segment(id)}/${segment(taskId)}`,
   writesPrefix: (ns: string, id: string) => `w/${segment(ns)}/${segment(id)}/`,
-  /** The thread's checkpoints of every namespace in checkpoint order: `t/<id>/<ns>`. */
-  timeline: (id: string, ns: string) => `t/${segment(id)}/${segment(ns)}`,
-  timelinePrefix: "t/",
-  timelineBefore: (id: string) => `t/${segment(id)}`,
+  writesOfNamespace: (ns: string) => `w/${segment(ns)}/`,
+  /** The thread's namespaces, one entry each: `n/<ns>` (written with a namespace's first put by a saver). */
+  namespace: (ns: string) => `n/${segment(ns)}`,
+  namespacePrefix: "n/",
 } as const;
 
 /** Keys of the cross-thread index scope: `g/<id>/<thread>/<ns>`, in checkpoint order across threads. */

@@ -1,11 +1,17 @@
 import { isDeepStrictEqual } from "node:util";
-import { type StoredRecord, ValidationError } from "@agent-state/core";
+import { type Page, type StoredRecord, ValidationError } from "@agent-state/core";
 import type { RunnableConfig } from "@langchain/core/runnables";
 import type { CheckpointListOptions, CheckpointTuple } from "@langchain/langgraph-checkpoint";
-import { indexKeys, threadKeys } from "./keys.js";
+import { indexKeys, segment, threadKeys } from "./keys.js";
 import { indexScope, type ResolvedSaverOptions, threadScope } from "./options.js";
-import type { Located, TupleReader } from "./read.js";
-import { decodeHead, decodeIndexEntry } from "./records.js";
+import { type Located, type Prefetched, sortWrites, type TupleReader, writesKey } from "./read.js";
+import {
+  type BlobPointers,
+  decodeHead,
+  decodeIndexEntry,
+  decodeTaskWrites,
+  type StoredWrite,
+} from "./records.js";
 
 const PAGE = 100;
 
@@ -17,7 +23,7 @@ interface Wanted {
 
 /**
  * `list`, newest first. With a thread and a namespace it ranges that namespace's heads; with a thread only,
- * the thread's timeline; with neither, the cross-thread index (whose entries carry the metadata, so a
+ * the heads of each of its namespaces, merged; with neither, the cross-thread index (whose entries carry the metadata, so a
  * filter reads no head it rejects). `filter` matches metadata keys by deep equality, in the client.
  */
 export async function* listCheckpoints(
@@ -25,6 +31,7 @@ export async function* listCheckpoints(
   reader: TupleReader,
   config: RunnableConfig,
   options: CheckpointListOptions,
+  guessOf?: (threadId: string, ns: string) => { id: string; pointers: BlobPointers } | undefined,
 ): AsyncGenerator<CheckpointTuple> {
   const c = config.configurable ?? {};
   const threadId = optionalString("thread_id", c.thread_id);
@@ -45,10 +52,68 @@ export async function* listCheckpoints(
       "is required: this saver keeps no cross-thread index",
     );
   }
+  /** Picks the candidates that match, assembles them in one batch per thread, and yields them in order. */
+  async function* emit(
+    candidates: (Located & { threadId: string })[],
+    prefetched?: Prefetched,
+  ): AsyncGenerator<CheckpointTuple> {
+    const picked: typeof candidates = [];
+    for (const l of candidates) {
+      if (picked.length >= remaining) break;
+      if (threadId === undefined || (await matches(l.head.metadataType, l.head.metadataBytes)))
+        picked.push(l);
+    }
+    for (const tuple of await assembleInOrder(reader, picked, prefetched)) {
+      yield tuple;
+      remaining -= 1;
+    }
+  }
+
+  if (threadId !== undefined && ns === undefined) {
+    for await (const batch of mergedHeads(o, reader, threadId, beforeId, pageSize)) {
+      yield* emit(
+        batch.filter((l) => onlyId === undefined || l.id === onlyId).map((l) => ({ ...l, threadId })),
+      );
+      if (remaining <= 0) return;
+    }
+    return;
+  }
   let cursor: string | undefined;
+  // One namespace of one thread: each page reads ahead, in parallel with its heads, the writes below the
+  // previous page and the records holding the values the latest checkpoint this saver saw carries over:
+  // one round trip per page when they cover it (the heads' order is the writes' order).
+  let upper = beforeId;
   while (remaining > 0) {
+    if (threadId !== undefined && ns !== undefined) {
+      const size = pageSize();
+      const guess = guessOf?.(threadId, ns);
+      const [page, writesAhead, sources] = await Promise.all([
+        pageOf(o, threadId, ns, beforeId, size, cursor),
+        o.store.records.range(threadScope(o, threadId), {
+          prefix: threadKeys.writesOfNamespace(ns),
+          order: "desc",
+          limit: Math.min(1000, size * 2 + 8),
+          ...(upper === undefined ? {} : { before: threadKeys.writesPrefix(ns, upper) }),
+        }),
+        guess ? reader.fetch(threadId, reader.sourceKeys(ns, guess.id, guess.pointers)) : undefined,
+      ]);
+      const candidates = page.items.flatMap((r) => {
+        const head = reader.decode(r);
+        return head && (onlyId === undefined || head.id === onlyId)
+          ? [{ threadId, ns, id: head.id, head }]
+          : [];
+      });
+      yield* emit(candidates, {
+        records: sources ?? new Map(),
+        writes: writesCovered(ns, candidates, writesAhead),
+      });
+      const last = page.items[page.items.length - 1];
+      if (last) upper = reader.decode(last)?.id ?? decodeHead(last.value).id;
+      cursor = page.cursor ?? undefined;
+      if (cursor === undefined) return;
+      continue;
+    }
     const page = await pageOf(o, threadId, ns, beforeId, pageSize(), cursor);
-    // Each page: pick the candidates, then assemble the ones that match in one batch per thread.
     let candidates: (Located & { threadId: string })[];
     if (threadId === undefined) {
       const wanted: Wanted[] = [];
@@ -59,28 +124,117 @@ export async function* listCheckpoints(
         if (await matches(e.metadataType, e.metadataBytes)) wanted.push(e);
       }
       candidates = await headsOf(reader, wanted);
-    } else if (ns === undefined) {
-      const wanted = page.items
-        .map((r) => ({ threadId, ...(r.value as { ns: string; id: string }) }))
-        .filter((w) => onlyId === undefined || w.id === onlyId);
-      candidates = await headsOf(reader, wanted);
     } else {
-      candidates = page.items
-        .map((r) => ({ threadId, ns, ...locate(r) }))
-        .filter((l) => onlyId === undefined || l.id === onlyId);
+      candidates = [];
     }
-    const picked: typeof candidates = [];
-    for (const l of candidates) {
-      if (picked.length >= remaining) break;
-      if (threadId === undefined || (await matches(l.head.metadataType, l.head.metadataBytes)))
-        picked.push(l);
-    }
-    for (const tuple of await assembleInOrder(reader, picked)) {
-      yield tuple;
-      remaining -= 1;
-    }
+    yield* emit(candidates);
     cursor = page.cursor ?? undefined;
     if (cursor === undefined) return;
+  }
+}
+
+/**
+ * The pending writes of the checkpoints a read-ahead page of writes (newest first) covers entirely: all
+ * of them when it reached the end, else those newer than the last checkpoint it reached.
+ */
+function writesCovered(
+  ns: string,
+  checkpoints: Located[],
+  ahead: Page<StoredRecord>,
+): Map<string, StoredWrite[]> {
+  const prefix = threadKeys.writesOfNamespace(ns);
+  const bySegment = new Map<string, StoredWrite[]>();
+  let lowest: string | undefined;
+  for (const r of ahead.items) {
+    const idSegment = r.key.slice(prefix.length, r.key.indexOf("/", prefix.length));
+    lowest = idSegment;
+    const list = bySegment.get(idSegment) ?? [];
+    list.push(...decodeTaskWrites(r.value));
+    bySegment.set(idSegment, list);
+  }
+  const covered = new Map<string, StoredWrite[]>();
+  for (const l of checkpoints) {
+    const idSegment = segment(l.id);
+    if (ahead.cursor !== null && (lowest === undefined || idSegment <= lowest)) continue;
+    covered.set(writesKey(ns, l.id), sortWrites(bySegment.get(idSegment) ?? []));
+  }
+  return covered;
+}
+
+/** The namespaces of a thread (from its namespace entries). */
+export async function namespacesOf(o: ResolvedSaverOptions, threadId: string): Promise<string[]> {
+  const namespaces: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await o.store.records.range(threadScope(o, threadId), {
+      prefix: threadKeys.namespacePrefix,
+      limit: 1000,
+      ...(cursor === undefined ? {} : { cursor }),
+    });
+    for (const r of page.items) namespaces.push((r.value as { ns: string }).ns);
+    cursor = page.cursor ?? undefined;
+  } while (cursor !== undefined);
+  return namespaces;
+}
+
+/**
+ * The heads of every namespace of a thread, newest first (by checkpoint id, then namespace, as a timeline
+ * would order them), in batches of `pageSize()`: one range per namespace at a time, in parallel.
+ */
+async function* mergedHeads(
+  o: ResolvedSaverOptions,
+  reader: TupleReader,
+  threadId: string,
+  beforeId: string | undefined,
+  pageSize: () => number,
+): AsyncGenerator<Located[]> {
+  const streams = (await namespacesOf(o, threadId)).map((ns) => ({
+    ns,
+    buffer: [] as Located[],
+    cursor: undefined as string | undefined,
+    done: false,
+  }));
+  const order = (l: Located) => [segment(l.id), segment(l.ns)] as const;
+  const newer = (a: Located, b: Located) => {
+    const [ai, an] = order(a);
+    const [bi, bn] = order(b);
+    return ai !== bi ? ai > bi : an > bn;
+  };
+  for (;;) {
+    await Promise.all(
+      streams
+        .filter((s) => s.buffer.length === 0 && !s.done)
+        .map(async (s) => {
+          const page = await o.store.records.range(threadScope(o, threadId), {
+            prefix: threadKeys.checkpointPrefix(s.ns),
+            order: "desc",
+            limit: PAGE,
+            ...(beforeId === undefined ? {} : { before: threadKeys.checkpoint(s.ns, beforeId) }),
+            ...(s.cursor === undefined ? {} : { cursor: s.cursor }),
+          });
+          for (const r of page.items) {
+            const head = reader.decode(r);
+            if (head) s.buffer.push({ ns: s.ns, id: head.id, head });
+          }
+          s.cursor = page.cursor ?? undefined;
+          s.done = s.cursor === undefined;
+        }),
+    );
+    const batch: Located[] = [];
+    const want = pageSize();
+    while (batch.length < want && !streams.some((s) => s.buffer.length === 0 && !s.done)) {
+      let best: (typeof streams)[number] | undefined;
+      for (const s of streams) {
+        const first = s.buffer[0];
+        const top = best?.buffer[0];
+        if (first !== undefined && (top === undefined || newer(first, top))) best = s;
+      }
+      const next = best?.buffer.shift();
+      if (next === undefined) break;
+      batch.push(next);
+    }
+    if (batch.length > 0) yield batch;
+    if (streams.every((s) => s.done && s.buffer.length === 0)) return;
   }
 }
 
@@ -100,23 +254,11 @@ function pageOf(
       ...(beforeId === undefined ? {} : { before: indexKeys.before(beforeId) }),
     });
   }
-  if (ns === undefined) {
-    return o.store.records.range(threadScope(o, threadId), {
-      ...common,
-      prefix: threadKeys.timelinePrefix,
-      ...(beforeId === undefined ? {} : { before: threadKeys.timelineBefore(beforeId) }),
-    });
-  }
   return o.store.records.range(threadScope(o, threadId), {
     ...common,
-    prefix: threadKeys.checkpointPrefix(ns),
-    ...(beforeId === undefined ? {} : { before: threadKeys.checkpoint(ns, beforeId) }),
+    prefix: threadKeys.checkpointPrefix(ns ?? ""),
+    ...(beforeId === undefined ? {} : { before: threadKeys.checkpoint(ns ?? "", beforeId) }),
   });
-}
-
-function locate(record: StoredRecord): { id: string; head: ReturnType<typeof decodeHead> } {
-  const head = decodeHead(record.value);
-  return { id: head.id, head };
 }
 
 /** Heads of entries from several threads (one batched get per thread), in the entries' order; missing ones dropped. */
@@ -138,12 +280,16 @@ async function headsOf(reader: TupleReader, wanted: Wanted[]): Promise<(Located 
   });
 }
 
-async function assembleInOrder(reader: TupleReader, picked: (Located & { threadId: string })[]) {
+async function assembleInOrder(
+  reader: TupleReader,
+  picked: (Located & { threadId: string })[],
+  prefetched?: Prefetched,
+) {
   const byThread = groupByThread(picked);
   const tuples = new Map<Located, CheckpointTuple>();
   await Promise.all(
     [...byThread].map(async ([threadId, list]) => {
-      const assembled = await reader.assemble(threadId, list);
+      const assembled = await reader.assemble(threadId, list, prefetched);
       list.forEach((l, i) => {
         const t = assembled[i];
         if (t) tuples.set(l, t);

@@ -20,6 +20,19 @@ export interface AgentStateSaverOptions {
   crossThreadIndex?: boolean;
   /** Epoch milliseconds now, for judging when a blob must be rewritten; default `Date.now`. Use the store's clock. */
   clock?: () => number;
+  /**
+   * Keep only the latest checkpoint of each namespace: every put stores all channel values in the new head
+   * and then removes its parent checkpoint (its head, values, writes and index entry). No history (`list`
+   * shows the latest; time travel to older checkpoints is gone); storage stays one checkpoint per namespace.
+   * A put costs one more round trip and rewrites every channel. Default false.
+   */
+  shallow?: boolean;
+  /**
+   * With `ttlSeconds`: a `getTuple` that reads a checkpoint past half its ttl writes it again (whole, with
+   * its pending writes and index entry) with a fresh ttl, so a thread that is only read stays alive. Costs
+   * that read up to two more round trips and a write of every channel, at most once per half ttl. Default false.
+   */
+  refreshOnRead?: boolean;
 }
 
 export interface ResolvedSaverOptions {
@@ -29,6 +42,8 @@ export interface ResolvedSaverOptions {
   scopePrefix: string;
   crossThreadIndex: boolean;
   clock: () => number;
+  shallow: boolean;
+  refreshOnRead: boolean;
 }
 
 export function resolveSaverOptions(store: StateStore, opts: AgentStateSaverOptions): ResolvedSaverOptions {
@@ -46,6 +61,15 @@ export function resolveSaverOptions(store: StateStore, opts: AgentStateSaverOpti
   }
   const scopePrefix = opts.scopePrefix ?? "langgraph:";
   if (typeof scopePrefix !== "string") throw new ValidationError("scopePrefix", "must be a string");
+  if (opts.shallow !== undefined && typeof opts.shallow !== "boolean") {
+    throw new ValidationError("shallow", "must be a boolean");
+  }
+  if (opts.refreshOnRead !== undefined && typeof opts.refreshOnRead !== "boolean") {
+    throw new ValidationError("refreshOnRead", "must be a boolean");
+  }
+  if (opts.refreshOnRead === true && ttlSeconds === undefined) {
+    throw new ValidationError("refreshOnRead", "needs ttlSeconds (without a ttl nothing expires)");
+  }
   return {
     store,
     ttlSeconds,
@@ -53,6 +77,8 @@ export function resolveSaverOptions(store: StateStore, opts: AgentStateSaverOpti
     scopePrefix,
     crossThreadIndex: opts.crossThreadIndex ?? true,
     clock: opts.clock ?? Date.now,
+    shallow: opts.shallow ?? false,
+    refreshOnRead: opts.refreshOnRead ?? false,
   };
 }
 

@@ -13,7 +13,14 @@ import {
 } from "@langchain/langgraph-checkpoint";
 import { threadKeys } from "./keys.js";
 import { type ResolvedSaverOptions, threadScope } from "./options.js";
-import { type CheckpointHead, decodeHead, decodeWrite, type StoredWrite } from "./records.js";
+import {
+  type BlobPointer,
+  type BlobPointers,
+  type CheckpointHead,
+  decodeHead,
+  decodeTaskWrites,
+  type StoredWrite,
+} from "./records.js";
 
 const MAX_KEYS_PER_GET = 100;
 const MAX_PAGE = 1000;
@@ -25,7 +32,19 @@ export interface Located {
   head: CheckpointHead;
 }
 
-/** Reads checkpoint tuples of one thread: heads, their blobs (batched, deduplicated) and pending writes. */
+/** Records and writes read ahead (in parallel with the heads), so that assembling needs no more round trips. */
+export interface Prefetched {
+  /** Records by key (null: absent). */
+  records: Map<string, StoredRecord | null>;
+  /** Pending writes by `writesKey(ns, id)`. */
+  writes: Map<string, StoredWrite[]>;
+}
+
+export function writesKey(ns: string, id: string): string {
+  return `${ns}\u0000${id}`;
+}
+
+/** Reads checkpoint tuples of one thread: heads, the records holding their values (batched) and pending writes. */
 export class TupleReader {
   constructor(
     private readonly o: ResolvedSaverOptions,
@@ -37,12 +56,19 @@ export class TupleReader {
     return this.serde.loadsTyped(type, bytes);
   }
 
+  /** The head in this record, or undefined when there is none or it has passed its visible life. */
+  decode(record: StoredRecord | null | undefined): CheckpointHead | undefined {
+    if (!record) return undefined;
+    const head = decodeHead(record.value);
+    return head.visibleUntil === null || head.visibleUntil > this.o.clock() ? head : undefined;
+  }
+
   /** The head of one checkpoint, or undefined. */
   async head(threadId: string, ns: string, id: string): Promise<CheckpointHead | undefined> {
     const [record] = await this.o.store.records.get(threadScope(this.o, threadId), [
       threadKeys.checkpoint(ns, id),
     ]);
-    return record ? decodeHead(record.value) : undefined;
+    return this.decode(record);
   }
 
   /** The newest checkpoint of a namespace: one range of one record. */
@@ -53,10 +79,8 @@ export class TupleReader {
       order: "desc",
       limit: 1,
     });
-    const record = page.items[0];
-    if (!record) return undefined;
-    const head = decodeHead(record.value);
-    return { ns, id: head.id, head };
+    const head = this.decode(page.items[0]);
+    return head ? { ns, id: head.id, head } : undefined;
   }
 
   /** Heads by key, batched in gets of ≤ 100 keys; missing ones are left out. */
@@ -67,8 +91,8 @@ export class TupleReader {
     );
     const found: Located[] = [];
     wanted.forEach((w, i) => {
-      const record = records[i];
-      if (record) found.push({ ...w, head: decodeHead(record.value) });
+      const head = this.decode(records[i]);
+      if (head) found.push({ ...w, head });
     });
     return found;
   }
@@ -85,44 +109,79 @@ export class TupleReader {
         limit: MAX_PAGE,
         ...(cursor === undefined ? {} : { cursor }),
       });
-      for (const record of page.items) writes.push(decodeWrite(record.value));
+      for (const record of page.items) writes.push(...decodeTaskWrites(record.value));
       cursor = page.cursor ?? undefined;
     } while (cursor !== undefined);
-    const sortKey = (w: StoredWrite) => writesSortKey(w.taskPath, w.taskId, w.idx);
-    return writes.sort((a, b) => compareWritesSortKeys(sortKey(a), sortKey(b)));
+    return sortWrites(writes);
   }
 
-  /** Assembles tuples: one batched read of every blob they reference, and their writes, in parallel. */
-  async assemble(threadId: string, located: Located[]): Promise<CheckpointTuple[]> {
-    const blobKeys = new Set<string>();
-    for (const { ns, head } of located) {
-      for (const [channel, p] of Object.entries(head.pointers)) {
-        blobKeys.add(threadKeys.blob(ns, p.writer, channel, String(p.version)));
+  /** Keys of the records holding the values of a head's channels, other than the head itself. */
+  sourceKeys(ns: string, id: string, pointers: BlobPointers): string[] {
+    const keys = new Set<string>();
+    for (const [channel, p] of Object.entries(pointers)) {
+      if (!p.inHead) keys.add(threadKeys.blob(ns, p.writer, channel, String(p.version)));
+      else if (p.writer !== id) keys.add(threadKeys.checkpoint(ns, p.writer));
+    }
+    return [...keys];
+  }
+
+  /** Records by key, in batched gets (≤ 100 keys each, in parallel). */
+  async fetch(threadId: string, keys: string[]): Promise<Map<string, StoredRecord | null>> {
+    const records = await this.getMany(threadId, keys);
+    return new Map(keys.map((key, i) => [key, records[i] ?? null]));
+  }
+
+  /**
+   * Assembles tuples: one batched read of every record holding their values (an ancestor's head for a
+   * carried-over channel) and their writes, in parallel; what `prefetched` holds is not read again.
+   */
+  async assemble(threadId: string, located: Located[], prefetched?: Prefetched): Promise<CheckpointTuple[]> {
+    const known = new Map<string, CheckpointHead>();
+    for (const l of located) known.set(threadKeys.checkpoint(l.ns, l.id), l.head);
+    const wanted = new Set<string>();
+    for (const { ns, id, head } of located) {
+      for (const key of this.sourceKeys(ns, id, head.pointers)) {
+        if (!known.has(key) && !prefetched?.records.has(key)) wanted.add(key);
       }
     }
-    const keys = [...blobKeys];
-    const [blobRecords, writes] = await Promise.all([
-      this.getMany(threadId, keys),
-      Promise.all(located.map((l) => this.writes(threadId, l.ns, l.id))),
+    const keys = [...wanted];
+    const [fetched, writes] = await Promise.all([
+      keys.length > 0 ? this.fetch(threadId, keys) : new Map<string, StoredRecord | null>(),
+      Promise.all(
+        located.map(
+          (l) => prefetched?.writes.get(writesKey(l.ns, l.id)) ?? this.writes(threadId, l.ns, l.id),
+        ),
+      ),
     ]);
-    const blobs = new Map<string, Uint8Array>();
-    keys.forEach((key, i) => {
-      const value = blobRecords[i]?.value;
-      if (value instanceof Uint8Array) blobs.set(key, value);
-    });
-    return Promise.all(located.map((l, i) => this.tuple(threadId, l, blobs, writes[i] ?? [])));
+    const bytesOf = (ns: string, id: string, channel: string, p: BlobPointer): Uint8Array | undefined => {
+      if (!p.inHead) {
+        const key = threadKeys.blob(ns, p.writer, channel, String(p.version));
+        const value = (fetched.get(key) ?? prefetched?.records.get(key))?.value;
+        return value instanceof Uint8Array ? value : undefined;
+      }
+      const key = threadKeys.checkpoint(ns, p.writer);
+      let writer = p.writer === id ? known.get(threadKeys.checkpoint(ns, id)) : known.get(key);
+      if (writer === undefined) {
+        const record = fetched.get(key) ?? prefetched?.records.get(key);
+        // An ancestor's head is read for its values alone: its own visible life does not matter here.
+        writer = record ? decodeHead(record.value) : undefined;
+        if (writer) known.set(key, writer);
+      }
+      return writer?.inline.get(channel);
+    };
+    return Promise.all(located.map((l, i) => this.tuple(threadId, l, bytesOf, writes[i] ?? [])));
   }
 
   private async tuple(
     threadId: string,
     { ns, id, head }: Located,
-    blobs: Map<string, Uint8Array>,
+    bytesOf: (ns: string, id: string, channel: string, p: BlobPointer) => Uint8Array | undefined,
     writes: StoredWrite[],
   ): Promise<CheckpointTuple> {
     const checkpoint = (await this.serde.loadsTyped(head.checkpointType, head.checkpointBytes)) as Checkpoint;
     const values: Record<string, unknown> = {};
     for (const [channel, p] of Object.entries(head.pointers)) {
-      const bytes = blobs.get(threadKeys.blob(ns, p.writer, channel, String(p.version)));
+      const bytes = bytesOf(ns, id, channel, p);
       if (bytes) values[channel] = await this.serde.loadsTyped(p.type, bytes);
     }
     checkpoint.channel_values = values;
@@ -164,6 +223,12 @@ export class TupleReader {
     const results = await Promise.all(batches.map((batch) => this.o.store.records.get(scope, batch)));
     return results.flat();
   }
+}
+
+/** Pending writes in `writesSortKey` order (task path, task id, idx). */
+export function sortWrites(writes: StoredWrite[]): StoredWrite[] {
+  const sortKey = (w: StoredWrite) => writesSortKey(w.taskPath, w.taskId, w.idx);
+  return writes.sort((a, b) => compareWritesSortKeys(sortKey(a), sortKey(b)));
 }
 
 export function configOf(threadId: string, ns: string, id: string): RunnableConfig {

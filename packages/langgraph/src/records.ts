@@ -1,21 +1,26 @@
+import type { Json } from "@agent-state/core";
 import type { ChannelVersions } from "@langchain/langgraph-checkpoint";
-import { concat, open, seal } from "./envelope.js";
+import { open, seal } from "./envelope.js";
 
 type ChannelVersion = ChannelVersions[string];
 
 // The saver's record values. A checkpoint head holds the checkpoint without its channel values, the
-// metadata, the parent id and, per channel, where its value is (the blob's writer checkpoint, version, serde
-// type, expiry): a carried-over channel points at an ancestor's blob, so a put writes only what changed.
+// metadata, the parent id, the values of the channels this put wrote (inline, so that one record write makes
+// the whole checkpoint visible at once) and, per channel, where its value is: in this head, in an ancestor's
+// head (a carried-over channel: a put writes only what changed), or in a blob record of its own (a value too
+// large to go inline, written before the head).
 
 /** Where one channel's value is stored. */
 export interface BlobPointer {
-  /** The checkpoint whose put wrote the blob. */
+  /** The checkpoint whose put wrote the value. */
   writer: string;
   version: ChannelVersion;
-  /** The serde type of the blob's bytes. */
+  /** The serde type of the value's bytes. */
   type: string;
-  /** When the blob expires (epoch ms), or null. */
+  /** When the record holding the value expires (epoch ms), or null. */
   expiresAt: number | null;
+  /** True: inline in the writer's head; false: a blob record (`threadKeys.blob`). */
+  inHead: boolean;
 }
 
 export type BlobPointers = Record<string, BlobPointer>;
@@ -28,26 +33,33 @@ export interface CheckpointHead {
   metadataType: string;
   metadataBytes: Uint8Array;
   pointers: BlobPointers;
+  /** Values stored inline in this head, by channel (the ones this put wrote). */
+  inline: Map<string, Uint8Array>;
+  /** Epoch ms after which the checkpoint counts as expired (the record itself lives longer), or null. */
+  visibleUntil: number | null;
 }
 
-type PointerTuple = [string, ChannelVersion, string, number | null];
+type PointerTuple = [string, ChannelVersion, string, number | null, 0 | 1];
 
-export function encodeHead(head: CheckpointHead): Uint8Array {
+export function encodeHead(
+  head: Omit<CheckpointHead, "inline"> & { inline: [string, Uint8Array][] },
+): Uint8Array {
   const pointers: Record<string, PointerTuple> = {};
   for (const [channel, p] of Object.entries(head.pointers)) {
-    pointers[channel] = [p.writer, p.version, p.type, p.expiresAt];
+    pointers[channel] = [p.writer, p.version, p.type, p.expiresAt, p.inHead ? 1 : 0];
   }
-  return seal(
-    {
-      id: head.id,
-      p: head.parentId ?? null,
-      ct: head.checkpointType,
-      mt: head.metadataType,
-      cl: head.checkpointBytes.byteLength,
-      ch: pointers,
-    },
-    concat([head.checkpointBytes, head.metadataBytes]),
-  );
+  const header: Record<string, Json> = {
+    id: head.id,
+    p: head.parentId ?? null,
+    ct: head.checkpointType,
+    mt: head.metadataType,
+    cl: head.checkpointBytes.byteLength,
+    ml: head.metadataBytes.byteLength,
+    ch: pointers,
+    b: head.inline.map(([channel, bytes]) => [channel, bytes.byteLength]),
+  };
+  if (head.visibleUntil !== null) header.vu = head.visibleUntil;
+  return seal(header, [head.checkpointBytes, head.metadataBytes, ...head.inline.map(([, bytes]) => bytes)]);
 }
 
 export function decodeHead(value: unknown): CheckpointHead {
@@ -58,11 +70,20 @@ export function decodeHead(value: unknown): CheckpointHead {
     ct: string;
     mt: string;
     cl: number;
+    ml: number;
     ch: Record<string, PointerTuple>;
+    b: [string, number][];
+    vu?: number;
   };
   const pointers: BlobPointers = {};
-  for (const [channel, [writer, version, type, expiresAt]] of Object.entries(h.ch)) {
-    pointers[channel] = { writer, version, type, expiresAt };
+  for (const [channel, [writer, version, type, expiresAt, inHead]] of Object.entries(h.ch)) {
+    pointers[channel] = { writer, version, type, expiresAt, inHead: inHead === 1 };
+  }
+  const inline = new Map<string, Uint8Array>();
+  let at = h.cl + h.ml;
+  for (const [channel, length] of h.b) {
+    inline.set(channel, payload.subarray(at, at + length));
+    at += length;
   }
   return {
     id: h.id,
@@ -70,8 +91,10 @@ export function decodeHead(value: unknown): CheckpointHead {
     checkpointType: h.ct,
     checkpointBytes: payload.subarray(0, h.cl),
     metadataType: h.mt,
-    metadataBytes: payload.subarray(h.cl),
+    metadataBytes: payload.subarray(h.cl, h.cl + h.ml),
     pointers,
+    inline,
+    visibleUntil: h.vu ?? null,
   };
 }
 
@@ -85,14 +108,28 @@ export interface StoredWrite {
   bytes: Uint8Array;
 }
 
-export function encodeWrite(w: StoredWrite): Uint8Array {
-  return seal({ t: w.taskId, c: w.channel, i: w.idx, p: w.taskPath, y: w.type }, w.bytes);
+/** One task's writes, in one record (so that a task's writes become visible together, in one write). */
+export function encodeTaskWrites(writes: StoredWrite[]): Uint8Array {
+  const first = writes[0];
+  return seal(
+    {
+      t: first?.taskId ?? "",
+      p: first?.taskPath ?? "",
+      w: writes.map((w) => [w.channel, w.idx, w.type, w.bytes.byteLength]),
+    },
+    writes.map((w) => w.bytes),
+  );
 }
 
-export function decodeWrite(value: unknown): StoredWrite {
+export function decodeTaskWrites(value: unknown): StoredWrite[] {
   const { header, payload } = open(value);
-  const h = header as { t: string; c: string; i: number; p: string; y: string };
-  return { taskId: h.t, channel: h.c, idx: h.i, taskPath: h.p, type: h.y, bytes: payload };
+  const h = header as { t: string; p: string; w: [string, number, string, number][] };
+  let at = 0;
+  return h.w.map(([channel, idx, type, length]) => {
+    const bytes = payload.subarray(at, at + length);
+    at += length;
+    return { taskId: h.t, channel, idx, taskPath: h.p, type, bytes };
+  });
 }
 
 /** A cross-thread index entry: where the checkpoint is, and its metadata (so filters need no extra read). */
@@ -105,7 +142,7 @@ export interface IndexEntry {
 }
 
 export function encodeIndexEntry(e: IndexEntry): Uint8Array {
-  return seal({ th: e.threadId, ns: e.ns, id: e.id, mt: e.metadataType }, e.metadataBytes);
+  return seal({ th: e.threadId, ns: e.ns, id: e.id, mt: e.metadataType }, [e.metadataBytes]);
 }
 
 export function decodeIndexEntry(value: unknown): IndexEntry {

@@ -18,7 +18,8 @@ import {
   WRITES_IDX_MAP,
 } from "@langchain/langgraph-checkpoint";
 import { indexKeys, threadKeys } from "./keys.js";
-import { listCheckpoints } from "./list.js";
+import { checkpointRecords, copyThreadRecords, type PruneOptions, pruneThread } from "./lifecycle.js";
+import { listCheckpoints, namespacesOf } from "./list.js";
 import {
   type AgentStateSaverOptions,
   indexScope,
@@ -27,8 +28,16 @@ import {
   threadScope,
 } from "./options.js";
 import { PointerCache } from "./pointer-cache.js";
-import { configOf, TupleReader } from "./read.js";
-import { type BlobPointers, encodeHead, encodeIndexEntry, encodeWrite } from "./records.js";
+import { configOf, type Located, type Prefetched, TupleReader, writesKey } from "./read.js";
+import {
+  type BlobPointers,
+  decodeHead,
+  decodeTaskWrites,
+  encodeHead,
+  encodeIndexEntry,
+  encodeTaskWrites,
+  type StoredWrite,
+} from "./records.js";
 import { writeInBatches } from "./write-batches.js";
 
 /**
@@ -40,6 +49,8 @@ export class AgentStateSaver extends BaseCheckpointSaver {
   private readonly o: ResolvedSaverOptions;
   private readonly reader: TupleReader;
   private readonly pointers = new PointerCache(1000);
+  /** Namespaces this saver wrote an entry for, by thread and namespace: when the entry expires (ms), or null. */
+  private readonly namespaces = new Map<string, number | null>();
 
   constructor(store: StateStore, opts: AgentStateSaverOptions = {}) {
     super(opts.serde);
@@ -47,42 +58,79 @@ export class AgentStateSaver extends BaseCheckpointSaver {
     this.reader = new TupleReader(this.o, this.serde);
   }
 
-  /** The checkpoint by `checkpoint_id`, or the namespace's latest: two round trips whatever the thread's length. */
+  /**
+   * The checkpoint by `checkpoint_id`, or the namespace's latest. One round trip when this saver knows the
+   * checkpoint (it put or read it, or for the latest: the latest it saw is still the latest): the head, the
+   * records holding its values and its writes are read in parallel. Otherwise two, whatever the thread's length.
+   */
   async getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {
     const threadId = config.configurable?.thread_id as unknown;
     if (threadId === undefined) return undefined;
     const thread = requireString("thread_id", threadId);
     const ns = namespaceOf(config);
     const id = getCheckpointId(config);
-    let located: Parameters<TupleReader["assemble"]>[1];
-    if (id) {
+    const guess = id ? this.pointers.known(thread, ns, id) : this.pointers.latest(thread, ns);
+    let located: Located | undefined;
+    let prefetched: Prefetched | undefined;
+    if (guess) {
+      const headKey = threadKeys.checkpoint(ns, guess.id);
+      const sources = this.reader.sourceKeys(ns, guess.id, guess.pointers);
+      const [found, records, writes] = await Promise.all([
+        id ? Promise.resolve(undefined) : this.reader.latest(thread, ns),
+        this.reader.fetch(thread, id ? [headKey, ...sources] : sources),
+        this.reader.writes(thread, ns, guess.id),
+      ]);
+      if (id) {
+        const head = this.reader.decode(records.get(headKey));
+        located = head ? { ns, id, head } : undefined;
+      } else located = found;
+      if (located?.id === guess.id)
+        prefetched = { records, writes: new Map([[writesKey(ns, guess.id), writes]]) };
+    } else if (id) {
       const head = await this.reader.head(thread, ns, id);
-      if (!head) return undefined;
-      located = [{ ns, id, head }];
-    } else {
-      const latest = await this.reader.latest(thread, ns);
-      if (!latest) return undefined;
-      located = [latest];
+      located = head ? { ns, id, head } : undefined;
+    } else located = await this.reader.latest(thread, ns);
+    if (!located) return undefined;
+    const [tuple] = await this.reader.assemble(thread, [located], prefetched);
+    this.pointers.set(thread, ns, located.id, located.head.pointers);
+    if (!id) this.pointers.setLatest(thread, ns, located.id);
+    const { visibleUntil } = located.head;
+    const ttlMs = (this.o.ttlSeconds ?? 0) * 1000;
+    if (tuple && this.o.refreshOnRead && visibleUntil !== null && visibleUntil < this.o.clock() + ttlMs / 2) {
+      await this.refresh(thread, ns, located, tuple);
     }
-    const [tuple] = await this.reader.assemble(thread, located);
-    for (const l of located) this.pointers.set(thread, l.ns, l.id, l.head.pointers);
     return tuple;
   }
 
   /** Checkpoints newest first, of one namespace, one thread or (with the cross-thread index) every thread. */
   async *list(config: RunnableConfig, options: CheckpointListOptions = {}): AsyncGenerator<CheckpointTuple> {
-    yield* listCheckpoints(this.o, this.reader, config, options);
+    yield* listCheckpoints(this.o, this.reader, config, options, (thread, ns) =>
+      this.pointers.latest(thread, ns),
+    );
   }
 
   /**
-   * Writes the blobs of the channels in `newVersions` (and the thread timeline and cross-thread index
-   * entries), then the checkpoint head, which is what makes the checkpoint visible: two round trips.
+   * Writes the checkpoint head, holding the values of the channels in `newVersions` (what makes the checkpoint
+   * visible, all at once), together with its cross-thread index entry (and the namespace's entry, the first
+   * time this saver puts in it): one round trip. A value too large to go inline is written first, as a blob
+   * record of its own (one more).
    */
   async put(
     config: RunnableConfig,
     checkpoint: Checkpoint,
     metadata: CheckpointMetadata,
     newVersions: ChannelVersions,
+  ): Promise<RunnableConfig> {
+    return this.putCheckpoint(config, checkpoint, metadata, newVersions, false);
+  }
+
+  /** `put`; with `refresh`, the stored checkpoint is written again whole (all values inline) with a fresh ttl. */
+  private async putCheckpoint(
+    config: RunnableConfig,
+    checkpoint: Checkpoint,
+    metadata: CheckpointMetadata,
+    newVersions: ChannelVersions,
+    refresh: boolean,
   ): Promise<RunnableConfig> {
     const thread = requireString("thread_id", config.configurable?.thread_id);
     const ns = namespaceOf(config);
@@ -93,14 +141,17 @@ export class AgentStateSaver extends BaseCheckpointSaver {
 
     const pointers: BlobPointers = {};
     const toWrite: { channel: string; version: string | number; value: unknown }[] = [];
-    const carried = Object.keys(checkpoint.channel_versions).filter((ch) => !Object.hasOwn(newVersions, ch));
+    // Shallow: every channel goes into the new head, since the parent is removed after it.
+    const written =
+      this.o.shallow || refresh ? { ...checkpoint.channel_versions, ...newVersions } : newVersions;
+    const carried = Object.keys(checkpoint.channel_versions).filter((ch) => !Object.hasOwn(written, ch));
     const parentPointers =
       carried.length > 0 && parentId !== undefined ? await this.parentPointers(thread, ns, parentId) : {};
     for (const channel of carried) {
       const p = parentPointers[channel];
       if (!p) continue;
       const value = checkpoint.channel_values[channel];
-      // A blob must outlive every checkpoint that points at it: rewrite one that would expire first.
+      // A value must outlive every checkpoint that points at it: rewrite one that would expire first.
       const expiresSoon =
         this.o.ttlSeconds !== undefined &&
         p.expiresAt !== null &&
@@ -108,52 +159,51 @@ export class AgentStateSaver extends BaseCheckpointSaver {
       if (expiresSoon && value !== undefined) toWrite.push({ channel, version: p.version, value });
       else pointers[channel] = p;
     }
-    for (const [channel, version] of Object.entries(newVersions)) {
+    for (const [channel, version] of Object.entries(written)) {
       const value = checkpoint.channel_values[channel];
       if (value !== undefined) toWrite.push({ channel, version, value });
     }
 
-    const blobOps = await Promise.all(
-      toWrite.map(async ({ channel, version, value }) => {
-        const [type, bytes] = await this.serde.dumpsTyped(value);
-        return {
-          channel,
-          version,
-          type,
-          op: this.put_(threadKeys.blob(ns, id, channel, String(version)), bytes, this.o.blobTtlSeconds),
-        };
-      }),
-    );
     const { channel_values: _values, ...rest } = checkpoint;
-    const [[checkpointType, checkpointBytes], [metadataType, metadataBytes]] = await Promise.all([
+    const [[checkpointType, checkpointBytes], [metadataType, metadataBytes], ...values] = await Promise.all([
       this.serde.dumpsTyped({ ...rest, channel_values: {} }),
       this.serde.dumpsTyped(metadata),
+      ...toWrite.map((w) => this.serde.dumpsTyped(w.value)),
     ]);
-
-    const firstPhase: Promise<StoredRecord[]>[] = [
-      writeInBatches(this.o.store.records, scope, [
-        ...blobOps.map((b) => b.op),
-        this.put_(threadKeys.timeline(id, ns), { ns, id }, this.o.ttlSeconds),
-      ]),
-    ];
-    if (this.o.crossThreadIndex) {
-      const entry = encodeIndexEntry({ threadId: thread, ns, id, metadataType, metadataBytes });
-      firstPhase.push(
-        writeInBatches(this.o.store.records, indexScope(this.o), [
-          this.put_(indexKeys.entry(id, thread, ns), entry, this.o.ttlSeconds),
-        ]),
-      );
+    // Values go inline up to a budget (smallest first), so that the head stays one small item; the rest
+    // are blob records written before it (the head, which names them, is the commit point).
+    const order = toWrite.map((_, i) => i).sort((a, b) => sizeOf(values[a]) - sizeOf(values[b]));
+    const inline: [string, Uint8Array][] = [];
+    const blobOps: RecordOp[] = [];
+    const blobChannels: { channel: string; version: string | number; type: string }[] = [];
+    let inlineBytes = checkpointBytes.byteLength + metadataBytes.byteLength;
+    for (const i of order) {
+      const w = toWrite[i] as (typeof toWrite)[number];
+      const [type, bytes] = values[i] as [string, Uint8Array];
+      if (inlineBytes + bytes.byteLength <= INLINE_BUDGET_BYTES) {
+        inlineBytes += bytes.byteLength;
+        inline.push([w.channel, bytes]);
+        pointers[w.channel] = { writer: id, version: w.version, type, expiresAt: null, inHead: true };
+      } else {
+        blobOps.push(
+          this.put_(threadKeys.blob(ns, id, w.channel, String(w.version)), bytes, this.o.blobTtlSeconds),
+        );
+        blobChannels.push({ channel: w.channel, version: w.version, type });
+      }
     }
-    const [written] = await Promise.all(firstPhase);
-    blobOps.forEach((b, i) => {
-      pointers[b.channel] = {
-        writer: id,
-        version: b.version,
-        type: b.type,
-        expiresAt: written?.[i]?.expiresAt ?? null,
-      };
-    });
-
+    if (blobOps.length > 0) {
+      const written = await writeInBatches(this.o.store.records, scope, blobOps);
+      blobChannels.forEach((b, i) => {
+        const expiresAt = written[i]?.expiresAt ?? null;
+        pointers[b.channel] = { writer: id, version: b.version, type: b.type, expiresAt, inHead: false };
+      });
+    }
+    // The head lives as long as the values it holds (twice the ttl) but counts as expired after the ttl.
+    const headExpiresAt = this.o.blobTtlSeconds === undefined ? null : now + this.o.blobTtlSeconds * 1000;
+    for (const [channel] of inline) {
+      const p = pointers[channel];
+      if (p) p.expiresAt = headExpiresAt;
+    }
     const head = encodeHead({
       id,
       parentId,
@@ -162,18 +212,65 @@ export class AgentStateSaver extends BaseCheckpointSaver {
       metadataType,
       metadataBytes,
       pointers,
+      inline,
+      visibleUntil: this.o.ttlSeconds === undefined ? null : now + this.o.ttlSeconds * 1000,
     });
-    await this.o.store.records.write(scope, [
-      this.put_(threadKeys.checkpoint(ns, id), head, this.o.ttlSeconds),
-    ]);
+    const namespaceKnown = this.namespaces.get(namespaceKey(thread, ns));
+    // The namespace entry must outlive every head of the namespace that is still visible.
+    const writeNamespace =
+      namespaceKnown === undefined ||
+      (this.o.ttlSeconds !== undefined &&
+        namespaceKnown !== null &&
+        namespaceKnown < now + this.o.ttlSeconds * 1000);
+    // Head and index entry are new records (a conditional put is the cheapest write on DynamoDB); a put of
+    // a checkpoint id already stored (a retried put) replaces them.
+    const writeAll = async (ifVersion: 0 | undefined) => {
+      const condition = ifVersion === undefined ? {} : { ifVersion };
+      const headOps: RecordOp[] = [
+        {
+          ...this.put_(threadKeys.checkpoint(ns, id), head, this.o.blobTtlSeconds),
+          ...condition,
+        } as RecordOp,
+      ];
+      if (writeNamespace) headOps.push(this.put_(threadKeys.namespace(ns), { ns }, this.o.blobTtlSeconds));
+      const writes: Promise<StoredRecord[]>[] = [this.o.store.records.write(scope, headOps)];
+      if (this.o.crossThreadIndex) {
+        const entry = encodeIndexEntry({ threadId: thread, ns, id, metadataType, metadataBytes });
+        const op = this.put_(indexKeys.entry(id, thread, ns), entry, this.o.ttlSeconds);
+        writes.push(this.o.store.records.write(indexScope(this.o), [{ ...op, ...condition } as RecordOp]));
+      }
+      const [headWritten] = await Promise.all(writes);
+      return headWritten;
+    };
+    const removable =
+      this.o.shallow && !refresh && parentId !== undefined && parentId !== id
+        ? checkpointRecords(this.o, scope, ns, parentId)
+        : null;
+    const headWritten = await writeAll(refresh ? undefined : 0).catch((error: unknown) => {
+      if (isStateStoreError(error, "VERSION_CONFLICT")) return writeAll(undefined);
+      throw error;
+    });
+    if (removable !== null && parentId !== undefined) {
+      // Only once the new head is stored: the namespace never lacks a checkpoint.
+      await Promise.all([
+        writeInBatches(this.o.store.records, scope, await removable),
+        this.o.crossThreadIndex
+          ? this.o.store.records.write(indexScope(this.o), [
+              { delete: indexKeys.entry(parentId, thread, ns) },
+            ])
+          : null,
+      ]);
+    }
+    if (writeNamespace) this.rememberNamespace(thread, ns, headWritten?.[1]?.expiresAt ?? null);
     this.pointers.set(thread, ns, id, pointers);
+    this.pointers.setLatest(thread, ns, id);
     return configOf(thread, ns, id);
   }
 
   /**
-   * Stores a task's writes in one atomic batch (up to 100; more go in several). A regular write already
-   * stored for the same task and index is kept (the first one wins); special channels (errors, interrupts,
-   * resumes) replace theirs.
+   * Stores a task's writes in one record, in one round trip. A regular write already stored for the same
+   * task and index is kept (the first one wins); special channels (errors, interrupts, resumes) replace
+   * theirs (a read and a conditional write, again until no other writer got in between).
    */
   async putWrites(
     config: RunnableConfig,
@@ -185,32 +282,27 @@ export class AgentStateSaver extends BaseCheckpointSaver {
     const ns = namespaceOf(config);
     const id = requireString("checkpoint_id", config.configurable?.checkpoint_id);
     const task = requireString("taskId", taskId);
+    if (writes.length === 0) return;
     const scope = threadScope(this.o, thread);
-    let ops: RecordOp[] = await Promise.all(
+    const key = threadKeys.taskWrites(ns, id, task);
+    const incoming: StoredWrite[] = await Promise.all(
       writes.map(async ([channel, value], i) => {
-        const idx = WRITES_IDX_MAP[channel] ?? i;
         const [type, bytes] = await this.serde.dumpsTyped(value);
-        const op = this.put_(
-          threadKeys.write(ns, id, task, idx),
-          encodeWrite({ taskId: task, channel, idx, taskPath, type, bytes }),
-          this.o.ttlSeconds,
-        );
-        return idx >= 0 ? { ...op, ifVersion: 0 } : op;
+        return { taskId: task, channel, idx: WRITES_IDX_MAP[channel] ?? i, taskPath, type, bytes };
       }),
     );
-    // Optimistic: the common case is one atomic write. On a conflict, drop the regular writes already there.
-    for (let attempt = 0; ops.length > 0; attempt++) {
+    let expected = 0;
+    let merged = incoming;
+    for (let attempt = 0; ; attempt++) {
       try {
-        await writeInBatches(this.o.store.records, scope, ops, { atomic: true });
+        const op = this.put_(key, encodeTaskWrites(merged), this.o.ttlSeconds);
+        await this.o.store.records.write(scope, [{ ...op, ifVersion: expected } as RecordOp]);
         return;
       } catch (error) {
-        if (!isStateStoreError(error, "VERSION_CONFLICT") || attempt >= 4) throw error;
-        const regular = ops
-          .filter((op) => "put" in op && op.ifVersion === 0)
-          .map((op) => ("put" in op ? op.put : op.delete));
-        const existing = await this.o.store.records.get(scope, regular);
-        const taken = new Set(regular.filter((_, i) => existing[i] !== null));
-        ops = ops.filter((op) => !("put" in op && op.ifVersion === 0 && taken.has(op.put)));
+        if (!isStateStoreError(error, "VERSION_CONFLICT") || attempt >= 9) throw error;
+        const [existing] = await this.o.store.records.get(scope, [key]);
+        expected = existing?.version ?? 0;
+        merged = existing ? mergeWrites(decodeTaskWrites(existing.value), incoming) : incoming;
       }
     }
   }
@@ -220,30 +312,105 @@ export class AgentStateSaver extends BaseCheckpointSaver {
     const thread = requireString("threadId", threadId);
     const scope = threadScope(this.o, thread);
     if (this.o.crossThreadIndex) {
-      let cursor: string | undefined;
-      do {
-        const page = await this.o.store.records.range(scope, {
-          prefix: threadKeys.timelinePrefix,
-          limit: 1000,
-          ...(cursor === undefined ? {} : { cursor }),
-        });
-        const deletes = page.items.map((r): RecordOp => {
-          const { ns, id } = r.value as { ns: string; id: string };
-          return { delete: indexKeys.entry(id, thread, ns) };
-        });
-        if (deletes.length > 0) await writeInBatches(this.o.store.records, indexScope(this.o), deletes);
-        cursor = page.cursor ?? undefined;
-      } while (cursor !== undefined);
+      for (const ns of await namespacesOf(this.o, thread)) {
+        let cursor: string | undefined;
+        do {
+          const page = await this.o.store.records.range(scope, {
+            prefix: threadKeys.checkpointPrefix(ns),
+            limit: 100,
+            ...(cursor === undefined ? {} : { cursor }),
+          });
+          const deletes = page.items.map(
+            (r): RecordOp => ({ delete: indexKeys.entry(decodeHead(r.value).id, thread, ns) }),
+          );
+          if (deletes.length > 0) await writeInBatches(this.o.store.records, indexScope(this.o), deletes);
+          cursor = page.cursor ?? undefined;
+        } while (cursor !== undefined);
+      }
     }
     await this.o.store.records.clear(scope);
     this.pointers.dropThread(thread);
+    this.forgetNamespaces(thread);
+  }
+
+  /**
+   * Removes the checkpoints of a thread older than the last `keepLast` of each namespace (or than the
+   * checkpoint `before`; `checkpointNs` limits it to one namespace), with their writes, the values no kept
+   * checkpoint uses and their index entries. Returns how many checkpoints it removed. Cost: reads every head
+   * of the namespace once, then one batched write per 100 records removed (see README, "Lifecycle").
+   */
+  async prune(threadId: string, opts: PruneOptions): Promise<number> {
+    const thread = requireString("threadId", threadId);
+    const removed = await pruneThread(this.o, thread, opts);
+    this.pointers.dropThread(thread);
+    return removed;
+  }
+
+  /**
+   * Copies a thread's checkpoints, values and pending writes into a new thread (which must be empty), so
+   * that both continue from the same history. Returns how many checkpoints it copied. Cost: reads the
+   * whole thread once, writes every record once (see README, "Lifecycle").
+   */
+  async copyThread(fromThreadId: string, toThreadId: string): Promise<number> {
+    const from = requireString("fromThreadId", fromThreadId);
+    const to = requireString("toThreadId", toThreadId);
+    if (from === to) throw new ValidationError("toThreadId", "must differ from fromThreadId");
+    return copyThreadRecords(this.o, from, to);
+  }
+
+  /**
+   * Writes a checkpoint read past half its ttl again, whole (every value inline, so it no longer depends on
+   * older heads), with a fresh ttl; its pending writes and index entry too.
+   */
+  private async refresh(thread: string, ns: string, located: Located, tuple: CheckpointTuple): Promise<void> {
+    const scope = threadScope(this.o, thread);
+    const parent = located.head.parentId;
+    const config: RunnableConfig = {
+      configurable: { thread_id: thread, checkpoint_ns: ns, ...(parent ? { checkpoint_id: parent } : {}) },
+    };
+    const checkpoint = { ...tuple.checkpoint, id: located.id };
+    const [, writes] = await Promise.all([
+      this.putCheckpoint(
+        config,
+        checkpoint,
+        (tuple.metadata ?? {}) as CheckpointMetadata,
+        checkpoint.channel_versions,
+        true,
+      ),
+      this.o.store.records.range(scope, { prefix: threadKeys.writesPrefix(ns, located.id), limit: 1000 }),
+    ]);
+    if (writes.items.length > 0) {
+      await writeInBatches(
+        this.o.store.records,
+        scope,
+        writes.items.map((r) => this.put_(r.key, r.value, this.o.ttlSeconds)),
+      );
+    }
+  }
+
+  private rememberNamespace(thread: string, ns: string, expiresAt: number | null): void {
+    const key = namespaceKey(thread, ns);
+    this.namespaces.delete(key);
+    this.namespaces.set(key, expiresAt);
+    if (this.namespaces.size > 1000) {
+      const oldest = this.namespaces.keys().next().value;
+      if (oldest !== undefined) this.namespaces.delete(oldest);
+    }
+  }
+
+  private forgetNamespaces(thread: string): void {
+    const prefix = namespaceKey(thread, "").slice(0, -2);
+    for (const key of this.namespaces.keys()) if (key.startsWith(prefix)) this.namespaces.delete(key);
   }
 
   private async parentPointers(thread: string, ns: string, parentId: string): Promise<BlobPointers> {
     const cached = this.pointers.get(thread, ns, parentId);
     if (cached) return cached;
-    const head = await this.reader.head(thread, ns, parentId);
-    return head?.pointers ?? {};
+    const [record] = await this.o.store.records.get(threadScope(this.o, thread), [
+      threadKeys.checkpoint(ns, parentId),
+    ]);
+    // The parent's values are what matter here, whether or not the parent itself still counts as visible.
+    return record ? decodeHead(record.value).pointers : {};
   }
 
   private put_(
@@ -265,4 +432,22 @@ function requireString(field: string, value: unknown, allowEmpty = false): strin
     throw new ValidationError(field, "must be a non-empty string (pass it in config.configurable)");
   }
   return value;
+}
+
+/** What a head may hold inline (serialized checkpoint, metadata and values): one DynamoDB item, uncompressed. */
+const INLINE_BUDGET_BYTES = 256 * 1024;
+
+function sizeOf(value: [string, Uint8Array] | undefined): number {
+  return value?.[1].byteLength ?? 0;
+}
+
+/** A task's stored writes with new ones: a regular write already stored is kept; special ones replace theirs. */
+function mergeWrites(stored: StoredWrite[], incoming: StoredWrite[]): StoredWrite[] {
+  const byIdx = new Map(stored.map((w) => [w.idx, w]));
+  for (const w of incoming) if (w.idx < 0 || !byIdx.has(w.idx)) byIdx.set(w.idx, w);
+  return [...byIdx.values()];
+}
+
+function namespaceKey(thread: string, ns: string): string {
+  return JSON.stringify([thread, ns]);
 }

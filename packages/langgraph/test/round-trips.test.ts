@@ -5,29 +5,27 @@ import { type Checkpoint, uuid6 } from "@langchain/langgraph-checkpoint";
 import { describe, expect, it } from "vitest";
 import { AgentStateSaver } from "../src/index.js";
 
-/** A store whose records count their calls (each is one round trip on a remote backend). */
+/**
+ * A store whose records count their calls (each a request on a remote backend) and the sequential round
+ * trips they take: a call's depth is one more than the deepest call finished before it started (calls
+ * started together share a depth), and `calls.roundTrips` is the deepest depth since the last reset.
+ */
 function counting(store: StateStore): { store: StateStore; calls: Record<string, number>; reset(): void } {
   const calls: Record<string, number> = {};
-  const count = (name: string) => {
+  let finishedDepth = 0;
+  const count = <T>(name: string, call: () => Promise<T>): Promise<T> => {
     calls[name] = (calls[name] ?? 0) + 1;
+    const depth = finishedDepth + 1;
+    calls.roundTrips = Math.max(calls.roundTrips ?? 0, depth);
+    return call().finally(() => {
+      finishedDepth = Math.max(finishedDepth, depth);
+    });
   };
   const records: RecordStore = {
-    get: (...args) => {
-      count("get");
-      return store.records.get(...args);
-    },
-    range: (...args) => {
-      count("range");
-      return store.records.range(...args);
-    },
-    write: (...args) => {
-      count("write");
-      return store.records.write(...args);
-    },
-    clear: (...args) => {
-      count("clear");
-      return store.records.clear(...args);
-    },
+    get: (...args) => count("get", () => store.records.get(...args)),
+    range: (...args) => count("range", () => store.records.range(...args)),
+    write: (...args) => count("write", () => store.records.write(...args)),
+    clear: (...args) => count("clear", () => store.records.clear(...args)),
   };
   const wrapped = Object.create(store, { records: { value: records } }) as StateStore;
   return {
@@ -35,6 +33,7 @@ function counting(store: StateStore): { store: StateStore; calls: Record<string,
     calls,
     reset: () => {
       for (const key of Object.keys(calls)) delete calls[key];
+      finishedDepth = 0;
     },
   };
 }
@@ -87,10 +86,12 @@ describe("records calls per saver call do not grow with the thread", () => {
       measured.push(row);
     }
     const expected = {
-      putWrites: { write: 1 }, // one atomic batch
-      put: { write: 3 }, // blobs + timeline; cross-thread index entry; then the head
-      getTuple: { range: 2, get: 1 }, // latest head; then blobs and writes in parallel
-      list: { range: 2, get: 1 },
+      putWrites: { write: 1, roundTrips: 1 }, // the task's writes in one record
+      put: { write: 2, roundTrips: 1 }, // head (with its new values) + timeline; cross-thread index entry
+      // The latest head, the step-0 head holding the carried-over channel, and the writes, in parallel.
+      getTuple: { range: 2, get: 1, roundTrips: 1 },
+      // A page of heads, the writes below the last page and the values the latest carries over, together.
+      list: { range: 2, get: 1, roundTrips: 1 },
     };
     expect(measured).toEqual([expected, expected]);
   });
@@ -118,7 +119,7 @@ describe("records calls per saver call do not grow with the thread", () => {
       { source: "loop", step: 1, parents: {} },
       { messages: 2, step: 2 },
     );
-    expect(calls).toEqual({ get: 1, write: 3 });
+    expect(calls).toEqual({ get: 1, write: 2, roundTrips: 2 });
     reset();
     await restarted.put(
       config,
@@ -126,8 +127,69 @@ describe("records calls per saver call do not grow with the thread", () => {
       { source: "loop", step: 2, parents: {} },
       { messages: 3, step: 3 },
     );
-    expect(calls).toEqual({ write: 3 });
+    expect(calls).toEqual({ write: 2, roundTrips: 1 });
+    reset();
     const tuple = await restarted.getTuple({ configurable: { thread_id: "t", checkpoint_ns: "" } });
     expect(tuple?.checkpoint.channel_values.context).toBe("carried over");
+    expect(calls).toEqual({ range: 2, get: 1, roundTrips: 1 });
+  });
+
+  it("getTuple: two round trips for a checkpoint this saver has not seen, then one", async () => {
+    const memory = new MemoryStateStore();
+    const writer = new AgentStateSaver(memory);
+    let config: RunnableConfig = { configurable: { thread_id: "t", checkpoint_ns: "" } };
+    for (let step = 0; step < 3; step++) {
+      const versions =
+        step === 0 ? { messages: 1, step: 1, context: 1 } : { messages: step + 1, step: step + 1 };
+      config = await writer.put(config, checkpointAt(step), { source: "loop", step, parents: {} }, versions);
+    }
+    const { store, calls, reset } = counting(memory);
+    const reader = new AgentStateSaver(store);
+    const latest = { configurable: { thread_id: "t", checkpoint_ns: "" } };
+    const first = await reader.getTuple(latest);
+    expect(calls).toEqual({ range: 2, get: 1, roundTrips: 2 });
+    reset();
+    const again = await reader.getTuple(latest);
+    expect(calls).toEqual({ range: 2, get: 1, roundTrips: 1 });
+    expect(again).toEqual(first);
+    reset();
+    const byId = await reader.getTuple(config);
+    expect(calls).toEqual({ range: 1, get: 1, roundTrips: 1 });
+    expect(byId).toEqual(first);
+    // Another process moved the thread on: the guess is wrong, one more round trip, and the right answer.
+    await writer.put(
+      config,
+      checkpointAt(3),
+      { source: "loop", step: 3, parents: {} },
+      { messages: 4, step: 4 },
+    );
+    reset();
+    const moved = await reader.getTuple(latest);
+    expect(moved?.checkpoint.channel_values).toEqual({ messages: ["m3"], step: 3, context: "carried over" });
+    expect(calls.roundTrips).toBe(2);
+  });
+
+  it("list: a page whose writes pass the read-ahead reads the rest, and nothing is lost", async () => {
+    const saver = new AgentStateSaver(new MemoryStateStore());
+    let config: RunnableConfig = { configurable: { thread_id: "t", checkpoint_ns: "" } };
+    const expected: number[] = [];
+    for (let step = 0; step < 4; step++) {
+      const versions =
+        step === 0 ? { messages: 1, step: 1, context: 1 } : { messages: step + 1, step: step + 1 };
+      config = await saver.put(config, checkpointAt(step), { source: "loop", step, parents: {} }, versions);
+      // Checkpoint 1 gets 30 tasks' writes: more than a page of 2 reads ahead.
+      const tasks = step === 1 ? 30 : 1;
+      for (let t = 0; t < tasks; t++)
+        await saver.putWrites(config, [["messages", [`w${step}.${t}`]]], `task-${t}`);
+      expected.unshift(tasks);
+    }
+    const counts: number[] = [];
+    for await (const tuple of saver.list(
+      { configurable: { thread_id: "t", checkpoint_ns: "" } },
+      { limit: 4 },
+    )) {
+      counts.push(tuple.pendingWrites?.length ?? 0);
+    }
+    expect(counts).toEqual(expected);
   });
 });

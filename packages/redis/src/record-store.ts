@@ -16,7 +16,7 @@ import {
   validateRecordKeys,
   validateScope,
 } from "@agent-state/core";
-import type { RedisArg } from "./client.js";
+import { type RedisArg, sendBuffer } from "./client.js";
 import type { StoreContext } from "./context.js";
 import { guarded } from "./errors.js";
 import { physicalTtlMs } from "./expiry.js";
@@ -43,12 +43,23 @@ export class RedisRecordStore implements RecordStore {
     const unique = [...new Set(keys)];
     const prefix = this.context.keys.recordKeyPrefix(scope);
     const now = this.context.options.clock();
-    const reply = (await guarded("records.get", () =>
-      RECORD_GET.runBuffer(
-        this.context.client,
-        unique.map((key) => prefix + key),
-        [String(now)],
-      ),
+    // One key: one HMGET, liveness judged here (a script only to read several keys as of one moment).
+    const reply = (await guarded("records.get", async () =>
+      unique.length === 1
+        ? [
+            liveFields(
+              (await sendBuffer(this.context.client, "HMGET", [
+                prefix + unique[0],
+                ...RECORD_FIELDS,
+              ])) as (Buffer | null)[],
+              now,
+            ),
+          ]
+        : RECORD_GET.runBuffer(
+            this.context.client,
+            unique.map((key) => prefix + key),
+            [String(now)],
+          ),
     )) as (Buffer[] | null)[];
     const fields = new Map(unique.map((key, i) => [key, reply[i] ?? null]));
     // Each position gets its own decoded value, so duplicate keys never share one object.
@@ -179,6 +190,19 @@ export class RedisRecordStore implements RecordStore {
 }
 
 /** A record from its hash fields {value, type, version, updatedAt, expiresAt} as Buffers. */
+/** The hash fields of a record, in the order `recordFrom` reads them. */
+const RECORD_FIELDS = ["v", "t", "n", "u", "e"];
+
+/** HMGET's reply when it holds a live record (a version, and no expiry or one after `now`), else null. */
+function liveFields(fields: (Buffer | null)[], now: number): Buffer[] | null {
+  const version = fields[2];
+  const expires = fields[4];
+  if (version === null || version === undefined) return null;
+  if (expires !== null && expires !== undefined && expires.length > 0 && !(Number(String(expires)) > now))
+    return null;
+  return fields as Buffer[];
+}
+
 function recordFrom(key: string, fields: Buffer[]): StoredRecord {
   const [value, type, version, updatedAt, expiresAt] = fields;
   const expires = String(expiresAt ?? "");

@@ -3,6 +3,7 @@ import { deltaChannelHistoryTests, validate } from "@langchain/langgraph-checkpo
 import { AgentStateSaver } from "../../src/index.js";
 import { type BackendData, type BackendName, backendData } from "./backends.js";
 import { describeGraphScenario } from "./graph-scenario.js";
+import { describeLifecycleScenario } from "./lifecycle-scenario.js";
 import { describeStoreScenario } from "./store-scenario.js";
 
 /**
@@ -32,6 +33,10 @@ export function describeOnBackend(name: BackendName): void {
     },
   });
   describeStoreScenario(name, async () => {
+    const data = await backendData(name);
+    return { store: data.open(), dispose: () => data.dispose() };
+  });
+  describeLifecycleScenario(name, async () => {
     const data = await backendData(name);
     return { store: data.open(), dispose: () => data.dispose() };
   });
