@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 
 export const repoRoot = fileURLToPath(new URL("..", import.meta.url));
 
-/** @returns {{ name: string, dir: string, manifest: Record<string, any> }[]} sorted by name */
+/** @returns {import("./public-packages.d.mts").PublicPackage[]} sorted by name */
 export function publicPackages() {
   const found = [];
   for (const parent of ["packages", "apps"]) {

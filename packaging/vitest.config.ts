@@ -1,0 +1,10 @@
+import { defineConfig, mergeConfig } from "vitest/config";
+import { sharedConfig } from "../vitest.shared.js";
+
+export default mergeConfig(
+  sharedConfig,
+  defineConfig({
+    // Builds, packs and npm-installs once (beforeAll), then checks each package: see pack.test.ts.
+    test: { name: "packaging", include: ["*.test.ts"], testTimeout: 120_000, hookTimeout: 900_000 },
+  }),
+);
