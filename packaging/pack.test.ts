@@ -9,7 +9,7 @@ import { publicPackages, repoRoot } from "../scripts/public-packages.mjs";
 import { type ReadmeOpening, readOpening } from "./readme.js";
 
 /**
- * The packages as a registry user gets them: every public workspace package is built and packed, the
+ * The packages as a registry user gets them: every public workspace package is packed (built by global-setup.ts), the
  * tarballs go into one fresh npm project outside the workspace (plain `npm install`, dependencies from the
  * registry), and there each README's install line and first sample run as pasted, every entry point loads
  * with `import` and `require()`, TypeScript (strict, nodenext and bundler) compiles a consumer, and
