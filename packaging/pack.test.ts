@@ -9,9 +9,9 @@ import { publicPackages, repoRoot } from "../scripts/public-packages.mjs";
 import { type ReadmeOpening, readOpening } from "./readme.js";
 
 /**
- * The packages as a registry user gets them: every public workspace package is packed (built by global-setup.ts), the
- * tarballs go into one fresh npm project outside the workspace (plain `npm install`, dependencies from the
- * registry), and there each README's install line and first sample run as pasted, every entry point loads
+ * The packages as a registry user gets them: every public workspace package (built by global-setup.ts) is
+ * packed, the tarballs go into one fresh npm project outside the workspace (plain `npm install`, dependencies
+ * from the registry), and there each README's install line and first sample run as pasted, every entry point loads
  * with `import` and `require()`, TypeScript (strict, nodenext and bundler) compiles a consumer, and
  * `npx agent-state` serves. publint and attw judge each tarball.
  */
@@ -53,30 +53,21 @@ function entryPoints(name: string, manifest: Record<string, unknown>): string[] 
 
 const slug = (name: string) => name.replace(/^@/, "").replace(/\//g, "-");
 
+// global-setup.ts has built every package before any test of the run started.
 beforeAll(async () => {
-  await sh(
-    "pnpm",
-    [
-      "exec",
-      "turbo",
-      "run",
-      "build",
-      "--output-logs=errors-only",
-      ...packages.map((p) => `--filter=${p.name}`),
-    ],
-    repoRoot,
-  );
   mkdirSync(tarballDir);
-  for (const pkg of packages) {
-    const { stdout } = await sh("pnpm", ["pack", "--json", "--pack-destination", tarballDir], pkg.dir);
-    // The prepack script's output comes first; the JSON report is the rest.
-    const report = JSON.parse(stdout.slice(stdout.indexOf("\n{") + 1)) as {
-      filename: string;
-      files: { path: string }[];
-    };
-    tarballs.set(pkg.name, { file: report.filename, files: report.files.map((f) => f.path) });
-    openings.set(pkg.name, readOpening(readFileSync(join(pkg.dir, "README.md"), "utf8")));
-  }
+  await Promise.all(
+    packages.map(async (pkg) => {
+      const { stdout } = await sh("pnpm", ["pack", "--json", "--pack-destination", tarballDir], pkg.dir);
+      // The prepack script's output comes first; the JSON report is the rest.
+      const report = JSON.parse(stdout.slice(stdout.indexOf("\n{") + 1)) as {
+        filename: string;
+        files: { path: string }[];
+      };
+      tarballs.set(pkg.name, { file: report.filename, files: report.files.map((f) => f.path) });
+      openings.set(pkg.name, readOpening(readFileSync(join(pkg.dir, "README.md"), "utf8")));
+    }),
+  );
 
   // One project for everything: our tarballs, plus what each README's install line names from the registry.
   const dependencies: Record<string, string> = {};
@@ -111,7 +102,8 @@ beforeAll(async () => {
       2,
     ),
   );
-  await sh("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error"], project);
+  // --prefer-offline: what npm has cached is not fetched again (a fresh CI machine fetches everything).
+  await sh("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], project);
 }, 900_000);
 
 afterAll(async () => {
