@@ -3,7 +3,7 @@
  * through the server's own store, then tries to reach DynamoDB Local with other credentials (ListTables,
  * Scan, PutItem) and on every non-loopback address of this machine. Prints one JSON report.
  *
- *   pnpm --filter @agent-state/server exec tsx scripts/probe-embedded-store.ts
+ *   pnpm --filter agent-state exec tsx scripts/probe-embedded-store.ts
  *
  * Exit code 0 when the outsider saw nothing, 1 otherwise. The server test suite runs `probeEmbeddedStore`.
  */

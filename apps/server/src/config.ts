@@ -12,7 +12,10 @@ export interface ServerConfig {
   port: number;
   /** Interface to bind. Forced to 127.0.0.1 when no MCP tokens are configured. */
   host: string;
-  /** Where the embedded store keeps its files. Default `./.agent-state` (of the directory `pnpm start` ran in). */
+  /**
+   * Where the embedded store keeps its files. Default `./.agent-state` of the folder the command was run in
+   * (`INIT_CWD`, which npx, npm and pnpm set to it, else the working directory).
+   */
   dataDir: string;
   /** Admin API bearer token; generated at start when unset. */
   adminToken: string | undefined;
@@ -69,7 +72,8 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): ParsedComm
     throw new ConfigError(error instanceof Error ? error.message : String(error));
   }
   const { values, positionals } = parsed;
-  const command = positionals[0] ?? "help";
+  // No command serves: `npx agent-state` (and `npx agent-state --store memory`) is the whole quick start.
+  const command = positionals[0] ?? "serve";
   if (values.help || command === "help")
     return { command: "help", stdio: false, config: loadConfig({}, env) };
   if (command !== "serve" && command !== "mcp")
@@ -248,7 +252,7 @@ function nonEmpty(value: string | undefined): string | undefined {
 export const USAGE = `agent-state: agent state (sessions, tool cache, preferences) over MCP and an admin HTTP API
 
 Usage:
-  agent-state serve [--store embedded|memory|dynamodb|redis] [--port N] [--host H] [--data-dir DIR]
+  agent-state [serve] [--store embedded|memory|dynamodb|redis] [--port N] [--host H] [--data-dir DIR]
                     [--encryption-key-file PATH | --kms-key-id KEY]
   agent-state mcp --stdio [--store KIND] [--data-dir DIR] [--encryption-key-file PATH | --kms-key-id KEY]
 

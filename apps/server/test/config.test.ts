@@ -17,6 +17,16 @@ describe("command line and environment", () => {
     expect(config.adminToken).toBeUndefined();
   });
 
+  it("serves when no command is given (`npx agent-state`, `npx agent-state --store memory`); --help prints usage", () => {
+    expect(parseCommand([], {}).command).toBe("serve");
+    expect(parseCommand(["--store", "memory"], {})).toMatchObject({
+      command: "serve",
+      config: { store: "memory" },
+    });
+    expect(parseCommand(["--help"], {}).command).toBe("help");
+    expect(parseCommand(["help"], {}).command).toBe("help");
+  });
+
   it("lets flags win over the environment, and accepts the -- separator pnpm passes along", () => {
     const { config } = parseCommand(["serve", "--", "--store", "memory", "--port", "0", "--data-dir", "/d"], {
       AGENT_STATE_STORE: "redis",

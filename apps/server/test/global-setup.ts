@@ -13,7 +13,7 @@ export default function setup(): void {
   if (process.env.AGENT_STATE_SKIP_BUILD === "1") return;
   execFileSync(
     "pnpm",
-    ["exec", "turbo", "run", "build", "--filter=@agent-state/server...", "--output-logs=errors-only"],
+    ["exec", "turbo", "run", "build", "--filter=agent-state...", "--output-logs=errors-only"],
     {
       cwd: root,
       stdio: ["ignore", "inherit", "inherit"],

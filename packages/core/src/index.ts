@@ -1,5 +1,5 @@
 export { canonicalJson, hashParams } from "./canonical.js";
-export { expiresAtFrom, isExpired, systemClock, toEpochSeconds } from "./clock.js";
+export { expiresAtFrom, isExpired, ManualClock, systemClock, toEpochSeconds } from "./clock.js";
 export { decodeCursor, encodeCursor } from "./cursor.js";
 export type { StateStoreErrorCode, VersionConflict } from "./errors.js";
 export {

@@ -192,8 +192,16 @@ export async function openEmbeddedStore(
   logger: Logger,
   backoff?: RestartBackoff,
 ): Promise<OpenedStore> {
+  const firstRun = !existsSync(join(config.dataDir, CREDENTIALS_FILE));
   const credentials = loadOrCreateCredentials(config.dataDir);
   const dbDir = join(config.dataDir, "dynamodb");
+  if (firstRun) {
+    logger.info(
+      `first run: the embedded store keeps its data in ${config.dataDir} (a folder of the directory the ` +
+        "command ran in; --data-dir or AGENT_STATE_DATA_DIR choose another, deleting it starts over)",
+      { dataDir: config.dataDir },
+    );
+  }
   let local: SupervisedDynamoDbLocal;
   try {
     mkdirSync(dbDir, { recursive: true, mode: 0o700 });

@@ -1,29 +1,8 @@
 import { afterEach, beforeEach } from "vitest";
-import type { Clock, MessageInput, Millis, StateStore } from "../types.js";
+import { ManualClock } from "../clock.js";
+import type { Clock, MessageInput, StateStore } from "../types.js";
 
-/**
- * A clock the test moves by hand. It starts at the real time (so backends that also set real expiry,
- * such as Redis PEXPIREAT, never see a time in the past) and only moves when told.
- */
-export class ManualClock {
-  private current: Millis;
-
-  constructor(start: Millis = Date.now()) {
-    this.current = start;
-  }
-
-  /** The clock function to hand to a store; bound, so it can be passed around. */
-  readonly now: Clock = () => this.current;
-
-  advance(ms: number): void {
-    if (!(ms >= 0)) throw new Error(`ManualClock only moves forward (got ${ms})`);
-    this.current += ms;
-  }
-
-  advanceSeconds(seconds: number): void {
-    this.advance(seconds * 1000);
-  }
-}
+export { ManualClock };
 
 /**
  * Flags for what a backend's engine truly cannot do. Each flag's doc comment must say why; a flag is never

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type DynamoDbLocalServer, startDynamoDbLocal } from "@agent-state/dynamodb-local";
+import type { DynamoDbLocalServer } from "@agent-state/dynamodb-local";
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { createTables, tableDefinitions } from "../create-tables.js";
 import type { TableNames } from "../schema.js";
@@ -71,6 +71,8 @@ export async function startLocalRegions(
 }
 
 async function startRegion(name: string, startTimeoutMs: number) {
+  // An optional peer, loaded here so importing @agent-state/dynamodb/testing does not need it installed.
+  const { startDynamoDbLocal } = await import("@agent-state/dynamodb-local");
   const dir = mkdtempSync(join(tmpdir(), `agent-state-region-${name}-`));
   let server: DynamoDbLocalServer | null;
   try {

@@ -1,3 +1,4 @@
+import { createRequire } from "node:module";
 import {
   type AttributeValue,
   DeleteItemCommand,
@@ -6,13 +7,7 @@ import {
   type DynamoDBClientConfig,
   PutItemCommand,
 } from "@aws-sdk/client-dynamodb";
-import {
-  DescribeStreamCommand,
-  DynamoDBStreamsClient,
-  GetRecordsCommand,
-  GetShardIteratorCommand,
-  type _Record as StreamRecord,
-} from "@aws-sdk/client-dynamodb-streams";
+import type { DynamoDBStreamsClient, _Record as StreamRecord } from "@aws-sdk/client-dynamodb-streams";
 
 type Image = Record<string, AttributeValue>;
 
@@ -101,6 +96,14 @@ interface RegionRuntime {
 const APPLY_ATTEMPTS = 5;
 
 /**
+ * `@aws-sdk/client-dynamodb-streams` is an optional peer: it is loaded when a replicator starts, so importing
+ * `@agent-state/dynamodb/testing` for anything else does not need it installed.
+ */
+function loadStreamsClient(): typeof import("@aws-sdk/client-dynamodb-streams") {
+  return createRequire(import.meta.url)("@aws-sdk/client-dynamodb-streams");
+}
+
+/**
  * A stand-in for Global Tables (default mode) between DynamoDB Local processes, for tests only: it reads each
  * region's DynamoDB Streams (DescribeStream, GetShardIterator, GetRecords) and applies every local write to
  * the other regions, last writer wins per item by a timestamp attribute (ties: the larger region name).
@@ -111,6 +114,8 @@ const APPLY_ATTEMPTS = 5;
  * A region that does not answer (its process stopped) is skipped and caught up once it answers again.
  */
 export function startReplicator(options: ReplicatorOptions): Replicator {
+  const { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand } =
+    loadStreamsClient();
   const timestampAttributes = options.timestampAttributes ?? ["lastActiveAt", "updatedAt", "cachedAt"];
   const pollIntervalMs = options.pollIntervalMs ?? 50;
   const deadline = Date.now() + (options.maxRunMs ?? 600_000);
