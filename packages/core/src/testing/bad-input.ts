@@ -19,6 +19,35 @@ function nested(depth: number): Loose {
   return value;
 }
 
+/** An object whose one enumerable property has a getter that throws. */
+function throwingGetter(): Loose {
+  return Object.defineProperty({}, "boom", {
+    enumerable: true,
+    get() {
+      throw new Error("getter threw");
+    },
+  });
+}
+
+/** A Proxy over an object (or an array) whose `trap` throws. */
+function throwingProxy(
+  trap: "ownKeys" | "getPrototypeOf" | "get" | "getOwnPropertyDescriptor",
+  target: object = { a: 1 },
+): Loose {
+  return new Proxy(target, {
+    [trap]() {
+      throw new Error(`${trap} trap threw`);
+    },
+  });
+}
+
+/** A revoked Proxy: every operation on it throws a TypeError. */
+function revoked(): Loose {
+  const { proxy, revoke } = Proxy.revocable({}, {});
+  revoke();
+  return proxy;
+}
+
 const T = "bad-target";
 const NEW = "bad-new";
 
@@ -124,6 +153,76 @@ const BAD_INPUTS: Array<[string, (s: StateStore) => Promise<unknown>]> = [
   ],
   ["preferences.patch: empty agent id", (s) => s.preferences.patch("bad-u", "", { x: 1 })],
   ["preferences.get: 300-character user id", (s) => s.preferences.get("u".repeat(300), "a")],
+  // Input whose reading runs caller code that throws: VALIDATION, not the caller's plain error.
+  [
+    "create: state with a throwing getter",
+    (s) => s.sessions.create({ sessionId: NEW, state: throwingGetter() }),
+  ],
+  ["create: init with a throwing getter", (s) => s.sessions.create(throwingGetter())],
+  ["create: state a revoked Proxy", (s) => s.sessions.create({ sessionId: NEW, state: revoked() })],
+  [
+    "create: state Proxy, ownKeys throws",
+    (s) => s.sessions.create({ sessionId: NEW, state: throwingProxy("ownKeys") }),
+  ],
+  [
+    "create: state Proxy, getPrototypeOf throws",
+    (s) => s.sessions.create({ sessionId: NEW, state: throwingProxy("getPrototypeOf") }),
+  ],
+  ["create: options a revoked Proxy", (s) => s.sessions.create(revoked())],
+  ["update: state Proxy, get throws", (s) => s.sessions.update(T, { state: throwingProxy("get") })],
+  ["update: changes with a throwing getter", (s) => s.sessions.update(T, throwingGetter())],
+  [
+    "update: opts with a throwing expectedVersion",
+    (s) =>
+      s.sessions.update(
+        T,
+        { state: { a: 1 } },
+        Object.defineProperty({}, "expectedVersion", {
+          get() {
+            throw new Error("getter threw");
+          },
+        }),
+      ),
+  ],
+  [
+    "append: metadata Proxy, getOwnPropertyDescriptor throws",
+    (s) =>
+      s.sessions.append(T, {
+        role: "user",
+        content: "x",
+        metadata: throwingProxy("getOwnPropertyDescriptor"),
+      }),
+  ],
+  ["append: message a revoked Proxy", (s) => s.sessions.append(T, revoked())],
+  ["append: list Proxy, get throws", (s) => s.sessions.append(T, throwingProxy("get", []))],
+  ["messages: opts a revoked Proxy", (s) => s.sessions.messages(T, revoked())],
+  ["get: opts a revoked Proxy", (s) => s.sessions.get(T, revoked())],
+  [
+    "toolCache.set: value with a throwing getter",
+    (s) => s.toolCache.set("bad-tool", { never: 1 }, throwingGetter(), { ttlSeconds: 60 }),
+  ],
+  [
+    "toolCache.set: params Proxy, ownKeys throws",
+    (s) => s.toolCache.set("bad-tool", throwingProxy("ownKeys"), 1, { ttlSeconds: 60 }),
+  ],
+  ["toolCache.set: opts a revoked Proxy", (s) => s.toolCache.set("bad-tool", { never: 1 }, 1, revoked())],
+  ["toolCache.get: params with a throwing getter", (s) => s.toolCache.get("bad-tool", throwingGetter())],
+  [
+    "preferences.set: values with a throwing getter",
+    (s) => s.preferences.set("bad-u", "a", throwingGetter()),
+  ],
+  ["preferences.set: opts a revoked Proxy", (s) => s.preferences.set("bad-u", "a", { x: 1 }, revoked())],
+  [
+    "preferences.patch: changes Proxy, get throws",
+    (s) => s.preferences.patch("bad-u", "a", throwingProxy("get")),
+  ],
+  [
+    "records.write: value with a throwing getter",
+    (s) => s.records.write("bad-scope", [{ put: "k", value: throwingGetter() }]),
+  ],
+  ["records.write: ops a revoked Proxy", (s) => s.records.write("bad-scope", revoked())],
+  ["records.get: keys Proxy, get throws", (s) => s.records.get("bad-scope", throwingProxy("get", ["k"]))],
+  ["records.range: opts with a throwing getter", (s) => s.records.range("bad-scope", throwingGetter())],
 ];
 
 /** Bad input gets a VALIDATION error before anything is written; oversized values never half-write. */
@@ -153,6 +252,7 @@ export function describeBadInputContract(options: StateStoreContractOptions): vo
       expect(failures).toEqual([]);
       expect(await snapshot(t.store)).toEqual(before);
       expect(await t.store.toolCache.get("bad-tool", { never: 1 })).toBeNull();
+      expect((await t.store.records.range("bad-scope")).items).toEqual([]);
     });
 
     it("errors carry a stable code, a message, and extend Error", async () => {
