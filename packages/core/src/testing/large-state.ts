@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { canonicalJson } from "../canonical.js";
 import { LIMITS } from "../limits.js";
 import type { Json } from "../types.js";
 import { codeOf, SLOW_TEST_TIMEOUT_MS, type StateStoreContractOptions, settle, useStore } from "./harness.js";
@@ -20,9 +21,9 @@ function objectOfSize(bytes: number, text: (n: number) => string = incompressibl
   return { s: text(bytes - 8) };
 }
 
-/** Exact equality without printing megabytes when it fails. */
+/** Deep equality (object key order aside, as `toEqual`) without printing megabytes when it fails. */
 function same(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+  return a !== undefined && b !== undefined && canonicalJson(a as Json) === canonicalJson(b as Json);
 }
 
 /**
