@@ -75,11 +75,8 @@ export type {
 } from "./types.js";
 export {
   appendFingerprint,
-  checkValueSize,
   idempotencyKeyReused,
   isPlainObject,
-  jsonBytes,
-  mergePreferenceValues,
   messageBytes,
   parseAppendOptions,
   parseGetOptions,
@@ -88,7 +85,6 @@ export {
   parseToolCacheSet,
   parseTruncateOptions,
   parseUpdateOptions,
-  preferenceValuesBytes,
   type ReplaceTarget,
   readingInput,
   setOwn,
@@ -110,3 +106,4 @@ export {
   validateToolName,
   validateTtlSeconds,
 } from "./validation.js";
+export { checkValueSize, jsonBytes, mergePreferenceValues, preferenceValuesBytes } from "./value-limits.js";

@@ -3,6 +3,7 @@ import { canonicalJson } from "./canonical.js";
 import { ItemTooLargeError, isStateStoreError, ValidationError } from "./errors.js";
 import { DEFAULT_PAGE_SIZE, LIMITS } from "./limits.js";
 import type { Json, MessageInput, MessageRole, SessionChanges, SessionInit } from "./types.js";
+import { checkValueSize, preferenceValuesBytes } from "./value-limits.js";
 
 // C0 and C1 control characters, plus DEL: matching them is the point.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: see above
@@ -126,18 +127,6 @@ function describe(value: unknown): string {
   return typeof value === "number" || typeof value === "boolean" ? String(value) : `a ${typeof value}`;
 }
 
-/** UTF-8 bytes of a JSON value's text, as `LIMITS.maxValueBytes` measures it. */
-export function jsonBytes(value: Json): number {
-  return Buffer.byteLength(JSON.stringify(value), "utf8");
-}
-
-/** Returns `value`, or throws `ItemTooLargeError` when its JSON is over `LIMITS.maxValueBytes`. */
-export function checkValueSize<T extends Json>(field: string, value: T): T {
-  const bytes = jsonBytes(value);
-  if (bytes > LIMITS.maxValueBytes) throw new ItemTooLargeError(field, bytes, LIMITS.maxValueBytes);
-  return value;
-}
-
 /**
  * `toolCache.set`'s input checked and copied: the tool name, the params, the value (its JSON within
  * `LIMITS.maxValueBytes`, else `ItemTooLargeError`) and `opts.ttlSeconds` (required).
@@ -165,40 +154,6 @@ export function parseToolCacheSet(
 /** `preferences.set`'s values checked and copied; their JSON within `LIMITS.maxValueBytes`. */
 export function validatePreferenceValues(values: unknown): Record<string, Json> {
   return checkValueSize("values", validateJsonObject("values", values));
-}
-
-/**
- * The values a `patch` leaves (`current` merged with checked `changes`, `undefined` removing a key), or
- * `ItemTooLargeError` when their JSON is over `LIMITS.maxValueBytes`. Keys keep `current`'s order; new ones
- * follow. Backends that merge in place measure with `preferenceValuesBytes` instead.
- */
-export function mergePreferenceValues(
-  current: Record<string, Json>,
-  changes: Record<string, Json | undefined>,
-): Record<string, Json> {
-  const merged: Record<string, Json> = {};
-  for (const key of Object.keys(current)) setOwn(merged, key, current[key] as Json);
-  for (const key of Object.keys(changes)) {
-    const value = changes[key];
-    if (value === undefined) delete merged[key];
-    else setOwn(merged, key, value);
-  }
-  return checkValueSize("values", merged);
-}
-
-/**
- * The size `LIMITS.maxValueBytes` gives a preference record from its entries (key and the value's JSON text
- * each): the bytes of `{"k":v,...}`. Lets a backend that keeps each value's JSON text apart measure a merge
- * without rebuilding the object.
- */
-export function preferenceValuesBytes(entries: Iterable<[key: string, valueJson: string]>): number {
-  let bytes = 2; // {}
-  let count = 0;
-  for (const [key, valueJson] of entries) {
-    bytes += Buffer.byteLength(JSON.stringify(key), "utf8") + 1 + Buffer.byteLength(valueJson, "utf8");
-    count++;
-  }
-  return bytes + Math.max(count - 1, 0);
 }
 
 /** ttlSeconds: a whole number of seconds from 1 to 10 years. */

@@ -1,12 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { LIMITS } from "../src/limits.js";
 import {
-  mergePreferenceValues,
   parseGetOptions,
   parseMessagesOptions,
   parsePageOptions,
   parseUpdateOptions,
-  preferenceValuesBytes,
   validateCount,
   validateExpectedVersion,
   validateId,
@@ -21,6 +19,7 @@ import {
   validateToolName,
   validateTtlSeconds,
 } from "../src/validation.js";
+import { mergePreferenceValues, preferenceValuesBytes } from "../src/value-limits.js";
 
 /** Runs `fn`, expecting a ValidationError; returns it so the caller can check `field`. */
 function rejection(fn: () => unknown): { code: string; field: string; name: string; message: string } {
