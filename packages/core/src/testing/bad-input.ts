@@ -263,7 +263,7 @@ export function describeBadInputContract(options: StateStoreContractOptions): vo
     });
 
     it(
-      "a value too large for the backend round-trips exactly or throws ITEM_TOO_LARGE with nothing written",
+      "a 600 KB value (past a DynamoDB item) round-trips exactly on every backend: state, message, cache value, preference",
       async () => {
         const huge = "x".repeat(600 * 1024);
         const s = await t.store.sessions.create({ sessionId: "big" });
@@ -272,7 +272,7 @@ export function describeBadInputContract(options: StateStoreContractOptions): vo
           () => "ok",
           (e: { code?: string }) => e.code,
         );
-        expect(["ok", "ITEM_TOO_LARGE"]).toContain(created);
+        expect(created).toBe("ok"); // under LIMITS: every backend holds it
         const bigCreate = await t.store.sessions.get("big-create");
         if (created === "ok") expect(bigCreate?.state).toEqual({ huge });
         else expect(bigCreate).toBeNull();
@@ -281,7 +281,7 @@ export function describeBadInputContract(options: StateStoreContractOptions): vo
           () => "ok",
           (e: { code?: string }) => e.code,
         );
-        expect(["ok", "ITEM_TOO_LARGE"]).toContain(updated);
+        expect(updated).toBe("ok"); // under LIMITS: every backend holds it
         const afterUpdate = await t.store.sessions.get(s.sessionId);
         if (updated === "ok") expect(afterUpdate).toMatchObject({ state: { huge }, version: 2 });
         else expect(afterUpdate).toMatchObject({ state: {}, version: 1 });
@@ -295,7 +295,7 @@ export function describeBadInputContract(options: StateStoreContractOptions): vo
             () => "ok",
             (e: { code?: string }) => e.code,
           );
-        expect(["ok", "ITEM_TOO_LARGE"]).toContain(appended);
+        expect(appended).toBe("ok"); // under LIMITS: every backend holds it
         const page = await t.store.sessions.messages(s.sessionId);
         const count = (await t.store.sessions.get(s.sessionId))?.messageCount;
         if (appended === "ok") {
@@ -310,7 +310,7 @@ export function describeBadInputContract(options: StateStoreContractOptions): vo
           () => "ok",
           (e: { code?: string }) => e.code,
         );
-        expect(["ok", "ITEM_TOO_LARGE"]).toContain(cached);
+        expect(cached).toBe("ok"); // under LIMITS: every backend holds it
         const hit = await t.store.toolCache.get("big-tool", {});
         if (cached === "ok") expect(hit?.value).toBe(huge);
         else expect(hit).toBeNull();
@@ -320,7 +320,7 @@ export function describeBadInputContract(options: StateStoreContractOptions): vo
           () => "ok",
           (e: { code?: string }) => e.code,
         );
-        expect(["ok", "ITEM_TOO_LARGE"]).toContain(patched);
+        expect(patched).toBe("ok"); // under LIMITS: every backend holds it
         const prefs = await t.store.preferences.get("big-u", "a");
         if (patched === "ok") expect(prefs?.values).toEqual({ small: 1, huge });
         else expect(prefs).toMatchObject({ values: { small: 1 }, version: 1 });
