@@ -60,4 +60,37 @@ describe("large session states on DynamoDB: chunks never leak", () => {
     const small = await counter.measure(() => store.sessions.update(sessionId, { state: { small: 2 } }));
     expect(small.byOperation).toEqual({ UpdateItem: 1 });
   });
+
+  it("a preference record too large for one item is packed; patches rewrite it whole and leave only its own chunks", async () => {
+    const { store, low, tables } = local;
+    const doc = DynamoDBDocument.from(low);
+    const items = async () =>
+      (
+        await doc.query({
+          TableName: tables.preferences,
+          KeyConditionExpression: "pk = :pk",
+          ExpressionAttributeValues: { ":pk": "pref-user" },
+          ConsistentRead: true,
+        })
+      ).Items ?? [];
+    await store.preferences.set("pref-user", "agent", { small: 1 });
+    await store.preferences.patch("pref-user", "agent", { big: text(900 * 1024) });
+    await Promise.all(
+      ["a", "b", "c"].map((k) => store.preferences.patch("pref-user", "agent", { [k]: text(50 * 1024) })),
+    );
+    const read = await store.preferences.get("pref-user", "agent");
+    expect(Object.keys(read?.values ?? {}).sort()).toEqual(["a", "b", "big", "c", "small"]);
+    expect(read?.version).toBe(5);
+    const all = await items();
+    const head = all.find((item) => item.sk === "agent") ?? {};
+    const chunks = all.filter((item) => String(item.sk).startsWith("c#"));
+    expect(head.values).toBeUndefined();
+    expect(chunks).toHaveLength(Number(head.vn));
+    expect(chunks.every((item) => String(item.sk).includes(String(head.vid)))).toBe(true);
+    // Back under one item: a map again, chunks gone.
+    await store.preferences.set("pref-user", "agent", { small: 2 });
+    const after = await items();
+    expect(after.map((item) => item.sk)).toEqual(["agent"]);
+    expect(await store.preferences.delete("pref-user", "agent")).toBe(true);
+  });
 });
