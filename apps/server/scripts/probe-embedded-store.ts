@@ -7,7 +7,7 @@
  *
  * Exit code 0 when the outsider saw nothing, 1 otherwise. The server test suite runs `probeEmbeddedStore`.
  */
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { connect } from "node:net";
 import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,8 +20,19 @@ import { openStore } from "../src/stores/open-store.js";
 export interface ProbeReport {
   /** Tables the server's own key sees (the three agent-state tables). */
   ownTables: string[];
-  /** What clients with other credentials saw: table names per credential/region tried. */
-  foreign: { accessKeyId: string; region: string; tables: string[]; scannedItems: number | null }[];
+  /**
+   * What clients with other credentials saw: table names per credential/region tried, or the error that refused
+   * them (`refusedWith`, the embedded store answers other keys and regions UnrecognizedClientException).
+   */
+  foreign: {
+    accessKeyId: string;
+    region: string;
+    tables: string[];
+    scannedItems: number | null;
+    refusedWith: string | null;
+  }[];
+  /** Database files in the data directory after the outsiders' calls (the server's own only). */
+  databaseFiles: string[];
   /** Non-loopback addresses of this machine tried, and whether DynamoDB Local accepted a TCP connection. */
   external: { address: string; accepted: boolean }[];
   /** File modes (octal) of the data directory and the credentials file. */
@@ -65,7 +76,19 @@ export async function probeEmbeddedStore(): Promise<ProbeReport> {
     ] as const) {
       const c = client(accessKeyId, region);
       try {
-        const tables = (await c.send(new ListTablesCommand({}))).TableNames ?? [];
+        let tables: string[];
+        try {
+          tables = (await c.send(new ListTablesCommand({}))).TableNames ?? [];
+        } catch (error) {
+          foreign.push({
+            accessKeyId,
+            region,
+            tables: [],
+            scannedItems: null,
+            refusedWith: errorName(error),
+          });
+          continue;
+        }
         let scannedItems: number | null = null;
         try {
           scannedItems = (await c.send(new ScanCommand({ TableName: "agent-sessions" }))).Count ?? 0;
@@ -76,7 +99,7 @@ export async function probeEmbeddedStore(): Promise<ProbeReport> {
         await c
           .send(new PutItemCommand({ TableName: "agent-sessions", Item: { pk: { S: "x" }, sk: { S: "x" } } }))
           .catch(() => undefined);
-        foreign.push({ accessKeyId, region, tables, scannedItems });
+        foreign.push({ accessKeyId, region, tables, scannedItems, refusedWith: null });
       } finally {
         c.destroy();
       }
@@ -97,16 +120,22 @@ export async function probeEmbeddedStore(): Promise<ProbeReport> {
         external.push({ address: info.address, accepted: await tcpAccepts(info.address, local.port) });
       }
     }
+    const databaseFiles = readdirSync(join(dataDir, "dynamodb")).filter((name) => name.endsWith(".db"));
     const mode = (path: string) => (statSync(path).mode & 0o777).toString(8);
     const modes = { dataDir: mode(dataDir), credentials: mode(join(dataDir, "embedded-credentials.json")) };
     const sealed =
       foreign.every((f) => f.tables.length === 0 && (f.scannedItems ?? 0) === 0) &&
-      external.every((e) => !e.accepted);
-    return { ownTables, foreign, external, modes, sealed };
+      external.every((e) => !e.accepted) &&
+      databaseFiles.length === 1;
+    return { ownTables, foreign, databaseFiles, external, modes, sealed };
   } finally {
     await opened.close();
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+function errorName(error: unknown): string {
+  return error instanceof Error ? error.name : "unknown";
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {

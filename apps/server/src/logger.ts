@@ -30,10 +30,13 @@ export function createJsonLogger(stream: Writable, base: LogFields = {}): Logger
 export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
 
 function serializeErrors(fields: LogFields): LogFields {
-  const out: LogFields = {};
-  for (const [key, value] of Object.entries(fields))
-    out[key] = value instanceof Error ? serializeError(value) : value;
-  return out;
+  // fromEntries defines own properties, so a field named "__proto__" stays a field.
+  return Object.fromEntries(
+    Object.entries(fields).map(([key, value]) => [
+      key,
+      value instanceof Error ? serializeError(value) : value,
+    ]),
+  );
 }
 
 /** `{ name, message, code, cause }`, following causes a few levels deep (the backend's own error is there). */

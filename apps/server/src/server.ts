@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import type { ServerConfig } from "./config.js";
 import { createApp } from "./http/app.js";
@@ -53,8 +53,8 @@ export async function startServer(
     ...(opened.health === undefined ? {} : { health: opened.health }),
   });
   // Slow clients: headers and body must arrive within requestTimeoutMs (checked every ~second rather than
-  // Node's default 30 s), and connections are capped in total and per remote address, so trickling
-  // connections cannot hold every slot.
+  // Node's default 30 s), and connections are capped in total and per remote address, where idle ones make
+  // room for new ones (see limitConnectionsPerClient), so neither trickling nor idle connections hold every slot.
   const http = createServer(
     {
       requestTimeout: config.requestTimeoutMs,
@@ -120,27 +120,72 @@ export async function startServer(
   return { url, port, adminToken, opened, stop };
 }
 
-/** Closes a new connection at once when its remote address already holds `max` open connections. */
+/**
+ * Caps the connections one remote address holds at `max`. When a new connection would go over the cap, the
+ * address's oldest idle connection (no request in progress: nothing or only part of the headers received yet,
+ * or keep-alive between requests; a request is in progress until answered and its body received) is closed to make room; only when every one of them is serving a request is
+ * the newcomer refused. Idle, header-less connections therefore cannot lock out real requests from the same
+ * address (behind a proxy every client shares one), which a plain cap on all connections would let them do until
+ * the header deadline. This is what event-driven servers do under connection pressure (Apache's event MPM
+ * closes keep-alive connections first; Node's `closeIdleConnections` exists for the same reason): an idle
+ * connection costs the client nothing to reopen, a busy one would lose a request.
+ */
 function limitConnectionsPerClient(server: Server, max: number, logger: Logger): void {
-  const open = new Map<string, number>();
+  // Per address, its open sockets in connection order (oldest first); per socket, its requests in progress.
+  const open = new Map<string, Set<Socket>>();
+  const inProgress = new Map<Socket, number>();
   let refused = 0;
+  let evicted = 0;
+  server.on("request", (req: IncomingMessage, res: ServerResponse) => {
+    const socket = req.socket;
+    inProgress.set(socket, (inProgress.get(socket) ?? 0) + 1);
+    // In progress until answered and its body fully received (a trickled body is cut by the request deadline).
+    let pending = 2;
+    const done = () => {
+      if (--pending > 0) return;
+      const left = (inProgress.get(socket) ?? 1) - 1;
+      if (left === 0) inProgress.delete(socket);
+      else inProgress.set(socket, left);
+    };
+    res.once("close", done);
+    req.once("close", done);
+  });
   server.on("connection", (socket: Socket) => {
     const address = socket.remoteAddress ?? "unknown";
-    const count = open.get(address) ?? 0;
-    if (count >= max) {
-      refused++;
-      // One log line per 100 refusals: a flood must not flood the log too.
-      if (refused % 100 === 1) logger.warn("refused connections over the per-client limit", { max, refused });
-      socket.destroy();
-      return;
+    let sockets = open.get(address);
+    if (sockets !== undefined && sockets.size >= max) {
+      const idle = oldestIdle(sockets, inProgress);
+      if (idle === undefined) {
+        refused++;
+        // One log line per 100 refusals: a flood must not flood the log too.
+        if (refused % 100 === 1)
+          logger.warn("refused connections over the per-client limit (all busy)", { max, refused });
+        socket.destroy();
+        return;
+      }
+      evicted++;
+      if (evicted % 100 === 1)
+        logger.warn("closed idle connections to admit new ones over the per-client limit", { max, evicted });
+      sockets.delete(idle);
+      idle.destroy();
     }
-    open.set(address, count + 1);
+    if (sockets === undefined) {
+      sockets = new Set();
+      open.set(address, sockets);
+    }
+    sockets.add(socket);
     socket.once("close", () => {
-      const left = (open.get(address) ?? 1) - 1;
-      if (left === 0) open.delete(address);
-      else open.set(address, left);
+      const own = open.get(address);
+      own?.delete(socket);
+      if (own?.size === 0) open.delete(address);
+      inProgress.delete(socket);
     });
   });
+}
+
+function oldestIdle(sockets: Set<Socket>, inProgress: Map<Socket, number>): Socket | undefined {
+  for (const socket of sockets) if (!inProgress.has(socket)) return socket;
+  return undefined;
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

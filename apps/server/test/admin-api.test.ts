@@ -1,6 +1,28 @@
+import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningServer } from "../src/index.js";
 import { ADMIN_TOKEN, startTestServer } from "./helpers.js";
+
+/** Sends `path` exactly as given (fetch would normalise it) and resolves with the status and body. */
+function rawRequest(
+  port: number,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: "127.0.0.1", port, method, path, headers }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => {
+        body += chunk;
+      });
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
 
 describe("admin HTTP API", () => {
   let server: RunningServer;
@@ -182,6 +204,46 @@ describe("admin HTTP API", () => {
     const wrongMethod = await fetch(`${server.url}/state/stats`, { method: "DELETE", headers: auth });
     expect(wrongMethod.status).toBe(405);
     expect(await wrongMethod.json()).toMatchObject({ error: { code: "METHOD_NOT_ALLOWED" } });
+  });
+
+  it("normalises no path: doubled slashes, dot segments and backslashes are 404, not another route", async () => {
+    for (const path of [
+      "//x/state/stats",
+      "//state/stats",
+      "/state//stats",
+      "/x/../state/stats",
+      "/state/./stats",
+      "/state/%2e%2e/state/stats",
+      "/state\\stats",
+      "//healthz",
+      "/healthz/",
+    ]) {
+      const res = await rawRequest(server.port, "GET", path, auth);
+      expect(res.status, path).toBe(404);
+      expect(JSON.parse(res.body), path).toMatchObject({ error: { code: "ROUTE_NOT_FOUND" } });
+    }
+    expect((await rawRequest(server.port, "GET", "/state/stats?x=1", auth)).status).toBe(200);
+  });
+
+  it("answers HEAD wherever it answers GET, with the GET's status and headers and no body", async () => {
+    for (const [path, headers] of [
+      ["/healthz", {}],
+      ["/openapi.json", {}],
+      ["/state/stats", auth],
+      ["/state/sessions/s%2F1", auth],
+      ["/state/sessions/s%2F1/conversation", auth],
+      ["/state/users/carol/sessions", auth],
+    ] as const) {
+      const viaGet = await rawRequest(server.port, "GET", path, headers);
+      const viaHead = await rawRequest(server.port, "HEAD", path, headers);
+      expect(viaGet.status, path).toBe(200);
+      expect(viaHead.status, path).toBe(200);
+      expect(viaHead.body, path).toBe("");
+      expect(viaHead.headers["content-type"], path).toBe(viaGet.headers["content-type"]);
+    }
+    expect((await rawRequest(server.port, "HEAD", "/state/stats", {})).status).toBe(401);
+    expect((await rawRequest(server.port, "HEAD", "/state/sessions/missing", auth)).status).toBe(404);
+    expect((await rawRequest(server.port, "HEAD", "/nothing", {})).status).toBe(404);
   });
 
   it("refuses oversized bodies with 413 on the admin API and on /mcp", async () => {

@@ -27,7 +27,10 @@ describe("the embedded store is reachable by the server alone", () => {
     for (const outsider of report.foreign) {
       expect(outsider.tables).toEqual([]);
       expect(outsider.scannedItems ?? 0).toBe(0);
+      expect(outsider.refusedWith).toBe("UnrecognizedClientException");
     }
+    // The outsiders' keys and regions made no database file: the server's own is the only one.
+    expect(report.databaseFiles).toHaveLength(1);
     for (const address of report.external) expect(address.accepted, address.address).toBe(false);
     expect(report.modes).toEqual({ dataDir: "700", credentials: "600" });
     expect(report.sealed).toBe(true);

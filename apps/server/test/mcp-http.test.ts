@@ -260,6 +260,18 @@ describe("MCP over Streamable HTTP", () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
+  it("preferences_patch removes a key named __proto__ (and only it)", async () => {
+    const payload = JSON.parse('{"__proto__": {"polluted": true}, "plain": 1}') as Record<string, unknown>;
+    await call(alice, "preferences_patch", { agentId: "proto-remove", set: payload });
+    const removed = await call(alice, "preferences_patch", {
+      agentId: "proto-remove",
+      remove: ["__proto__"],
+    });
+    expect(Object.keys((removed.preferences as { values: object }).values)).toEqual(["plain"]);
+    const read = await call(alice, "preferences_get", { agentId: "proto-remove" });
+    expect(Object.keys((read.preferences as { values: object }).values)).toEqual(["plain"]);
+  });
+
   it("keeps users apart: another user's session answers NOT_FOUND", async () => {
     const created = await call(alice, "session_create", {
       sessionId: "alice-private",

@@ -66,3 +66,70 @@ describe("slow clients", () => {
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
   });
 });
+
+/** Opens a TCP connection to the server and resolves once connected; it sends `initial` (maybe nothing). */
+function idleConnection(port: number, initial = ""): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: "127.0.0.1", port });
+    socket.on("error", () => {});
+    socket.once("connect", () => {
+      if (initial !== "") socket.write(initial);
+      resolve(socket);
+    });
+    socket.once("close", () => reject(new Error("closed before connecting")));
+  });
+}
+
+describe("idle connections", () => {
+  let server: RunningServer;
+  const sockets: Socket[] = [];
+
+  beforeAll(async () => {
+    // The default per-client cap (128) and request deadline (10 s): the probe's setting.
+    server = await startTestServer();
+  });
+  afterAll(async () => {
+    for (const socket of sockets) socket.destroy();
+    await server?.stop();
+  });
+
+  it("130 idle connections from one address (silent, or half a request line) do not lock out real requests", async () => {
+    for (let i = 0; i < 130; i++) {
+      sockets.push(await idleConnection(server.port, i % 2 === 0 ? "" : "GET /heal"));
+    }
+    // Each real request arrives while the address holds its cap of idle connections: one idle is closed for it.
+    for (let i = 0; i < 5; i++) {
+      const res = await fetch(`${server.url}/healthz`, { headers: { connection: "close" } });
+      expect(res.status).toBe(200);
+      sockets.push(await idleConnection(server.port));
+    }
+    const stillOpen = sockets.filter((s) => !s.destroyed && s.readyState === "open").length;
+    expect(stillOpen).toBeLessThanOrEqual(128);
+  });
+
+  it("busy connections are never closed for a newcomer: over the cap of busy ones, the newcomer is refused", async () => {
+    const busyServer = await startTestServer({ maxConnectionsPerClient: 3 });
+    const busy: Socket[] = [];
+    try {
+      // Three requests in progress (headers sent, body still to come).
+      for (let i = 0; i < 3; i++) {
+        busy.push(
+          await idleConnection(
+            busyServer.port,
+            "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{",
+          ),
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const refused = await fetch(`${busyServer.url}/healthz`).then(
+        () => false,
+        () => true,
+      );
+      expect(refused).toBe(true);
+      expect(busy.every((s) => !s.destroyed)).toBe(true);
+    } finally {
+      for (const socket of busy) socket.destroy();
+      await busyServer.stop(0);
+    }
+  });
+});

@@ -23,8 +23,8 @@ export class StateStoreError extends Error {
 /** Bad input, rejected before anything was written. `field` names the offending input, e.g. `state.a[2]`. */
 export class ValidationError extends StateStoreError {
   readonly field: string;
-  constructor(field: string, message: string) {
-    super("VALIDATION", `${field}: ${message}`);
+  constructor(field: string, message: string, options?: { cause?: unknown }) {
+    super("VALIDATION", `${field}: ${message}`, options);
     this.field = field;
   }
 }

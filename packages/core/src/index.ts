@@ -85,9 +85,11 @@ export {
   parseGetOptions,
   parseMessagesOptions,
   parsePageOptions,
+  parseToolCacheSet,
   parseTruncateOptions,
   parseUpdateOptions,
   type ReplaceTarget,
+  readingInput,
   setOwn,
   tooManyToReplace,
   tooManyToTruncate,
@@ -101,8 +103,10 @@ export {
   validateOptionalTtl,
   validateOrder,
   validatePreferenceChanges,
+  validatePreferenceValues,
   validateSessionChanges,
   validateSessionInit,
   validateToolName,
   validateTtlSeconds,
 } from "./validation.js";
+export { checkValueSize, jsonBytes, mergePreferenceValues, preferenceValuesBytes } from "./value-limits.js";

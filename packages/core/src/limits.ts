@@ -23,7 +23,15 @@ export const LIMITS = {
   maxMessageBytes: 8 * 1024 * 1024,
   /** Largest record value: its bytes, or the UTF-8 bytes of its JSON. More throws `ItemTooLargeError`. */
   maxRecordValueBytes: 8 * 1024 * 1024,
-  /** Most bytes (as measured for the two limits above) in one `append` or `records.write`. */
+  /**
+   * Largest session state, tool-cache value, and preference record (all its values together): UTF-8 bytes of
+   * the value's JSON text (`JSON.stringify`). The same 8 MiB as a message or a record value, so code tested on
+   * the memory store runs unchanged on every backend (DynamoDB compresses and chunks past its 400 KB items).
+   * More throws `ItemTooLargeError` before anything is written; a preference `patch` is measured on the merged
+   * record.
+   */
+  maxValueBytes: 8 * 1024 * 1024,
+  /** Most bytes (as measured for messages and record values) in one `append` or `records.write`. */
   maxBytesPerWrite: 32 * 1024 * 1024,
   /** Longest record scope, in UTF-8 bytes. */
   maxRecordScopeBytes: 512,

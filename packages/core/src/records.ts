@@ -4,6 +4,7 @@ import { DEFAULT_PAGE_SIZE, LIMITS, limitAllowanceBytes } from "./limits.js";
 import type { Json, RecordValue, StoredRecord } from "./types.js";
 import {
   isPlainObject,
+  readingInput,
   validateCount,
   validateJson,
   validateOrder,
@@ -39,22 +40,26 @@ export function validateRecordKey(field: string, key: unknown): string {
 
 /** `records.get`'s keys: an array of 0–100 keys (duplicates allowed). */
 export function validateRecordKeys(keys: unknown): string[] {
-  if (!Array.isArray(keys)) throw new ValidationError("keys", "must be an array of keys");
-  const list = [...keys];
-  if (list.length > LIMITS.maxRecordKeysPerGet) {
-    throw new ValidationError("keys", `at most ${LIMITS.maxRecordKeysPerGet} keys per get`);
-  }
-  return list.map((key, i) => validateRecordKey(`keys[${i}]`, key));
+  return readingInput("keys", () => {
+    if (!Array.isArray(keys)) throw new ValidationError("keys", "must be an array of keys");
+    const list = [...keys];
+    if (list.length > LIMITS.maxRecordKeysPerGet) {
+      throw new ValidationError("keys", `at most ${LIMITS.maxRecordKeysPerGet} keys per get`);
+    }
+    return list.map((key, i) => validateRecordKey(`keys[${i}]`, key));
+  });
 }
 
 /** A record value checked and copied: JSON (deep copy) or bytes (a plain `Uint8Array` copy). */
 export function validateRecordValue(field: string, value: unknown): RecordValue {
-  if (value instanceof Uint8Array) return new Uint8Array(value);
-  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) {
-    throw new ValidationError(field, "binary values must be a Uint8Array");
-  }
-  if (value === undefined) throw new ValidationError(field, "is required");
-  return validateJson(field, value);
+  return readingInput(field, () => {
+    if (value instanceof Uint8Array) return new Uint8Array(value);
+    if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) {
+      throw new ValidationError(field, "binary values must be a Uint8Array");
+    }
+    if (value === undefined) throw new ValidationError(field, "is required");
+    return validateJson(field, value);
+  });
 }
 
 /** A checked put, as a backend receives it from `parseRecordWrite`. */
@@ -85,39 +90,41 @@ export function parseRecordWrite(
   ops: unknown,
   opts: unknown,
 ): { scope: string; ops: CheckedRecordOp[]; atomic: boolean } {
-  const validScope = validateScope(scope);
-  if (!Array.isArray(ops)) throw new ValidationError("ops", "must be an array of ops");
-  const list = [...ops];
-  if (list.length === 0) throw new ValidationError("ops", "must not be empty");
-  if (list.length > LIMITS.maxRecordOpsPerWrite) {
-    throw new ValidationError("ops", `at most ${LIMITS.maxRecordOpsPerWrite} ops per write`);
-  }
-  const seen = new Set<string>();
-  let totalBytes = 0;
-  const checked = list.map((op, i): CheckedRecordOp => {
-    const one = parseRecordOp(`ops[${i}]`, op);
-    if (seen.has(one.key)) throw new ValidationError(`ops[${i}]`, "names a key already in this batch");
-    seen.add(one.key);
-    if (one.kind === "put") totalBytes += one.encoded.bytes.byteLength;
-    return one;
+  return readingInput("ops", () => {
+    const validScope = validateScope(scope);
+    if (!Array.isArray(ops)) throw new ValidationError("ops", "must be an array of ops");
+    const list = [...ops];
+    if (list.length === 0) throw new ValidationError("ops", "must not be empty");
+    if (list.length > LIMITS.maxRecordOpsPerWrite) {
+      throw new ValidationError("ops", `at most ${LIMITS.maxRecordOpsPerWrite} ops per write`);
+    }
+    const seen = new Set<string>();
+    let totalBytes = 0;
+    const checked = list.map((op, i): CheckedRecordOp => {
+      const one = parseRecordOp(`ops[${i}]`, op);
+      if (seen.has(one.key)) throw new ValidationError(`ops[${i}]`, "names a key already in this batch");
+      seen.add(one.key);
+      if (one.kind === "put") totalBytes += one.encoded.bytes.byteLength;
+      return one;
+    });
+    const maxBytesPerWrite = LIMITS.maxBytesPerWrite + limitAllowanceBytes();
+    if (totalBytes > maxBytesPerWrite) {
+      throw new ItemTooLargeError("ops", totalBytes, maxBytesPerWrite);
+    }
+    let atomic = false;
+    if (opts !== undefined) {
+      if (!isPlainObject(opts)) throw new ValidationError("opts", "must be an object");
+      for (const key of Object.keys(opts)) {
+        if (key !== "atomic") throw new ValidationError(`opts.${key}`, "is not a write option");
+      }
+      const value = opts.atomic;
+      if (value !== undefined && typeof value !== "boolean") {
+        throw new ValidationError("opts.atomic", "must be a boolean");
+      }
+      atomic = value ?? false;
+    }
+    return { scope: validScope, ops: checked, atomic };
   });
-  const maxBytesPerWrite = LIMITS.maxBytesPerWrite + limitAllowanceBytes();
-  if (totalBytes > maxBytesPerWrite) {
-    throw new ItemTooLargeError("ops", totalBytes, maxBytesPerWrite);
-  }
-  let atomic = false;
-  if (opts !== undefined) {
-    if (!isPlainObject(opts)) throw new ValidationError("opts", "must be an object");
-    for (const key of Object.keys(opts)) {
-      if (key !== "atomic") throw new ValidationError(`opts.${key}`, "is not a write option");
-    }
-    const value = opts.atomic;
-    if (value !== undefined && typeof value !== "boolean") {
-      throw new ValidationError("opts.atomic", "must be a boolean");
-    }
-    atomic = value ?? false;
-  }
-  return { scope: validScope, ops: checked, atomic };
 }
 
 function parseRecordOp(field: string, op: unknown): CheckedRecordOp {
@@ -178,37 +185,39 @@ export interface CheckedRange {
 }
 
 export function parseRecordRange(scope: unknown, opts: unknown): CheckedRange {
-  const validScope = validateScope(scope);
-  const o: unknown = opts === undefined ? {} : opts;
-  if (!isPlainObject(o)) throw new ValidationError("opts", "must be an object");
-  for (const key of Object.keys(o)) {
-    if (!RANGE_FIELDS.has(key)) throw new ValidationError(`opts.${key}`, "is not a range option");
-  }
-  const { prefix, after, before, order, limit, cursor } = o;
-  const checked = {
-    prefix:
-      prefix === undefined ? "" : validateRecordString("prefix", prefix, LIMITS.maxRecordKeyBytes, true),
-    after: after === undefined ? undefined : validateRecordKey("after", after),
-    before: before === undefined ? undefined : validateRecordKey("before", before),
-    order: order === undefined ? ("asc" as const) : validateOrder(order),
-    limit: limit === undefined ? DEFAULT_PAGE_SIZE : validateCount("limit", limit),
-  };
-  const cursorScope = JSON.stringify([
-    "records",
-    validScope,
-    checked.prefix,
-    checked.after ?? null,
-    checked.before ?? null,
-    checked.order,
-  ]);
-  let resumeAfter: string | undefined;
-  if (cursor !== undefined) {
-    const position = decodeCursor(cursorScope, cursor);
-    if (typeof position !== "string")
-      throw new ValidationError("cursor", "is not a cursor this listing issued");
-    resumeAfter = position;
-  }
-  return { scope: validScope, ...checked, resumeAfter, cursorScope };
+  return readingInput("opts", () => {
+    const validScope = validateScope(scope);
+    const o: unknown = opts === undefined ? {} : opts;
+    if (!isPlainObject(o)) throw new ValidationError("opts", "must be an object");
+    for (const key of Object.keys(o)) {
+      if (!RANGE_FIELDS.has(key)) throw new ValidationError(`opts.${key}`, "is not a range option");
+    }
+    const { prefix, after, before, order, limit, cursor } = o;
+    const checked = {
+      prefix:
+        prefix === undefined ? "" : validateRecordString("prefix", prefix, LIMITS.maxRecordKeyBytes, true),
+      after: after === undefined ? undefined : validateRecordKey("after", after),
+      before: before === undefined ? undefined : validateRecordKey("before", before),
+      order: order === undefined ? ("asc" as const) : validateOrder(order),
+      limit: limit === undefined ? DEFAULT_PAGE_SIZE : validateCount("limit", limit),
+    };
+    const cursorScope = JSON.stringify([
+      "records",
+      validScope,
+      checked.prefix,
+      checked.after ?? null,
+      checked.before ?? null,
+      checked.order,
+    ]);
+    let resumeAfter: string | undefined;
+    if (cursor !== undefined) {
+      const position = decodeCursor(cursorScope, cursor);
+      if (typeof position !== "string")
+        throw new ValidationError("cursor", "is not a cursor this listing issued");
+      resumeAfter = position;
+    }
+    return { scope: validScope, ...checked, resumeAfter, cursorScope };
+  });
 }
 
 const RANGE_FIELDS: ReadonlySet<string> = new Set(["prefix", "after", "before", "order", "limit", "cursor"]);

@@ -1,12 +1,27 @@
 import { createHash } from "node:crypto";
 import { canonicalJson } from "./canonical.js";
-import { ItemTooLargeError, ValidationError } from "./errors.js";
+import { ItemTooLargeError, isStateStoreError, ValidationError } from "./errors.js";
 import { DEFAULT_PAGE_SIZE, LIMITS, limitAllowanceBytes } from "./limits.js";
 import type { Json, MessageInput, MessageRole, SessionChanges, SessionInit } from "./types.js";
+import { checkValueSize, preferenceValuesBytes } from "./value-limits.js";
 
 // C0 and C1 control characters, plus DEL: matching them is the point.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: see above
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
+
+/**
+ * Runs a check that reads caller input. Reading can run caller code (a getter, a Proxy trap, a revoked Proxy);
+ * whatever that throws becomes a `ValidationError` on `field` (with the thrown error as `cause`), so a caller
+ * always gets a typed error, before anything is written. The store's own errors pass through unchanged.
+ */
+export function readingInput<T>(field: string, read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (isStateStoreError(error)) throw error;
+    throw new ValidationError(field, "could not be read (a getter or Proxy trap threw)", { cause: error });
+  }
+}
 
 /** Session, user and agent ids: 1–256 characters, no control characters, well-formed Unicode. */
 export function validateId(field: string, value: unknown, maxLength: number = LIMITS.maxIdLength): string {
@@ -30,14 +45,18 @@ export function validateToolName(value: unknown): string {
  * cannot hand the store a different value from the one that was checked.
  */
 export function validateJson(field: string, value: unknown): Json {
-  return copyJson(field, value, 0, new Set());
+  return readingInput(field, () => {
+    return copyJson(field, value, 0, new Set());
+  });
 }
 
 /** A plain JSON object (not an array, not null), e.g. a session's state or a tool's parameters; a checked copy. */
 export function validateJsonObject(field: string, value: unknown): Record<string, Json> {
-  if (!isPlainObject(value))
-    throw new ValidationError(field, `must be a plain object, got ${describe(value)}`);
-  return copyJson(field, value, 0, new Set()) as Record<string, Json>;
+  return readingInput(field, () => {
+    if (!isPlainObject(value))
+      throw new ValidationError(field, `must be a plain object, got ${describe(value)}`);
+    return copyJson(field, value, 0, new Set()) as Record<string, Json>;
+  });
 }
 
 function copyJson(path: string, value: unknown, depth: number, ancestors: Set<object>): Json {
@@ -108,6 +127,35 @@ function describe(value: unknown): string {
   return typeof value === "number" || typeof value === "boolean" ? String(value) : `a ${typeof value}`;
 }
 
+/**
+ * `toolCache.set`'s input checked and copied: the tool name, the params, the value (its JSON within
+ * `LIMITS.maxValueBytes`, else `ItemTooLargeError`) and `opts.ttlSeconds` (required).
+ */
+export function parseToolCacheSet(
+  toolName: unknown,
+  params: unknown,
+  value: unknown,
+  opts: unknown,
+): { toolName: string; params: Record<string, Json>; value: Json; ttlSeconds: number } {
+  return readingInput("opts", () => {
+    const checkedName = validateToolName(toolName);
+    const checkedParams = validateJsonObject("params", params);
+    const checkedValue = checkValueSize("value", validateJson("value", value));
+    const ttl = isPlainObject(opts) ? opts.ttlSeconds : undefined;
+    return {
+      toolName: checkedName,
+      params: checkedParams,
+      value: checkedValue,
+      ttlSeconds: validateTtlSeconds("ttlSeconds", ttl),
+    };
+  });
+}
+
+/** `preferences.set`'s values checked and copied; their JSON within `LIMITS.maxValueBytes`. */
+export function validatePreferenceValues(values: unknown): Record<string, Json> {
+  return checkValueSize("values", validateJsonObject("values", values));
+}
+
 /** ttlSeconds: a whole number of seconds from 1 to 10 years. */
 export function validateTtlSeconds(field: string, value: unknown): number {
   if (typeof value !== "number" || !Number.isInteger(value) || value <= 0) {
@@ -150,35 +198,39 @@ const SESSION_INIT_FIELDS: ReadonlySet<string> = new Set([
 ]);
 
 export function validateSessionInit(init: unknown): SessionInit {
-  if (init === undefined) return {};
-  if (!isPlainObject(init)) throw new ValidationError("init", "must be an object");
-  for (const key of Object.keys(init)) {
-    if (!SESSION_INIT_FIELDS.has(key)) throw new ValidationError(`init.${key}`, "is not a session field");
-  }
-  const result: SessionInit = {};
-  const { sessionId, userId, agentId, state, ttlSeconds } = init;
-  if (sessionId !== undefined) result.sessionId = validateId("sessionId", sessionId);
-  if (userId !== undefined) result.userId = validateId("userId", userId);
-  if (agentId !== undefined) result.agentId = validateId("agentId", agentId);
-  if (state !== undefined) result.state = validateJsonObject("state", state);
-  if (ttlSeconds !== undefined) result.ttlSeconds = validateTtlSeconds("ttlSeconds", ttlSeconds);
-  return result;
+  return readingInput("init", () => {
+    if (init === undefined) return {};
+    if (!isPlainObject(init)) throw new ValidationError("init", "must be an object");
+    for (const key of Object.keys(init)) {
+      if (!SESSION_INIT_FIELDS.has(key)) throw new ValidationError(`init.${key}`, "is not a session field");
+    }
+    const result: SessionInit = {};
+    const { sessionId, userId, agentId, state, ttlSeconds } = init;
+    if (sessionId !== undefined) result.sessionId = validateId("sessionId", sessionId);
+    if (userId !== undefined) result.userId = validateId("userId", userId);
+    if (agentId !== undefined) result.agentId = validateId("agentId", agentId);
+    if (state !== undefined) result.state = checkValueSize("state", validateJsonObject("state", state));
+    if (ttlSeconds !== undefined) result.ttlSeconds = validateTtlSeconds("ttlSeconds", ttlSeconds);
+    return result;
+  });
 }
 
 export function validateSessionChanges(changes: unknown): SessionChanges {
-  if (!isPlainObject(changes)) throw new ValidationError("changes", "must be an object");
-  const result: SessionChanges = {};
-  for (const key of Object.keys(changes)) {
-    if (key !== "state" && key !== "lastToolCall")
-      throw new ValidationError(`changes.${key}`, "is not a changeable field");
-  }
-  const { state, lastToolCall } = changes;
-  if (state !== undefined) result.state = validateJsonObject("state", state);
-  if (lastToolCall !== undefined) {
-    result.lastToolCall =
-      lastToolCall === null ? null : validateId("lastToolCall", lastToolCall, LIMITS.maxToolNameLength);
-  }
-  return result;
+  return readingInput("changes", () => {
+    if (!isPlainObject(changes)) throw new ValidationError("changes", "must be an object");
+    const result: SessionChanges = {};
+    for (const key of Object.keys(changes)) {
+      if (key !== "state" && key !== "lastToolCall")
+        throw new ValidationError(`changes.${key}`, "is not a changeable field");
+    }
+    const { state, lastToolCall } = changes;
+    if (state !== undefined) result.state = checkValueSize("state", validateJsonObject("state", state));
+    if (lastToolCall !== undefined) {
+      result.lastToolCall =
+        lastToolCall === null ? null : validateId("lastToolCall", lastToolCall, LIMITS.maxToolNameLength);
+    }
+    return result;
+  });
 }
 
 const ROLES: ReadonlySet<string> = new Set<MessageRole>(["system", "user", "assistant", "tool"]);
@@ -188,27 +240,29 @@ const ROLES: ReadonlySet<string> = new Set<MessageRole>(["system", "user", "assi
  * or a list over `LIMITS.maxBytesPerWrite`, throws `ItemTooLargeError`.
  */
 export function validateMessages(input: unknown): MessageInput[] {
-  const list = Array.isArray(input) ? [...input] : [input];
-  if (list.length === 0) throw new ValidationError("messages", "must not be empty");
-  if (list.length > LIMITS.maxMessagesPerAppend) {
-    throw new ValidationError("messages", `at most ${LIMITS.maxMessagesPerAppend} messages per append`);
-  }
-  let totalBytes = 0;
-  const allowance = limitAllowanceBytes();
-  const maxMessageBytes = LIMITS.maxMessageBytes + allowance;
-  const messages = list.map((message, i) => {
-    const valid = validateMessage(`messages[${i}]`, message);
-    const bytes = messageBytes(valid);
-    if (bytes > maxMessageBytes) {
-      throw new ItemTooLargeError(`messages[${i}]`, bytes, maxMessageBytes);
+  return readingInput("messages", () => {
+    const list = Array.isArray(input) ? [...input] : [input];
+    if (list.length === 0) throw new ValidationError("messages", "must not be empty");
+    if (list.length > LIMITS.maxMessagesPerAppend) {
+      throw new ValidationError("messages", `at most ${LIMITS.maxMessagesPerAppend} messages per append`);
     }
-    totalBytes += bytes;
-    return valid;
+    let totalBytes = 0;
+    const allowance = limitAllowanceBytes();
+    const maxMessageBytes = LIMITS.maxMessageBytes + allowance;
+    const messages = list.map((message, i) => {
+      const valid = validateMessage(`messages[${i}]`, message);
+      const bytes = messageBytes(valid);
+      if (bytes > maxMessageBytes) {
+        throw new ItemTooLargeError(`messages[${i}]`, bytes, maxMessageBytes);
+      }
+      totalBytes += bytes;
+      return valid;
+    });
+    if (totalBytes > LIMITS.maxBytesPerWrite + allowance) {
+      throw new ItemTooLargeError("messages", totalBytes, LIMITS.maxBytesPerWrite + allowance);
+    }
+    return messages;
   });
-  if (totalBytes > LIMITS.maxBytesPerWrite + allowance) {
-    throw new ItemTooLargeError("messages", totalBytes, LIMITS.maxBytesPerWrite + allowance);
-  }
-  return messages;
 }
 
 /** A message's size as `LIMITS.maxMessageBytes` measures it: UTF-8 content plus the JSON of its metadata. */
@@ -248,37 +302,52 @@ function validateMessage(field: string, input: unknown): MessageInput {
  * changes object is depth 0, symbol keys rejected), so `patch` never stores what `set` would reject.
  */
 export function validatePreferenceChanges(changes: unknown): Record<string, Json | undefined> {
-  if (!isPlainObject(changes)) throw new ValidationError("changes", "must be a plain object");
-  if (Object.getOwnPropertySymbols(changes).length > 0) {
-    throw new ValidationError("changes", "symbol keys are not JSON");
-  }
-  const copy: Record<string, Json | undefined> = {};
-  const ancestors = new Set<object>([changes]);
-  for (const key of Object.keys(changes)) {
-    if (!key.isWellFormed()) throw new ValidationError(`changes.${key}`, "key has a lone surrogate");
-    const value = changes[key];
-    setOwn(copy, key, value === undefined ? undefined : copyJson(`changes.${key}`, value, 1, ancestors));
-  }
-  return copy;
+  return readingInput("changes", () => {
+    if (!isPlainObject(changes)) throw new ValidationError("changes", "must be a plain object");
+    if (Object.getOwnPropertySymbols(changes).length > 0) {
+      throw new ValidationError("changes", "symbol keys are not JSON");
+    }
+    const copy: Record<string, Json | undefined> = {};
+    const ancestors = new Set<object>([changes]);
+    const setEntries: [string, string][] = [];
+    for (const key of Object.keys(changes)) {
+      if (!key.isWellFormed()) throw new ValidationError(`changes.${key}`, "key has a lone surrogate");
+      const value = changes[key];
+      const checked = value === undefined ? undefined : copyJson(`changes.${key}`, value, 1, ancestors);
+      setOwn(copy, key, checked);
+      if (checked !== undefined) setEntries.push([key, JSON.stringify(checked)]);
+    }
+    // The merged record holds at least what is set here: refuse early what can never fit.
+    const setBytes = preferenceValuesBytes(setEntries);
+    const maxBytes = LIMITS.maxValueBytes + limitAllowanceBytes();
+    if (setBytes > maxBytes) throw new ItemTooLargeError("changes", setBytes, maxBytes);
+    return copy;
+  });
 }
 
 export function validateOptionalTtl(
   field: string,
   opts: { ttlSeconds?: number } | undefined,
 ): number | undefined {
-  return opts?.ttlSeconds === undefined ? undefined : validateTtlSeconds(field, opts.ttlSeconds);
+  return readingInput(field, () => {
+    return opts?.ttlSeconds === undefined ? undefined : validateTtlSeconds(field, opts.ttlSeconds);
+  });
 }
 
 /** `get`'s options: the `recentMessages` count (0–1000), or undefined when not asked for. */
 export function parseGetOptions(opts: { recentMessages?: number } | undefined): number | undefined {
-  return opts?.recentMessages === undefined
-    ? undefined
-    : validateCount("recentMessages", opts.recentMessages, 0);
+  return readingInput("opts", () => {
+    return opts?.recentMessages === undefined
+      ? undefined
+      : validateCount("recentMessages", opts.recentMessages, 0);
+  });
 }
 
 /** `update`'s options: the `expectedVersion`, or undefined for an unconditional update. */
 export function parseUpdateOptions(opts: { expectedVersion?: number } | undefined): number | undefined {
-  return opts?.expectedVersion === undefined ? undefined : validateExpectedVersion(opts.expectedVersion);
+  return readingInput("opts", () => {
+    return opts?.expectedVersion === undefined ? undefined : validateExpectedVersion(opts.expectedVersion);
+  });
 }
 
 /** A listing's options with defaults filled in: page size (default 50) and the raw cursor, if any. */
@@ -286,17 +355,24 @@ export function parsePageOptions(opts: { limit?: number; cursor?: string } | und
   limit: number;
   cursor: string | undefined;
 } {
-  return {
-    limit: opts?.limit === undefined ? DEFAULT_PAGE_SIZE : validateCount("limit", opts.limit),
-    cursor: opts?.cursor,
-  };
+  return readingInput("opts", () => {
+    return {
+      limit: opts?.limit === undefined ? DEFAULT_PAGE_SIZE : validateCount("limit", opts.limit),
+      cursor: opts?.cursor,
+    };
+  });
 }
 
 /** `messages`' options with defaults filled in: page size, order (default "asc") and the raw cursor. */
 export function parseMessagesOptions(
   opts: { limit?: number; cursor?: string; order?: "asc" | "desc" } | undefined,
 ): { limit: number; order: "asc" | "desc"; cursor: string | undefined } {
-  return { ...parsePageOptions(opts), order: opts?.order === undefined ? "asc" : validateOrder(opts.order) };
+  return readingInput("opts", () => {
+    return {
+      ...parsePageOptions(opts),
+      order: opts?.order === undefined ? "asc" : validateOrder(opts.order),
+    };
+  });
 }
 
 /**
@@ -307,28 +383,31 @@ export function parseTruncateOptions(
   opts: unknown,
   field?: string,
 ): { removeLast: number; afterMessageId?: undefined } | { afterMessageId: string; removeLast?: undefined } {
-  const shape = field ?? "opts";
-  const inner = (name: string) => (field === undefined ? name : `${field}.${name}`);
-  if (!isPlainObject(opts)) throw new ValidationError(shape, "must be { removeLast } or { afterMessageId }");
-  const keys = Object.keys(opts);
-  if (keys.length !== 1 || (keys[0] !== "removeLast" && keys[0] !== "afterMessageId")) {
-    throw new ValidationError(shape, "must have exactly one of removeLast, afterMessageId");
-  }
-  const { removeLast, afterMessageId } = opts;
-  if (afterMessageId !== undefined)
-    return { afterMessageId: validateId(inner("afterMessageId"), afterMessageId) };
-  if (
-    typeof removeLast !== "number" ||
-    !Number.isInteger(removeLast) ||
-    removeLast < 0 ||
-    removeLast > LIMITS.maxMessagesPerTruncate
-  ) {
-    throw new ValidationError(
-      inner("removeLast"),
-      `must be a whole number from 0 to ${LIMITS.maxMessagesPerTruncate}, got ${describe(removeLast)}`,
-    );
-  }
-  return { removeLast };
+  return readingInput(field ?? "opts", () => {
+    const shape = field ?? "opts";
+    const inner = (name: string) => (field === undefined ? name : `${field}.${name}`);
+    if (!isPlainObject(opts))
+      throw new ValidationError(shape, "must be { removeLast } or { afterMessageId }");
+    const keys = Object.keys(opts);
+    if (keys.length !== 1 || (keys[0] !== "removeLast" && keys[0] !== "afterMessageId")) {
+      throw new ValidationError(shape, "must have exactly one of removeLast, afterMessageId");
+    }
+    const { removeLast, afterMessageId } = opts;
+    if (afterMessageId !== undefined)
+      return { afterMessageId: validateId(inner("afterMessageId"), afterMessageId) };
+    if (
+      typeof removeLast !== "number" ||
+      !Number.isInteger(removeLast) ||
+      removeLast < 0 ||
+      removeLast > LIMITS.maxMessagesPerTruncate
+    ) {
+      throw new ValidationError(
+        inner("removeLast"),
+        `must be a whole number from 0 to ${LIMITS.maxMessagesPerTruncate}, got ${describe(removeLast)}`,
+      );
+    }
+    return { removeLast };
+  });
 }
 
 /** The error a backend throws when a `truncate` would remove more than `LIMITS.maxMessagesPerTruncate`. */
@@ -361,30 +440,35 @@ export function parseAppendOptions(
   idempotencyKey: string | undefined;
   replace: ReplaceTarget | undefined;
 } {
-  if (opts === undefined)
-    return { expectedLastMessageId: undefined, idempotencyKey: undefined, replace: undefined };
-  if (!isPlainObject(opts)) throw new ValidationError("opts", "must be an object");
-  for (const key of Object.keys(opts)) {
-    if (key !== "expectedLastMessageId" && key !== "idempotencyKey" && key !== "replace") {
-      throw new ValidationError(`opts.${key}`, "is not an append option");
+  return readingInput("opts", () => {
+    if (opts === undefined)
+      return { expectedLastMessageId: undefined, idempotencyKey: undefined, replace: undefined };
+    if (!isPlainObject(opts)) throw new ValidationError("opts", "must be an object");
+    for (const key of Object.keys(opts)) {
+      if (key !== "expectedLastMessageId" && key !== "idempotencyKey" && key !== "replace") {
+        throw new ValidationError(`opts.${key}`, "is not an append option");
+      }
     }
-  }
-  const { expectedLastMessageId, idempotencyKey, replace } = opts;
-  let target: ReplaceTarget | undefined;
-  if (replace !== undefined) {
-    target = parseTruncateOptions(replace, "replace");
-    if (target.removeLast !== undefined && target.removeLast + appendedCount > LIMITS.maxMessagesPerAppend) {
-      throw tooManyToReplace(target.removeLast, appendedCount);
+    const { expectedLastMessageId, idempotencyKey, replace } = opts;
+    let target: ReplaceTarget | undefined;
+    if (replace !== undefined) {
+      target = parseTruncateOptions(replace, "replace");
+      if (
+        target.removeLast !== undefined &&
+        target.removeLast + appendedCount > LIMITS.maxMessagesPerAppend
+      ) {
+        throw tooManyToReplace(target.removeLast, appendedCount);
+      }
     }
-  }
-  return {
-    expectedLastMessageId:
-      expectedLastMessageId === undefined || expectedLastMessageId === null
-        ? expectedLastMessageId
-        : validateId("expectedLastMessageId", expectedLastMessageId),
-    idempotencyKey: idempotencyKey === undefined ? undefined : validateId("idempotencyKey", idempotencyKey),
-    replace: target,
-  };
+    return {
+      expectedLastMessageId:
+        expectedLastMessageId === undefined || expectedLastMessageId === null
+          ? expectedLastMessageId
+          : validateId("expectedLastMessageId", expectedLastMessageId),
+      idempotencyKey: idempotencyKey === undefined ? undefined : validateId("idempotencyKey", idempotencyKey),
+      replace: target,
+    };
+  });
 }
 
 /**

@@ -19,6 +19,7 @@ import {
   validateToolName,
   validateTtlSeconds,
 } from "../src/validation.js";
+import { mergePreferenceValues, preferenceValuesBytes } from "../src/value-limits.js";
 
 /** Runs `fn`, expecting a ValidationError; returns it so the caller can check `field`. */
 function rejection(fn: () => unknown): { code: string; field: string; name: string; message: string } {
@@ -508,3 +509,90 @@ describe("option parsers shared by every backend", () => {
     expect(rejection(() => parseMessagesOptions({ order: "up" as "asc" })).field).toBe("order");
   });
 });
+
+describe("input whose reading throws", () => {
+  const boom = new Error("caller code threw");
+  const getter = (name = "a") =>
+    Object.defineProperty({}, name, {
+      enumerable: true,
+      get() {
+        throw boom;
+      },
+    });
+
+  it("is a ValidationError on the field, the thrown error as cause", () => {
+    const error = rejection(() =>
+      validateJson("state", { nested: getter() }),
+    ) as unknown as ValidationErrorLike;
+    expect(error).toMatchObject({ code: "VALIDATION", name: "ValidationError", field: "state" });
+    expect(error.cause).toBe(boom);
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    expectRejected(() => validateJsonObject("values", proxy), "values");
+    expectRejected(() => validateSessionInit(proxy), "init");
+    expectRejected(
+      () =>
+        validateMessages(
+          new Proxy([], {
+            get: () => {
+              throw boom;
+            },
+          }),
+        ),
+      "messages",
+    );
+    expectRejected(() => parseUpdateOptions(getter("expectedVersion") as never), "opts");
+  });
+
+  it("whatever a getter throws, or returns that is not JSON, is VALIDATION", () => {
+    const own = Object.defineProperty({}, "a", {
+      enumerable: true,
+      get() {
+        throw new RangeError("not ours");
+      },
+    });
+    expect(rejection(() => validateJson("v", own)).code).toBe("VALIDATION");
+    const typed = Object.defineProperty({}, "a", {
+      enumerable: true,
+      get() {
+        return 1n;
+      },
+    });
+    expect(rejection(() => validateJson("v", typed)).field).toBe("v.a");
+  });
+});
+
+describe("LIMITS.maxValueBytes", () => {
+  const objectOfSize = (bytes: number) => ({ s: "a".repeat(bytes - 8) });
+
+  it("holds state, preference values and changes to their JSON size", () => {
+    expect(() => validateSessionInit({ state: objectOfSize(LIMITS.maxValueBytes) })).not.toThrow();
+    expect(
+      rejection(() => validateSessionInit({ state: objectOfSize(LIMITS.maxValueBytes + 1) })),
+    ).toMatchObject({
+      code: "ITEM_TOO_LARGE",
+      sizeBytes: LIMITS.maxValueBytes + 1,
+    });
+    expect(
+      rejection(() => validateSessionChanges({ state: objectOfSize(LIMITS.maxValueBytes + 1) })).code,
+    ).toBe("ITEM_TOO_LARGE");
+    expect(rejection(() => validatePreferenceChanges(objectOfSize(LIMITS.maxValueBytes + 1))).code).toBe(
+      "ITEM_TOO_LARGE",
+    );
+    expect(() => validatePreferenceChanges(objectOfSize(LIMITS.maxValueBytes))).not.toThrow();
+  });
+
+  it("measures a merge of entries exactly as JSON.stringify of the merged object", () => {
+    const values = { a: 1, __proto__: { x: "é" }, b: [true, null] };
+    const entries = Object.entries(values).map(([k, v]) => [k, JSON.stringify(v)] as [string, string]);
+    expect(preferenceValuesBytes(entries)).toBe(Buffer.byteLength(JSON.stringify(values)));
+    expect(preferenceValuesBytes([])).toBe(2);
+    const merged = mergePreferenceValues({ a: 1, b: 2 }, { a: undefined, c: 3 });
+    expect(merged).toEqual({ b: 2, c: 3 });
+  });
+});
+
+interface ValidationErrorLike {
+  code: string;
+  cause: unknown;
+}

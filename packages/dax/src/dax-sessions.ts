@@ -1,13 +1,15 @@
-import type {
-  AppendOptions,
-  Message,
-  MessageInput,
-  Page,
-  Session,
-  SessionChanges,
-  SessionInit,
-  SessionStore,
-  TruncateOptions,
+import {
+  type AppendOptions,
+  type Message,
+  type MessageInput,
+  type Page,
+  parseGetOptions,
+  type Session,
+  type SessionChanges,
+  type SessionInit,
+  type SessionStore,
+  type TruncateOptions,
+  validateSessionInit,
 } from "@agent-state/core";
 import { type ReadPath, scopes } from "./read-path.js";
 
@@ -26,11 +28,13 @@ export class DaxSessions implements SessionStore {
   ) {}
 
   /** Creates the session, through DAX when it can write (see `SessionStore.create`). */
-  create(init?: SessionInit): Promise<Session> {
-    const known = typeof init?.sessionId === "string" ? [scopes.session(init.sessionId)] : [];
+  async create(init?: SessionInit): Promise<Session> {
+    // Checked (and copied) first: reading the caller's object here must not run its getters unguarded.
+    const valid = validateSessionInit(init);
+    const known = valid.sessionId === undefined ? [] : [scopes.session(valid.sessionId)];
     return this.path.write(
       [...known, scopes.userListings],
-      () => this.viaDax.create(init),
+      () => this.viaDax.create(valid),
       (session) => [scopes.session(session.sessionId)],
     );
   }
@@ -39,12 +43,14 @@ export class DaxSessions implements SessionStore {
    * The live session, from the L1, DAX or DynamoDB (see `SessionStore.get`). Another process's writes show
    * after at most the L1 TTL plus the DAX TTL; this process's own writes show at once.
    */
-  get(sessionId: string, opts?: { recentMessages?: number }): Promise<SessionWithRecent | null> {
+  async get(sessionId: string, opts?: { recentMessages?: number }): Promise<SessionWithRecent | null> {
+    const recentMessages = parseGetOptions(opts);
+    const checked = recentMessages === undefined ? undefined : { recentMessages };
     return this.path.read({
       scopes: [scopes.session(sessionId)],
-      l1Key: JSON.stringify(["session", sessionId, opts?.recentMessages ?? null]),
-      viaDax: () => this.viaDax.get(sessionId, opts),
-      direct: () => this.direct.get(sessionId, opts),
+      l1Key: JSON.stringify(["session", sessionId, recentMessages ?? null]),
+      viaDax: () => this.viaDax.get(sessionId, checked),
+      direct: () => this.direct.get(sessionId, checked),
       expiresAtOf: (session) => session?.expiresAt ?? null,
     });
   }

@@ -19,6 +19,13 @@ export interface StartDynamoDbLocalOptions {
    * know the access key id sees an empty database (what the server's embedded store relies on).
    */
   sharedDb?: boolean;
+  /**
+   * Serve only requests signed for this access key id and region (the SigV4 credential scope); any other request
+   * is answered 400 `UnrecognizedClientException` before DynamoDB Local sees it, so it creates no database file
+   * for a stranger's key (without `sharedDb` it would create one per key and region). Passed to the JVM in its
+   * environment, never on its command line. Default: every key and region is served.
+   */
+  onlyCredential?: { accessKeyId: string; region: string };
 }
 
 /** How a DynamoDB Local process ended. */
@@ -92,8 +99,17 @@ export async function startDynamoDbLocal(
     "-disableTelemetry",
     ...((options.sharedDb ?? true) ? ["-sharedDb"] : []),
   ];
+  const only = options.onlyCredential;
   const child = spawn("java", args, {
     cwd: dir,
+    env:
+      only === undefined
+        ? process.env
+        : {
+            ...process.env,
+            AGENT_STATE_DDB_ACCESS_KEY_ID: only.accessKeyId,
+            AGENT_STATE_DDB_REGION: only.region,
+          },
     stdio: ["ignore", "pipe", "pipe"],
     // Its own process group: a terminal's Ctrl-C reaches only the host, whose shutdown then stops the JVM
     // after in-flight requests are done (instead of both dying at the same moment).

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -114,5 +115,50 @@ describe("startDynamoDbLocal binding and databases", () => {
     process.kill(server.pid, "SIGKILL");
     expect(await server.exited).toEqual({ code: null, signal: "SIGKILL" });
     await server.stop();
+  });
+
+  it("with onlyCredential, 100 requests with other keys and regions are refused and create no file", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "ddb-local-only-"));
+    tempDirs.push(dataDir);
+    const server = await startDynamoDbLocal({
+      dataDir,
+      sharedDb: false,
+      onlyCredential: { accessKeyId: "OWNERKEY", region: "local" },
+    });
+    try {
+      const call = (authorization: string | undefined) =>
+        fetch(server.endpoint, {
+          method: "POST",
+          headers: {
+            "content-type": "application/x-amz-json-1.0",
+            "x-amz-target": "DynamoDB_20120810.ListTables",
+            ...(authorization === undefined ? {} : { authorization }),
+          },
+          body: "{}",
+        }).then(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, unknown> }));
+      const signed = (key: string, region: string) =>
+        `AWS4-HMAC-SHA256 Credential=${key}/20260101/${region}/dynamodb/aws4_request, SignedHeaders=host, Signature=x`;
+      expect(await call(signed("OWNERKEY", "local"))).toEqual({ status: 200, body: { TableNames: [] } });
+      const before = readdirSync(dataDir).sort();
+      const strangers = Array.from({ length: 100 }, (_, i) => {
+        const key = `K${randomBytes(8).toString("hex").toUpperCase()}`;
+        const region = ["local", "us-east-1", `r${i}`][i % 3] as string;
+        // A third keep the owner's key in another region, a third the owner's region with another key.
+        if (i % 3 === 0) return signed(key, "local");
+        if (i % 3 === 1) return signed("OWNERKEY", region === "local" ? "eu-west-1" : region);
+        return signed(key, region);
+      });
+      strangers.push("", "Basic x", "AWS4-HMAC-SHA256 Credential=OWNERKEY/local");
+      for (const authorization of strangers) {
+        const answer = await call(authorization === "" ? undefined : authorization);
+        expect(answer.status, authorization).toBe(400);
+        expect(answer.body.__type).toBe("com.amazonaws.dynamodb.v20120810#UnrecognizedClientException");
+        expect(String(answer.body.message)).toContain("serves one access key id and region only");
+      }
+      expect(readdirSync(dataDir).sort()).toEqual(before);
+      expect(await call(signed("OWNERKEY", "local"))).toEqual({ status: 200, body: { TableNames: [] } });
+    } finally {
+      await server.stop();
+    }
   });
 });

@@ -196,8 +196,14 @@ export class DynamoStateStore implements StateStore {
       }),
       this.count({
         TableName: context.tables.toolCache,
-        FilterExpression: "attribute_exists(#value) AND #expiresAt > :now",
-        ExpressionAttributeNames: { "#value": "value", "#expiresAt": "expiresAt" },
+        // Value items (text or packed) carry an entry id and no hit count; counters have both, chunks neither.
+        FilterExpression:
+          "attribute_exists(#entryId) AND attribute_not_exists(#hitCount) AND #expiresAt > :now",
+        ExpressionAttributeNames: {
+          "#entryId": "entryId",
+          "#hitCount": "hitCount",
+          "#expiresAt": "expiresAt",
+        },
         ExpressionAttributeValues: { ":now": now },
       }),
     ]);

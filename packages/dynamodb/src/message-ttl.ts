@@ -3,8 +3,15 @@ import { batchGetAll, batchWriteAll } from "./batch.js";
 import type { StoreContext } from "./context.js";
 import { isConditionFailure } from "./errors.js";
 import { chunkSk } from "./large-values.js";
+import { chunkKeysOf } from "./packed-json.js";
 import { forEachQueryPage } from "./query-pages.js";
-import { IDEMPOTENCY_SK_PREFIX, MESSAGE_SK_MAX, messageChunkBase, messageSk } from "./schema.js";
+import {
+  IDEMPOTENCY_SK_PREFIX,
+  MESSAGE_SK_MAX,
+  messageChunkBase,
+  messageSk,
+  stateChunkBase,
+} from "./schema.js";
 import type { SessionItem } from "./session-items.js";
 
 /**
@@ -14,8 +21,8 @@ import type { SessionItem } from "./session-items.js";
  * ttl (plus a tenth of `messageTtlSeconds`), i.e. the session has stayed active about as long as
  * `messageTtlSeconds`, this rewrites the incarnation's message items with a new ttl in the background, so a
  * session that stays active never loses messages to the sweep. It runs once per `messageTtlSeconds` for
- * such sessions: ⌈n/25⌉ BatchWriteItem calls plus the Query pages. The chunks of large messages and the
- * session's idempotency items are rewritten with them.
+ * such sessions: ⌈n/25⌉ BatchWriteItem calls plus the Query pages. The chunks of large messages, of a large
+ * state and the session's idempotency items are rewritten with them.
  */
 export function refreshMessageTtlIfDue(context: StoreContext, meta: SessionItem): void {
   const floor = meta.messagesTtl;
@@ -73,6 +80,10 @@ async function refreshMessageTtl(context: StoreContext, meta: SessionItem, ttl: 
     const chunks = await batchGetAll(context.main, table, chunkKeys, true, operation);
     await rewrite([...chunks, ...stale]);
   });
+  // So do the chunks of a large state (packed-json.ts): read back and rewritten with the new ttl.
+  const stateChunks = chunkKeysOf({ pk: meta.pk, chunkBase: stateChunkBase }, meta);
+  if (stateChunks.length > 0)
+    await rewrite(await batchGetAll(context.main, table, stateChunks, true, operation));
   // The idempotency items of this incarnation live as long as the session too.
   const idempotency = `${IDEMPOTENCY_SK_PREFIX}${meta.incarnation}`;
   await walk(`${idempotency}\u0001`, `${idempotency}\u0002`, rewrite);

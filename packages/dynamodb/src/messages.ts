@@ -45,14 +45,8 @@ import {
   messageSk,
   sessionPk,
 } from "./schema.js";
-import {
-  isLiveItem,
-  type MessageItem,
-  namesFor,
-  type SessionItem,
-  tailOf,
-  toSession,
-} from "./session-items.js";
+import { isLiveItem, type MessageItem, namesFor, type SessionItem, tailOf } from "./session-items.js";
+import { sessionOf } from "./session-state.js";
 
 /** Retries of an append that lost a race (another append committed larger ids first, or a transaction conflict). */
 const APPEND_ATTEMPTS = 60;
@@ -433,9 +427,11 @@ async function finish(
   context: StoreContext,
   meta: SessionItem,
   newestFirst: MessageItem[],
-): Promise<Session & { recentMessages: Message[] }> {
+): Promise<(Session & { recentMessages: Message[] }) | null> {
   const recentMessages = await decodeMessages(context, newestFirst.reverse(), "sessions.get");
-  return { ...toSession(meta), recentMessages };
+  // A packed state is read from its head or chunks (null: the session went away meanwhile).
+  const session = await sessionOf(context, meta, "sessions.get");
+  return session === null ? null : { ...session, recentMessages };
 }
 
 /** A page of the live incarnation's messages: the meta item (for NOT_FOUND and the incarnation), then a Query. */

@@ -7,6 +7,7 @@
  *              pk = "session#<sessionId>"   sk = "m#<messageId>"             one item per message
  *              pk = "session#<sessionId>"   sk = "i#<incarnation>\u0001<key>" an append's idempotency record
  *              pk = "session#<sessionId>"   sk = "c#<writeId>\u0001<nnn>"    a chunk of a large message
+ *              pk = "session#<sessionId>"   sk = "c#state\u0001<writeId>\u0001<nnn>" a chunk of a large state
  *              pk = "records#<scope>"       sk = "r#<key>"                   a record's head
  *              pk = "records#<scope>"       sk = "c#<key>\u0001<writeId>\u0001<nnn>" a chunk of a large record value
  *              GSI "byUser": userId (hash) + sessionId (range), on meta items only (messages have no userId)
@@ -81,6 +82,24 @@ export function recordChunkBase(key: string, writeId: string): string {
 /** The chunk base of a message payload written under `writeId` (a ULID ≤ the session's lastMessageId). */
 export function messageChunkBase(writeId: string): string {
   return CHUNK_SK_PREFIX + writeId;
+}
+
+/**
+ * The chunk base of a session state written under `writeId`: `c#state\u0001<writeId>` sorts above every message
+ * chunk (`c#<ULID>`), so purging messages never takes it; the session's own delete and replacements remove it.
+ */
+export function stateChunkBase(writeId: string): string {
+  return `${CHUNK_SK_PREFIX}state\u0001${writeId}`;
+}
+
+/** The chunk base of a tool-cache value (its params hash and entry id: a `set` never reuses one). */
+export function cacheChunkBase(paramsHash: string, writeId: string): string {
+  return `${CHUNK_SK_PREFIX}${paramsHash}\u0001${writeId}`;
+}
+
+/** The chunk base of a packed preference record (keyed by agent, so two agents' chunks never meet). */
+export function preferenceChunkBase(agentId: string, writeId: string): string {
+  return `${CHUNK_SK_PREFIX}${agentId}\u0001${writeId}`;
 }
 
 export function idempotencySk(incarnation: string, key: string): string {

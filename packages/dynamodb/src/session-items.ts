@@ -1,16 +1,19 @@
-import { isExpired, type Message, type MessageRole, type Session } from "@agent-state/core";
+import { isExpired, type Json, type Message, type MessageRole, type Session } from "@agent-state/core";
 import { decodeJson } from "./json-codec.js";
 import type { ValueAttributes } from "./large-values.js";
 import { MESSAGE_SK_PREFIX } from "./schema.js";
 
-/** A session's meta item as stored (state as JSON text, see json-codec.ts). */
-export interface SessionItem {
+/**
+ * A session's meta item as stored: the state as JSON text (`state`, see json-codec.ts) under 4 KB, else packed
+ * (`v` inline, or chunks `vid`/`vn`; `vc` "br" when compressed; see packed-json.ts).
+ */
+export interface SessionItem extends ValueAttributes {
   pk: string;
   sk: string;
   sessionId: string;
   userId?: string;
   agentId?: string;
-  state: string;
+  state?: string;
   version: number;
   messageCount: number;
   lastToolCall?: string;
@@ -80,12 +83,13 @@ export function isLiveItem(item: { expiresAt?: unknown } | null | undefined, now
   );
 }
 
-export function toSession(item: SessionItem): Session {
+/** The session a meta item describes; `state` when known (a packed state is read by session-state.ts). */
+export function toSession(item: SessionItem, state?: Record<string, Json>): Session {
   return {
     sessionId: item.sessionId,
     userId: item.userId ?? null,
     agentId: item.agentId ?? null,
-    state: decodeJson(item.state),
+    state: state ?? decodeJson(item.state ?? "{}"),
     version: item.version,
     messageCount: item.messageCount,
     lastToolCall: item.lastToolCall ?? null,

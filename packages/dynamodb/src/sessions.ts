@@ -1,10 +1,12 @@
+import { randomUUID } from "node:crypto";
 import {
   AlreadyExistsError,
   type AppendOptions,
   decodeCursor,
   encodeCursor,
   expiresAtFrom,
-  ItemTooLargeError,
+  isStateStoreError,
+  type Json,
   type Message,
   type MessageInput,
   newSessionId,
@@ -34,13 +36,13 @@ import { encodeJson } from "./json-codec.js";
 import { refreshMessageTtlIfDue } from "./message-ttl.js";
 import { appendMessages, listMessages, readRecent } from "./messages.js";
 import { readMeta } from "./meta-read.js";
+import { dropChunksOf, type PackedJson, packJson, writePackedChunks } from "./packed-json.js";
 import { purgeMessages } from "./purge.js";
-import { MAX_ITEM_BYTES, META_SK, sessionPk, USER_INDEX } from "./schema.js";
+import { META_SK, sessionPk, USER_INDEX } from "./schema.js";
 import { isLiveItem, NAMES, namesFor, type SessionItem, toSession } from "./session-items.js";
+import { sessionOf, stateAttributes, statePlace } from "./session-state.js";
 import { truncateMessages } from "./truncate.js";
 
-/** Room in a meta item for everything but the state (ids of up to 256 characters, numbers, names). */
-const META_OVERHEAD_BYTES = 4 * 1024;
 const CREATE_ATTEMPTS = 5;
 
 /** Sessions and their messages on the sessions table (see schema.ts for the layout). */
@@ -51,11 +53,34 @@ export class DynamoSessions implements SessionStore {
   async create(init?: SessionInit): Promise<Session> {
     const valid = validateSessionInit(init);
     const { context } = this;
-    const now = context.clock();
     const sessionId = valid.sessionId ?? newSessionId();
+    const state = valid.state ?? {};
+    // A large state's chunks go first; the meta item naming them is the commit point.
+    const place = statePlace(context, sessionId);
+    const packed = await packJson(encodeJson(state), place, randomUUID());
+    await writePackedChunks(context, context.tables.sessions, packed, "sessions.create");
+    try {
+      return await this.createMeta(sessionId, valid, state, packed, place.ttl);
+    } catch (error) {
+      // Not written (the id is taken): its chunks go too. Any other failure may have committed, so its chunks
+      // stay (their ttl removes them otherwise).
+      if (isStateStoreError(error, "ALREADY_EXISTS")) {
+        await dropChunksOf(context, context.tables.sessions, place, packed.attributes ?? {});
+      }
+      throw error;
+    }
+  }
+
+  private async createMeta(
+    sessionId: string,
+    valid: SessionInit,
+    state: Record<string, Json>,
+    packed: PackedJson,
+    chunksTtl: number | undefined,
+  ): Promise<Session> {
+    const { context } = this;
+    const now = context.clock();
     const ttlSeconds = valid.ttlSeconds ?? context.sessionTtlSeconds;
-    const state = encodeJson(valid.state ?? {});
-    checkStateSize(state, "sessions.create");
     for (let attempt = 1; attempt <= CREATE_ATTEMPTS; attempt++) {
       const incarnation = context.ids.next();
       const expiresAt = expiresAtFrom(now, ttlSeconds);
@@ -65,7 +90,8 @@ export class DynamoSessions implements SessionStore {
         sessionId,
         ...(valid.userId !== undefined ? { userId: valid.userId } : {}),
         ...(valid.agentId !== undefined ? { agentId: valid.agentId } : {}),
-        state,
+        ...stateAttributes(packed).set,
+        ...(packed.chunks.length > 0 && chunksTtl !== undefined ? { messagesTtl: chunksTtl } : {}),
         version: 1,
         messageCount: 0,
         ...(context.region !== null ? { lastActiveRegion: context.region } : {}),
@@ -91,7 +117,7 @@ export class DynamoSessions implements SessionStore {
           ReturnValuesOnConditionCheckFailure: "ALL_OLD",
         });
         context.incarnations.set(sessionId, incarnation);
-        return toSession(item);
+        return toSession(item, state);
       } catch (error) {
         if (!isConditionFailure(error)) throw toStoreError(error, "sessions.create");
         const old = await itemBehindConditionFailure(
@@ -122,11 +148,18 @@ export class DynamoSessions implements SessionStore {
     if (count !== undefined && count > 0) return readRecent(this.context, sessionId, count);
     const item = await readMeta(this.context, sessionId);
     if (item === null) return null;
-    const session = toSession(item);
+    const session = await sessionOf(this.context, item, "sessions.get");
+    if (session === null) return null;
     return count === 0 ? { ...session, recentMessages: [] } : session;
   }
 
-  /** One conditional UpdateItem; a failed condition reports the stored version (ALL_OLD), no second read. */
+  /**
+   * One conditional UpdateItem; a failed condition reports the stored version (ALL_OLD), no second read. A state
+   * of 4 KB or more is packed (compressed, inline or chunked: see packed-json.ts); its chunks are written first
+   * and the UpdateItem that names them commits it, so a reader sees the old state or the new one, whole. The
+   * replaced state's chunks are removed after the commit; a failed update removes the new ones and leaves the old
+   * state as it was.
+   */
   async update(
     sessionId: string,
     changes: SessionChanges,
@@ -136,6 +169,13 @@ export class DynamoSessions implements SessionStore {
     const valid = validateSessionChanges(changes);
     const expectedVersion = parseUpdateOptions(opts);
     const { context } = this;
+    const table = context.tables.sessions;
+    const place = statePlace(context, sessionId);
+    let packed: PackedJson | undefined;
+    if (valid.state !== undefined) {
+      packed = await packJson(encodeJson(valid.state), place, randomUUID());
+      await writePackedChunks(context, table, packed, "sessions.update");
+    }
     const now = context.clock();
     const sets = [
       "#version = #version + :one",
@@ -146,12 +186,23 @@ export class DynamoSessions implements SessionStore {
     const removes: string[] = [];
     const names = namesFor("#pk", "#version", "#lastActiveAt", "#expiresAt", "#ttlMs", "#ttl", "#ttlSeconds");
     const values: Record<string, unknown> = { ":one": 1, ":now": now, ":nowSeconds": toEpochSeconds(now) };
-    if (valid.state !== undefined) {
-      const state = encodeJson(valid.state);
-      checkStateSize(state, "sessions.update");
-      sets.push("#state = :state");
-      names["#state"] = NAMES["#state"];
-      values[":state"] = state;
+    const stateChange = packed === undefined ? undefined : stateAttributes(packed);
+    if (stateChange !== undefined) {
+      for (const [name, value] of Object.entries(stateChange.set)) {
+        sets.push(`#s_${name} = :s_${name}`);
+        names[`#s_${name}`] = name;
+        values[`:s_${name}`] = value;
+      }
+      for (const name of stateChange.remove) {
+        removes.push(`#s_${name}`);
+        names[`#s_${name}`] = name;
+      }
+      if (packed !== undefined && packed.chunks.length > 0) {
+        // The chunks expire like messages: the ttl refresh keeps them while the session is active.
+        sets.push("#messagesTtl = if_not_exists(#messagesTtl, :chunksTtl)");
+        names["#messagesTtl"] = NAMES["#messagesTtl"];
+        values[":chunksTtl"] = place.ttl;
+      }
     }
     if (valid.lastToolCall !== undefined) {
       names["#lastToolCall"] = NAMES["#lastToolCall"];
@@ -171,34 +222,53 @@ export class DynamoSessions implements SessionStore {
       condition += " AND #version = :expected";
       values[":expected"] = expectedVersion;
     }
+    let old: SessionItem;
     try {
       const output = await context.writer.update({
-        TableName: context.tables.sessions,
+        TableName: table,
         Key: { pk: sessionPk(sessionId), sk: META_SK },
         UpdateExpression: `SET ${sets.join(", ")}${removes.length > 0 ? ` REMOVE ${removes.join(", ")}` : ""}`,
         ConditionExpression: condition,
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
-        ReturnValues: "ALL_NEW",
+        // The old item: the new one follows from it, and it names the chunks of the state replaced.
+        ReturnValues: "ALL_OLD",
         ReturnValuesOnConditionCheckFailure: "ALL_OLD",
       });
-      const updated = output.Attributes as SessionItem;
-      refreshMessageTtlIfDue(context, updated);
-      return toSession(updated);
+      old = output.Attributes as SessionItem;
     } catch (error) {
       if (!isConditionFailure(error)) throw toStoreError(error, "sessions.update");
-      const old = await itemBehindConditionFailure(
+      // Nothing was written: the new state's chunks go, the old state stays whole.
+      if (packed !== undefined) await dropChunksOf(context, table, place, packed.attributes ?? {});
+      const stored = await itemBehindConditionFailure(
         context,
         error,
-        context.tables.sessions,
+        table,
         { pk: sessionPk(sessionId), sk: META_SK },
         "sessions.update",
       );
-      if (old === null || !isLiveItem(old, now) || expectedVersion === undefined) {
+      if (stored === null || !isLiveItem(stored, now) || expectedVersion === undefined) {
         throw new SessionNotFoundError(sessionId);
       }
-      throw new VersionConflictError(sessionId, expectedVersion, Number(old.version));
+      throw new VersionConflictError(sessionId, expectedVersion, Number(stored.version));
     }
+    const updated = updatedItem(
+      old,
+      now,
+      stateChange?.set,
+      stateChange?.remove,
+      valid.lastToolCall,
+      context.region,
+    );
+    if (packed !== undefined && packed.chunks.length > 0 && updated.messagesTtl === undefined) {
+      updated.messagesTtl = values[":chunksTtl"] as number;
+    }
+    if (stateChange !== undefined) await dropChunksOf(context, table, place, old);
+    refreshMessageTtlIfDue(context, updated);
+    if (valid.state !== undefined) return toSession(updated, valid.state);
+    const session = await sessionOf(context, updated, "sessions.update");
+    if (session === null) throw new SessionNotFoundError(sessionId);
+    return session;
   }
 
   /** Appends atomically with the meta update (one TransactWriteItems); see messages.ts. */
@@ -245,6 +315,7 @@ export class DynamoSessions implements SessionStore {
     if (old === undefined) return false;
     context.incarnations.delete(sessionId);
     await purgeMessages(context, sessionId, old.lastMessageId, old.incarnation);
+    await dropChunksOf(context, context.tables.sessions, statePlace(context, sessionId), old);
     return isLiveItem(old, now);
   }
 
@@ -290,12 +361,16 @@ export class DynamoSessions implements SessionStore {
         "sessions.listByUser",
       );
       const byPk = new Map(metas.map((item) => [String(item.pk), item as unknown as SessionItem]));
-      for (const key of keys) {
-        const item = byPk.get(String(key.pk));
-        // The index is eventually consistent: skip entries whose session is gone, expired or now another user's.
-        if (item !== undefined && isLiveItem(item, now) && item.userId === userId)
-          sessions.push(toSession(item));
-      }
+      const found = await Promise.all(
+        keys.map((key) => {
+          const item = byPk.get(String(key.pk));
+          // The index is eventually consistent: skip entries whose session is gone, expired or now another user's.
+          return item !== undefined && isLiveItem(item, now) && item.userId === userId
+            ? sessionOf(context, item, "sessions.listByUser")
+            : null;
+        }),
+      );
+      for (const session of found) if (session !== null && session.userId === userId) sessions.push(session);
       if (sessions.length > limit) {
         const page = sessions.slice(0, limit);
         return { items: page, cursor: encodeCursor(scope, page[limit - 1]?.sessionId ?? "") };
@@ -306,7 +381,30 @@ export class DynamoSessions implements SessionStore {
   }
 }
 
-function checkStateSize(state: string, what: string): void {
-  const size = Buffer.byteLength(state, "utf8") + META_OVERHEAD_BYTES;
-  if (size > MAX_ITEM_BYTES) throw new ItemTooLargeError(`${what}: session state`, size, MAX_ITEM_BYTES);
+/**
+ * The meta item after an update, from the item before it (ALL_OLD) and what the update expression did: version
+ * + 1, activity and expiry slid, the state attributes replaced, the last tool call and region set.
+ */
+function updatedItem(
+  old: SessionItem,
+  now: number,
+  stateSet: Record<string, unknown> | undefined,
+  stateRemove: string[] | undefined,
+  lastToolCall: string | null | undefined,
+  region: string | null,
+): SessionItem {
+  const item: SessionItem = {
+    ...old,
+    version: old.version + 1,
+    lastActiveAt: now,
+    expiresAt: now + old.ttlMs,
+    ttl: toEpochSeconds(now) + old.ttlSeconds,
+  };
+  const attributes = item as unknown as Record<string, unknown>;
+  for (const name of stateRemove ?? []) delete attributes[name];
+  Object.assign(item, stateSet);
+  if (lastToolCall === null) delete item.lastToolCall;
+  else if (lastToolCall !== undefined) item.lastToolCall = lastToolCall;
+  if (region !== null) item.lastActiveRegion = region;
+  return item;
 }

@@ -3,27 +3,28 @@ import {
   type CachedResult,
   expiresAtFrom,
   hashParams,
-  ItemTooLargeError,
   type Json,
+  parseToolCacheSet,
   type ToolCache,
   toEpochSeconds,
-  validateJson,
   validateJsonObject,
   validateToolName,
-  validateTtlSeconds,
 } from "@agent-state/core";
 import { batchWriteAll } from "./batch.js";
 import { readConsistency, type StoreContext } from "./context.js";
 import { isConditionFailure, toStoreError } from "./errors.js";
 import { decodeJson, encodeJson } from "./json-codec.js";
+import type { ValueAttributes } from "./large-values.js";
+import { type ChunkPlace, isPacked, packJson, unpackJson, writePackedChunks } from "./packed-json.js";
 import { forEachQueryPage } from "./query-pages.js";
-import { hitsSk, itemSizeBytes, MAX_ITEM_BYTES } from "./schema.js";
+import { cacheChunkBase, hitsSk } from "./schema.js";
 import { isLiveItem } from "./session-items.js";
 
-interface ValueItem {
+/** A cached value: its JSON text (`value`) under 4 KB, else packed (`v`, or chunks `vid`/`vn`; see packed-json.ts). */
+interface ValueItem extends ValueAttributes {
   pk: string;
   sk: string;
-  value: string;
+  value?: string;
   /** Identifies one `set`; the counter item carries the same id so a hit never counts for a replaced entry. */
   entryId: string;
   cachedAt: number;
@@ -54,12 +55,10 @@ export class DynamoToolCache implements ToolCache {
       if (item === null || !isLiveItem(item, this.context.clock())) return null;
       const hitCount = await this.countHit(toolName, hash, item);
       if (hitCount !== null) {
-        return {
-          value: decodeJson<T>(item.value),
-          hitCount,
-          cachedAt: item.cachedAt,
-          expiresAt: item.expiresAt,
-        };
+        const value = await this.valueOf<T>(toolName, hash, item);
+        return value === null
+          ? null
+          : { value: value.json, hitCount, cachedAt: item.cachedAt, expiresAt: item.expiresAt };
       }
       // The counter belongs to another entry: the value was replaced or removed since our read (or the reader
       // is stale), or a `set` wrote its value but not its counter (two sets racing, or a crash between them).
@@ -71,18 +70,38 @@ export class DynamoToolCache implements ToolCache {
         isLiveItem(current, this.context.clock())
       ) {
         const repaired = await this.restartCounter(toolName, hash, current);
-        if (repaired)
-          return {
-            value: decodeJson<T>(current.value),
-            hitCount: 1,
-            cachedAt: current.cachedAt,
-            expiresAt: current.expiresAt,
-          };
+        if (repaired) {
+          const value = await this.valueOf<T>(toolName, hash, current);
+          return value === null
+            ? null
+            : { value: value.json, hitCount: 1, cachedAt: current.cachedAt, expiresAt: current.expiresAt };
+        }
       }
       item = current;
       readStrongly = true;
     }
     return null;
+  }
+
+  /**
+   * The value of an entry: its text, or its packed payload (inline or chunked). Null when a chunk is gone: the
+   * tool's entries were invalidated since the entry was read (a replaced entry's chunks stay until its ttl).
+   */
+  private async valueOf<T extends Json>(
+    toolName: string,
+    hash: string,
+    item: ValueItem,
+  ): Promise<{ json: T } | null> {
+    if (!isPacked(item as unknown as Record<string, unknown>))
+      return { json: decodeJson<T>(item.value ?? "null") };
+    const json = await unpackJson(
+      this.context,
+      this.context.tables.toolCache,
+      item as unknown as Record<string, unknown>,
+      chunkPlace(toolName, hash, item.ttl),
+      "toolCache.get",
+    );
+    return json === null ? null : { json: decodeJson<T>(json) };
   }
 
   /** Adds 1 to the entry's counter; null when the counter is not this entry's. */
@@ -130,34 +149,41 @@ export class DynamoToolCache implements ToolCache {
     }
   }
 
-  /** Writes the value item and a fresh counter (hit count 0) in one BatchWriteItem. */
+  /**
+   * Writes the value item and a fresh counter (hit count 0) in one BatchWriteItem. A value of 4 KB or more is
+   * packed (see packed-json.ts); its chunks, if any, are written first, expire with the entry, and stay until
+   * then when the entry is replaced or invalidated (no extra request to find them).
+   */
   async set<T extends Json>(
     toolName: string,
     params: Record<string, Json>,
     value: T,
     opts: { ttlSeconds: number },
   ): Promise<void> {
-    validateToolName(toolName);
-    const hash = hashParams(validateJsonObject("params", params));
-    const encoded = encodeJson(validateJson("value", value));
-    const ttlSeconds = validateTtlSeconds("ttlSeconds", opts?.ttlSeconds);
+    const checked = parseToolCacheSet(toolName, params, value, opts);
+    const hash = hashParams(checked.params);
     const { context } = this;
     const now = context.clock();
-    const expiresAt = expiresAtFrom(now, ttlSeconds);
+    const expiresAt = expiresAtFrom(now, checked.ttlSeconds);
     const entryId = randomUUID();
+    const ttl = toEpochSeconds(expiresAt);
+    const packed = await packJson(
+      encodeJson(checked.value),
+      chunkPlace(checked.toolName, hash, ttl),
+      entryId,
+    );
+    await writePackedChunks(context, context.tables.toolCache, packed, "toolCache.set");
     const valueItem: ValueItem = {
-      pk: toolName,
+      pk: checked.toolName,
       sk: hash,
-      value: encoded,
+      ...(packed.text !== undefined ? { value: packed.text } : packed.attributes),
       entryId,
       cachedAt: now,
       expiresAt,
-      ttl: toEpochSeconds(expiresAt),
+      ttl,
     };
-    const size = itemSizeBytes(valueItem as unknown as Record<string, unknown>);
-    if (size > MAX_ITEM_BYTES) throw new ItemTooLargeError("toolCache.set: value", size, MAX_ITEM_BYTES);
     const counterItem = {
-      pk: toolName,
+      pk: checked.toolName,
       sk: hitsSk(hash),
       entryId,
       hitCount: 0,
@@ -216,4 +242,9 @@ export class DynamoToolCache implements ToolCache {
       throw toStoreError(error, "toolCache.get");
     }
   }
+}
+
+/** Where an entry's chunks live: the tool's partition, keyed by params hash and entry id, expiring with it. */
+function chunkPlace(toolName: string, hash: string, ttl: number): ChunkPlace {
+  return { pk: toolName, chunkBase: (entryId) => cacheChunkBase(hash, entryId), ttl };
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { toEpochSeconds } from "@agent-state/core";
 import { ManualClock } from "@agent-state/core/testing";
 import { DynamoDBDocument } from "@aws-sdk/lib-dynamodb";
@@ -63,5 +64,37 @@ describe("message items' ttl in a session that stays active", () => {
         (m) => m.content,
       ),
     ).toEqual(["first", "step 1", "step 2"]);
+  });
+
+  it("the chunks of a large state expire like messages and are renewed with them; delete removes them", async () => {
+    // Random text: it does not compress below the inline limit, so the state goes to chunks.
+    const state = { big: randomBytes(600 * 1024).toString("base64url") };
+    const { sessionId } = await local.store.sessions.create({ ttlSeconds: 300, state });
+    const start = toEpochSeconds(clock.now());
+    const chunkTtls = async () => {
+      const doc = DynamoDBDocument.from(local.low);
+      const { Items = [] } = await doc.query({
+        TableName: local.tables.sessions,
+        KeyConditionExpression: "pk = :pk AND begins_with(sk, :chunks)",
+        ExpressionAttributeValues: { ":pk": `session#${sessionId}`, ":chunks": "c#state" },
+        ConsistentRead: true,
+      });
+      return Items.map((item) => Number(item.ttl));
+    };
+    expect(await chunkTtls()).toEqual([start + 1_000, start + 1_000]);
+    expect((await storedTtls(sessionId)).floor).toBe(start + 1_000);
+    // Kept active by appends alone (the state is never rewritten) until the floor is due.
+    for (let step = 1; step <= 3; step++) {
+      clock.advanceSeconds(250);
+      await local.store.sessions.append(sessionId, { role: "user", content: `step ${step}` });
+    }
+    await local.store.sessions.get(sessionId);
+    await local.store.close(); // awaits the background refresh
+    const renewed = await chunkTtls();
+    expect(renewed).toHaveLength(2);
+    expect(renewed.every((ttl) => ttl >= start + 750 + 1_000)).toBe(true);
+    expect((await local.store.sessions.get(sessionId))?.state).toEqual(state);
+    expect(await local.store.sessions.delete(sessionId)).toBe(true);
+    expect(await chunkTtls()).toEqual([]);
   });
 });

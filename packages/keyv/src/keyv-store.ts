@@ -48,9 +48,10 @@ export class AgentStateKeyv extends EventEmitter implements KeyvStoreAdapter {
    * `iterator()` on this adapter directly.
    */
   opts: { dialect: string; url: string; scope: string; [key: string]: unknown };
-  /** Set by Keyv from its `namespace` option (default "keyv"). */
-  namespace?: string | undefined;
   private readonly store: StateStore;
+  /** Every namespace a Keyv has given this adapter, so a key can be routed by its `namespace:` prefix. */
+  private readonly namespaces = new Set<string>();
+  private current: string | undefined;
   private readonly clock: Clock;
 
   constructor(store: StateStore, options: AgentStateKeyvOptions = {}) {
@@ -60,26 +61,71 @@ export class AgentStateKeyv extends EventEmitter implements KeyvStoreAdapter {
     this.opts = { dialect: "agent-state", url: "agent-state://records", scope: options.scope ?? "keyv" };
   }
 
+  /**
+   * The Keyv namespace, set by Keyv from its `namespace` option (default "keyv"). Keyv sets it on the adapter it
+   * is given; when several Keyv instances share one adapter, each key still goes to its own namespace's scope
+   * (Keyv prefixes keys with `namespace:`), but `clear()` cannot tell which namespace is meant and refuses.
+   */
+  get namespace(): string | undefined {
+    return this.current;
+  }
+
+  set namespace(namespace: string | undefined) {
+    this.current = namespace;
+    if (namespace) this.namespaces.add(namespace);
+  }
+
   /** The records scope of a namespace (default: the current one). */
-  scopeOf(namespace: string | undefined = this.namespace): string {
+  scopeOf(namespace: string | undefined = this.current): string {
     return namespace ? `${this.opts.scope}:${namespace}` : this.opts.scope;
   }
 
+  /**
+   * The scope a key belongs to: the namespace its `namespace:` prefix names (the longest known one), else the
+   * current namespace (Keyv's `useKeyPrefix: false`).
+   */
+  private scopeOfKey(key: string): string {
+    let owner: string | undefined;
+    for (const namespace of this.namespaces) {
+      if (key.startsWith(`${namespace}:`) && (owner === undefined || namespace.length > owner.length)) {
+        owner = namespace;
+      }
+    }
+    return this.scopeOf(owner ?? this.current);
+  }
+
   async get<Value>(key: string): Promise<StoredData<Value> | undefined> {
-    const [record] = await this.store.records.get(this.scopeOf(), [key]);
+    const [record] = await this.store.records.get(this.scopeOfKey(key), [key]);
     return this.live(record ?? null) as StoredData<Value> | undefined;
   }
 
   async getMany<Value>(keys: string[]): Promise<Array<StoredData<Value | undefined>>> {
-    const out: Array<StoredData<Value | undefined>> = [];
-    for (let i = 0; i < keys.length; i += LIMITS.maxRecordKeysPerGet) {
-      const records = await this.store.records.get(
-        this.scopeOf(),
-        keys.slice(i, i + LIMITS.maxRecordKeysPerGet),
-      );
-      for (const record of records) out.push(this.live(record) as StoredData<Value | undefined>);
+    // Grouped by scope (one per namespace), each group read in batches, answers put back in the keys' order.
+    const out = new Array<StoredData<Value | undefined>>(keys.length);
+    for (const [scope, indexes] of this.groupByScope(keys)) {
+      for (let i = 0; i < indexes.length; i += LIMITS.maxRecordKeysPerGet) {
+        const batch = indexes.slice(i, i + LIMITS.maxRecordKeysPerGet);
+        const records = await this.store.records.get(
+          scope,
+          batch.map((index) => keys[index] as string),
+        );
+        records.forEach((record, j) => {
+          out[batch[j] as number] = this.live(record) as StoredData<Value | undefined>;
+        });
+      }
     }
     return out;
+  }
+
+  private groupByScope(keys: string[]): Map<string, number[]> {
+    const groups = new Map<string, number[]>();
+    keys.forEach((key, index) => {
+      const scope = this.scopeOfKey(key);
+      const group = groups.get(scope);
+      if (group === undefined) groups.set(scope, [index]);
+      else group.push(index);
+    });
+    return groups;
   }
 
   async has(key: string): Promise<boolean> {
@@ -92,7 +138,7 @@ export class AgentStateKeyv extends EventEmitter implements KeyvStoreAdapter {
 
   /** Stores the value; `ttl` in milliseconds (absent or 0: never expires). */
   async set(key: string, value: unknown, ttl?: number): Promise<boolean> {
-    await this.store.records.write(this.scopeOf(), [this.putOp(key, value, ttl)]);
+    await this.store.records.write(this.scopeOfKey(key), [this.putOp(key, value, ttl)]);
     return true;
   }
 
@@ -103,15 +149,19 @@ export class AgentStateKeyv extends EventEmitter implements KeyvStoreAdapter {
       latest.delete(key); // re-insert, so the map keeps the order of the last writes
       latest.set(key, this.putOp(key, value, ttl));
     }
+    const keys = [...latest.keys()];
     const ops = [...latest.values()];
-    for (let i = 0; i < ops.length; i += LIMITS.maxRecordOpsPerWrite) {
-      await this.store.records.write(this.scopeOf(), ops.slice(i, i + LIMITS.maxRecordOpsPerWrite));
+    for (const [scope, indexes] of this.groupByScope(keys)) {
+      const scoped = indexes.map((index) => ops[index] as RecordOp);
+      for (let i = 0; i < scoped.length; i += LIMITS.maxRecordOpsPerWrite) {
+        await this.store.records.write(scope, scoped.slice(i, i + LIMITS.maxRecordOpsPerWrite));
+      }
     }
   }
 
   /** Removes the entry; true when a live (unexpired) entry was removed. */
   async delete(key: string): Promise<boolean> {
-    const scope = this.scopeOf();
+    const scope = this.scopeOfKey(key);
     for (let attempt = 0; attempt < MAX_DELETE_ATTEMPTS; attempt++) {
       const [record] = await this.store.records.get(scope, [key]);
       if (!record) return false;
@@ -129,8 +179,19 @@ export class AgentStateKeyv extends EventEmitter implements KeyvStoreAdapter {
     return true;
   }
 
-  /** Removes every entry of the current namespace, and nothing of any other. */
+  /**
+   * Removes every entry of the namespace, and nothing of any other. Keyv calls it without saying which namespace:
+   * when Keyv instances with different namespaces share this adapter it cannot tell, so it throws a
+   * `ValidationError` (give each Keyv its own `AgentStateKeyv`) rather than empty the wrong one.
+   */
   async clear(): Promise<void> {
+    if (this.namespaces.size > 1) {
+      throw new ValidationError(
+        "namespace",
+        `this AgentStateKeyv serves ${this.namespaces.size} Keyv namespaces, so clear() cannot tell which to ` +
+          "empty: give each Keyv its own adapter (new AgentStateKeyv(store))",
+      );
+    }
     await this.store.records.clear(this.scopeOf());
   }
 
@@ -138,7 +199,7 @@ export class AgentStateKeyv extends EventEmitter implements KeyvStoreAdapter {
   async *iterator<Value>(
     namespace?: string,
   ): AsyncGenerator<Array<string | Awaited<Value> | undefined>, void> {
-    const scope = this.scopeOf(namespace ?? this.namespace);
+    const scope = this.scopeOf(namespace ?? this.current);
     let cursor: string | undefined;
     do {
       const page = await this.store.records.range(scope, {

@@ -87,6 +87,32 @@ describeEachBackend("AgentStateKeyv", (backend) => {
     expect(values.slice(1)).toEqual(entries.slice(1).map((e) => e.value));
   });
 
+  it("one adapter shared by two Keyv namespaces keeps them apart; clear() refuses rather than guess", async () => {
+    const shared = new AgentStateKeyv(store);
+    const one = new Keyv({ store: shared, namespace: "one", throwOnErrors: true });
+    const two = new Keyv({ store: shared, namespace: "two", throwOnErrors: true });
+    one.on("error", () => {});
+    two.on("error", () => {});
+    await one.set("k", "from one");
+    await two.set("k", "from two");
+    await one.setMany([{ key: "a", value: "one-a" }]);
+    await two.setMany([{ key: "a", value: "two-a" }]);
+    expect(await one.get("k")).toBe("from one");
+    expect(await two.get("k")).toBe("from two");
+    expect(await one.get(["k", "a"])).toEqual(["from one", "one-a"]);
+    // Each namespace's keys are in its own scope, whichever Keyv was built last.
+    const keysOf = async (namespace: string) =>
+      (await store.records.range(shared.scopeOf(namespace))).items.map((r) => r.key);
+    expect(await keysOf("one")).toEqual(["one:a", "one:k"]);
+    expect(await keysOf("two")).toEqual(["two:a", "two:k"]);
+    expect(await codeOf(shared.clear())).toBe("VALIDATION");
+    expect(await codeOf(one.clear())).toBe("VALIDATION");
+    expect(await two.get("k")).toBe("from two");
+    expect(await one.delete("k")).toBe(true);
+    expect(await two.get("k")).toBe("from two");
+    expect(await keysOf("one")).toEqual(["one:a"]);
+  });
+
   it("iterator yields every live entry of the namespace in key order, across pages, skipping expired ones", async () => {
     const adapter = new AgentStateKeyv(store, { clock: clock.now });
     adapter.namespace = "ns";

@@ -2,13 +2,14 @@ import {
   expiresAtFrom,
   isExpired,
   type Json,
+  mergePreferenceValues,
   type PreferenceStore,
   type Preferences,
   type ResolvedCommonOptions,
   validateId,
-  validateJsonObject,
   validateOptionalTtl,
   validatePreferenceChanges,
+  validatePreferenceValues,
 } from "@agent-state/core";
 
 /** Preference records keyed by the JSON of [userId, agentId], which no two distinct pairs share. */
@@ -29,7 +30,7 @@ export class MemoryPreferenceStore implements PreferenceStore {
     opts?: { ttlSeconds?: number },
   ): Promise<Preferences> {
     const key = keyOf(userId, agentId);
-    const valid = validateJsonObject("values", values);
+    const valid = validatePreferenceValues(values);
     const ttlSeconds = validateOptionalTtl("ttlSeconds", opts) ?? this.options.ttlSeconds.preferences;
     const now = this.options.clock();
     const previous = this.live(key, now);
@@ -47,18 +48,8 @@ export class MemoryPreferenceStore implements PreferenceStore {
     const ttlSeconds = validateOptionalTtl("ttlSeconds", opts) ?? this.options.ttlSeconds.preferences;
     const now = this.options.clock();
     const previous = this.live(key, now);
-    const values: Record<string, Json> = previous ? { ...previous.values } : {};
-    for (const [name, value] of Object.entries(valid)) {
-      if (value === undefined) delete values[name];
-      // Defined, not assigned: assigning to a "__proto__" key would set the prototype and lose the value.
-      else
-        Object.defineProperty(values, name, {
-          value: structuredClone(value),
-          enumerable: true,
-          writable: true,
-          configurable: true,
-        });
-    }
+    // Merged by defining keys, never assigning: a "__proto__" key stays a value. Over the limit: nothing written.
+    const values = structuredClone(mergePreferenceValues(previous?.values ?? {}, valid));
     return this.write(key, userId, agentId, values, previous, now, ttlSeconds);
   }
 

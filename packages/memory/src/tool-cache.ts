@@ -4,12 +4,11 @@ import {
   expiresAtFrom,
   isExpired,
   type Json,
+  parseToolCacheSet,
   type ResolvedCommonOptions,
   type ToolCache,
-  validateJson,
   validateJsonObject,
   validateToolName,
-  validateTtlSeconds,
 } from "@agent-state/core";
 
 /** A cached result, its value kept as JSON text: parsing it is a cheaper copy-out than structuredClone. */
@@ -54,13 +53,13 @@ export class MemoryToolCache implements ToolCache {
     value: T,
     opts: { ttlSeconds: number },
   ): Promise<void> {
-    validateToolName(toolName);
-    const key = canonicalJson(validateJsonObject("params", params));
-    const valueJson = JSON.stringify(validateJson("value", value));
-    const ttlSeconds = validateTtlSeconds("ttlSeconds", opts?.ttlSeconds);
+    const checked = parseToolCacheSet(toolName, params, value, opts);
+    const key = canonicalJson(checked.params);
+    const valueJson = JSON.stringify(checked.value);
+    const ttlSeconds = checked.ttlSeconds;
     const now = this.options.clock();
-    const entries = this.tools.get(toolName) ?? new Map<string, Entry>();
-    this.tools.set(toolName, entries);
+    const entries = this.tools.get(checked.toolName) ?? new Map<string, Entry>();
+    this.tools.set(checked.toolName, entries);
     entries.set(key, {
       valueJson,
       hitCount: 0,

@@ -1,12 +1,15 @@
 import {
   expiresAtFrom,
+  ItemTooLargeError,
   type Json,
+  LIMITS,
+  limitAllowanceBytes,
   type PreferenceStore,
   type Preferences,
   validateId,
-  validateJsonObject,
   validateOptionalTtl,
   validatePreferenceChanges,
+  validatePreferenceValues,
 } from "@agent-state/core";
 import { send } from "./client.js";
 import { fieldsOf, preferencesFromFields } from "./codec.js";
@@ -14,7 +17,6 @@ import type { StoreContext } from "./context.js";
 import { guarded } from "./errors.js";
 import { physicalTtlMs } from "./expiry.js";
 import { DELETE_PREFERENCES, WRITE_PREFERENCES } from "./scripts/preference-scripts.js";
-import { checkSize } from "./size.js";
 
 /** One hash per (user, agent) under the user's hash tag; each write is one script. */
 export class RedisPreferenceStore implements PreferenceStore {
@@ -36,9 +38,11 @@ export class RedisPreferenceStore implements PreferenceStore {
     opts?: { ttlSeconds?: number },
   ): Promise<Preferences> {
     const key = this.key(userId, agentId);
-    const checked = validateJsonObject("values", values);
+    const checked = validatePreferenceValues(values);
     const ttlSeconds = validateOptionalTtl("ttlSeconds", opts) ?? this.context.options.ttlSeconds.preferences;
-    const triples = Object.entries(checked).flatMap(([name, value]) => ["s", name, JSON.stringify(value)]);
+    const triples = Object.entries(checked).flatMap(([name, value]) =>
+      entry("s", name, JSON.stringify(value)),
+    );
     return this.write("preferences.set", userId, agentId, key, "set", triples, ttlSeconds);
   }
 
@@ -53,7 +57,7 @@ export class RedisPreferenceStore implements PreferenceStore {
     const checked = validatePreferenceChanges(changes);
     const ttlSeconds = validateOptionalTtl("ttlSeconds", opts) ?? this.context.options.ttlSeconds.preferences;
     const triples = Object.entries(checked).flatMap(([name, value]) =>
-      value === undefined ? ["d", name, ""] : ["s", name, JSON.stringify(value)],
+      value === undefined ? entry("d", name, "") : entry("s", name, JSON.stringify(value)),
     );
     return this.write("preferences.patch", userId, agentId, key, "patch", triples, ttlSeconds);
   }
@@ -81,18 +85,34 @@ export class RedisPreferenceStore implements PreferenceStore {
     triples: string[],
     ttlSeconds: number,
   ): Promise<Preferences> {
-    checkSize("preferences", triples);
     const now = this.context.options.clock();
     const expiresAt = expiresAtFrom(now, ttlSeconds);
+    const maxValueBytes = LIMITS.maxValueBytes + limitAllowanceBytes();
     const reply = await guarded(operation, () =>
       WRITE_PREFERENCES.run(
         this.context.client,
         [key],
-        [String(now), String(expiresAt), String(physicalTtlMs(expiresAt, now)), mode, ...triples],
+        [
+          String(now),
+          String(expiresAt),
+          String(physicalTtlMs(expiresAt, now)),
+          mode,
+          String(maxValueBytes),
+          ...triples,
+        ],
       ),
     );
+    // The merged record would be over the limit: the script wrote nothing.
+    if (Array.isArray(reply) && reply[0] === "__too_large") {
+      throw new ItemTooLargeError("values", Number(reply[1]), maxValueBytes);
+    }
     const preferences = preferencesFromFields(userId, agentId, fieldsOf(reply), now);
     if (!preferences) throw new Error(`${operation}: the record just written is missing`);
     return preferences;
   }
+}
+
+/** One change for the write script: op, key, value JSON and the UTF-8 bytes of the key's JSON. */
+function entry(op: "s" | "d", name: string, valueJson: string): string[] {
+  return [op, name, valueJson, String(Buffer.byteLength(JSON.stringify(name), "utf8"))];
 }

@@ -3,11 +3,10 @@ import {
   expiresAtFrom,
   hashParams,
   type Json,
+  parseToolCacheSet,
   type ToolCache,
-  validateJson,
   validateJsonObject,
   validateToolName,
-  validateTtlSeconds,
 } from "@agent-state/core";
 import { send } from "./client.js";
 import type { StoreContext } from "./context.js";
@@ -15,7 +14,6 @@ import { guarded } from "./errors.js";
 import { physicalTtlMs } from "./expiry.js";
 import { CACHE_GET, CACHE_REMOVE, CACHE_SET } from "./scripts/cache-scripts.js";
 import { REGISTER } from "./scripts/index-scripts.js";
-import { checkSize } from "./size.js";
 
 // Entries removed per script call by invalidate(tool), so one call never blocks Redis for long.
 const INVALIDATE_BATCH = 500;
@@ -48,21 +46,20 @@ export class RedisToolCache implements ToolCache {
     value: T,
     opts: { ttlSeconds: number },
   ): Promise<void> {
-    validateToolName(toolName);
-    const hash = hashParams(validateJsonObject("params", params));
-    const valueJson = JSON.stringify(validateJson("value", value));
-    const ttlSeconds = validateTtlSeconds("ttlSeconds", opts?.ttlSeconds);
-    checkSize("tool result", [valueJson]);
+    const checked = parseToolCacheSet(toolName, params, value, opts);
+    const hash = hashParams(checked.params);
+    const valueJson = JSON.stringify(checked.value);
+    const ttlSeconds = checked.ttlSeconds;
     const { client, keys, options } = this.context;
     const now = options.clock();
     const expiresAtMs = expiresAtFrom(now, ttlSeconds);
     const expiresAt = String(expiresAtMs);
-    const member = keys.cacheRegistryMember(toolName, hash);
+    const member = keys.cacheRegistryMember(checked.toolName, hash);
     await guarded("toolCache.set", () =>
       Promise.all([
         CACHE_SET.run(
           client,
-          [keys.cacheEntry(toolName, hash), keys.toolIndex(toolName)],
+          [keys.cacheEntry(checked.toolName, hash), keys.toolIndex(checked.toolName)],
           [String(now), expiresAt, valueJson, hash, String(physicalTtlMs(expiresAtMs, now))],
         ),
         REGISTER.run(client, [keys.cacheRegistry(member)], [String(now), expiresAt, member, ""]),

@@ -94,7 +94,7 @@ const ROUTES: Route[] = [
 
 /**
  * Serves one admin request (already authenticated) under `/state/`. Answers 404 `ROUTE_NOT_FOUND` for unknown
- * paths and 405 for a known path with another method; store errors map to their status in `respond.ts`.
+ * paths and 405 for a known path with another method (HEAD is answered wherever GET is); store errors map to their status in `respond.ts`.
  */
 export async function handleAdminRequest(
   ctx: AdminContext,
@@ -103,11 +103,13 @@ export async function handleAdminRequest(
   url: URL,
 ): Promise<void> {
   let pathMatched = false;
+  // HEAD runs the GET route; Node sends its status and headers without the body.
+  const method = req.method === "HEAD" ? "GET" : req.method;
   for (const route of ROUTES) {
     const match = route.pattern.exec(url.pathname);
     if (!match) continue;
     pathMatched = true;
-    if (route.method !== req.method) continue;
+    if (route.method !== method) continue;
     const params = match.slice(1).map(decodeSegment);
     const { status, body } = await route.handler(ctx, params, url.searchParams);
     sendJson(res, status ?? 200, body);

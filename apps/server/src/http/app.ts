@@ -107,13 +107,15 @@ export function createApp(options: AppOptions): App {
       discardedBytes += chunk.length;
       if (discardedBytes > options.maxBodyBytes) req.destroy();
     });
-    if (url.pathname === "/healthz" && req.method === "GET") {
+    // HEAD is answered wherever GET is: the same status and headers, and Node sends no body for it.
+    const method = req.method === "HEAD" ? "GET" : req.method;
+    if (url.pathname === "/healthz" && method === "GET") {
       const report = await checkHealth();
       return report.ok
         ? sendJson(res, 200, { status: "ok", store: options.storeKind })
         : sendJson(res, 503, { status: "unavailable", store: options.storeKind, reason: report.reason });
     }
-    if (url.pathname === "/openapi.json" && req.method === "GET") {
+    if (url.pathname === "/openapi.json" && method === "GET") {
       res.writeHead(200, { "content-type": "application/json; charset=utf-8" });
       res.end(openApi);
       return;
@@ -130,14 +132,19 @@ export function createApp(options: AppOptions): App {
 
   const listener = (req: IncomingMessage, res: ServerResponse) => {
     inFlight++;
-    const url = new URL(req.url ?? "/", "http://localhost");
+    const url = parseRequestTarget(req.url ?? "");
+    const path = url?.pathname ?? "(unroutable)";
     res.once("close", () => {
       inFlight--;
-      logger.info("request", { method: req.method, path: url.pathname, status: res.statusCode });
+      logger.info("request", { method: req.method, path, status: res.statusCode });
     });
-    route(req, res, url).catch((error: unknown) => {
+    const served =
+      url === null
+        ? Promise.reject(new HttpError("ROUTE_NOT_FOUND", "no route: paths are matched exactly as sent"))
+        : route(req, res, url);
+    served.catch((error: unknown) => {
       if (!(error instanceof HttpError) && isServerSideFailure(error))
-        logger.error("request failed", { error, path: url.pathname, code: publicStoreError(error).code });
+        logger.error("request failed", { error, path, code: publicStoreError(error).code });
       if (res.headersSent) {
         res.destroy();
         return;
@@ -153,6 +160,24 @@ export function createApp(options: AppOptions): App {
     },
     close: () => mcpHandler.close(),
   };
+}
+
+/**
+ * The request's URL, or null when parsing would change its path: a doubled slash (`//x/state/stats` would
+ * otherwise become host `x`, path `/state/stats`), dot segments (also percent-encoded), backslashes. A proxy in
+ * front routes and authorises the path as sent, so the server must not route a normalised one.
+ */
+function parseRequestTarget(target: string): URL | null {
+  const queryAt = target.indexOf("?");
+  const rawPath = queryAt === -1 ? target : target.slice(0, queryAt);
+  if (!rawPath.startsWith("/") || rawPath.startsWith("//")) return null;
+  let url: URL;
+  try {
+    url = new URL(target, "http://localhost");
+  } catch {
+    return null;
+  }
+  return url.pathname === rawPath ? url : null;
 }
 
 function userOf(authInfo: AuthInfo | undefined): string {

@@ -1,4 +1,4 @@
-import type { Json } from "@agent-state/core";
+import { type Json, setOwn } from "@agent-state/core";
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { guarded } from "./guarded.js";
@@ -33,8 +33,9 @@ export function registerPreferenceTools(server: McpServer, scope: ToolScope): vo
 
   server.registerTool("preferences_patch", PREFERENCES_PATCH_TOOL, (args) =>
     guarded(scope, "preferences_patch", async () => {
+      // Own properties only: `changes[key] = …` with key "__proto__" would hit the prototype setter.
       const changes: Record<string, Json | undefined> = { ...(args.set ?? {}) };
-      for (const key of args.remove ?? []) changes[key] = undefined;
+      for (const key of args.remove ?? []) setOwn(changes, key, undefined);
       return { preferences: await store.preferences.patch(userId, args.agentId, changes) };
     }),
   );

@@ -98,14 +98,20 @@ export class SupervisedDynamoDbLocal {
     readonly port: number,
     private readonly logger: Logger,
     private readonly backoff: RestartBackoff,
+    /** The only key and region served: other requests are refused before they touch the data directory. */
+    private readonly credential: { accessKeyId: string; region: string },
   ) {}
 
   static async start(
     dataDir: string,
     logger: Logger,
+    accessKeyId: string,
     backoff: RestartBackoff = DEFAULT_BACKOFF,
   ): Promise<SupervisedDynamoDbLocal> {
-    const supervisor = new SupervisedDynamoDbLocal(dataDir, await pickFreePort(), logger, backoff);
+    const supervisor = new SupervisedDynamoDbLocal(dataDir, await pickFreePort(), logger, backoff, {
+      accessKeyId,
+      region: EMBEDDED_REGION,
+    });
     const server = await supervisor.launch();
     supervisor.logger.info("started DynamoDB Local", { endpoint: server.endpoint, pid: server.pid, dataDir });
     return supervisor;
@@ -128,7 +134,12 @@ export class SupervisedDynamoDbLocal {
   }
 
   private async launch(): Promise<DynamoDbLocalServer> {
-    const server = await startDynamoDbLocal({ dataDir: this.dataDir, port: this.port, sharedDb: false });
+    const server = await startDynamoDbLocal({
+      dataDir: this.dataDir,
+      port: this.port,
+      sharedDb: false,
+      onlyCredential: this.credential,
+    });
     this.current = server;
     void server.exited.then((exit) => this.onExit(server, exit));
     return server;
@@ -183,8 +194,8 @@ export class SupervisedDynamoDbLocal {
 
 /**
  * The embedded default: DynamoDB Local (Java) on disk under `<dataDir>/dynamodb`, listening on 127.0.0.1 only,
- * without `-sharedDb` and signed with a key the server alone holds (so any other client sees an empty
- * database), supervised (restarted when the JVM dies), and stopped by `close()`. Tables are created on first
+ * without `-sharedDb` and serving only the key the server alone holds (any other key or region is refused
+ * before it touches the disk), supervised (restarted when the JVM dies), and stopped by `close()`. Tables are created on first
  * start. Sessions survive restarts, and the production code path runs.
  */
 export async function openEmbeddedStore(
@@ -206,7 +217,7 @@ export async function openEmbeddedStore(
   try {
     mkdirSync(dbDir, { recursive: true, mode: 0o700 });
     adoptSharedDatabase(dbDir, credentials, logger);
-    local = await SupervisedDynamoDbLocal.start(dbDir, logger, backoff);
+    local = await SupervisedDynamoDbLocal.start(dbDir, logger, credentials.accessKeyId, backoff);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new Error(
