@@ -109,7 +109,11 @@ export class OpGenerator {
       this.deleted.delete(id(key));
       this.live.set(id(key), { key, eventIds: [], timestamps: [] });
       const state = randomState(this.random, step, false);
-      return { op: "create", key, ...(Object.keys(state).length > 0 || this.random() < 0.5 ? { state } : {}) };
+      return {
+        op: "create",
+        key,
+        ...(Object.keys(state).length > 0 || this.random() < 0.5 ? { state } : {}),
+      };
     }
     if (r < 0.55) {
       const reuse = target.eventIds.length > 0 && this.random() < 0.1;
