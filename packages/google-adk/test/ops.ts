@@ -127,7 +127,7 @@ export class OpGenerator {
         event: {
           id: eventId,
           invocationId: `inv${Math.floor(step / 5)}`,
-          author: pickFrom(this.random, ["user", "model", undefined]),
+          ...(this.random() < 0.8 ? { author: pickFrom(this.random, ["user", "model"]) } : {}),
           content: { role: "user", parts: [{ text: `message ${step}` }] },
           actions: { stateDelta: randomState(this.random, step, true) },
           timestamp,
