@@ -7,13 +7,12 @@ import {
   localClientConfig,
   uniqueTableNames,
 } from "@agent-state/dynamodb/testing";
-import { describeEachBackend } from "@agent-state/test-backends";
+import { describeEachBackend, instrumented, type RecordCall } from "@agent-state/test-backends";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { createEvent, type Event, type Session } from "@google/adk";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { AgentStateSessionService } from "../src/index.js";
-import { countingStore, type RecordCall } from "./support.js";
 
 // What each call costs, on a typical chat: events of ~1 KB (a 900-character message), a session of 10 events.
 // Store round trips (records calls) are the same on every backend; DynamoDB requests and capacity units are
@@ -107,19 +106,19 @@ let current: StateStore;
 
 /** Runs STEPS, recording for each the store calls and (given a counter) DynamoDB's bill. */
 async function measure(store: StateStore, counter?: CostCounter) {
-  const counted = countingStore(store);
+  const counted = instrumented(store);
   current = counted.store;
   const service = new AgentStateSessionService(counted.store);
   const sessions = new Map<string, Session>();
   const rows: Record<string, { calls: RecordCall[]; dynamo?: string }> = {};
   for (const step of STEPS) {
     await step.setup?.(service, sessions);
-    counted.calls.length = 0;
+    counted.records.length = 0;
     counter?.reset();
     await step.run(service, sessions);
     const bill = counter?.snapshot();
     rows[step.name] = {
-      calls: [...counted.calls],
+      calls: [...counted.records],
       ...(bill
         ? {
             dynamo: `${Object.entries(bill.byOperation)

@@ -1,8 +1,8 @@
-import { describeEachBackend } from "@agent-state/test-backends";
+import { describeEachBackend, prng } from "@agent-state/test-backends";
 import { InMemorySessionService, type Session } from "@google/adk";
 import { afterEach, beforeEach, expect, it, vi } from "vitest";
 import { AgentStateSessionService } from "../src/index.js";
-import { apply, normalise, OpGenerator, prng } from "./ops.js";
+import { apply, normalise, OpGenerator } from "./ops.js";
 
 // ADK's InMemorySessionService is the judge: the same calls, in the same order, give the same answers, deep
 // and strictly equal (undefined properties, the event signature symbol and the caller's Session object after

@@ -7,18 +7,6 @@ import {
   type Session,
 } from "@google/adk";
 
-/** A seeded pseudo-random number generator (mulberry32): the same seed gives the same sequence. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * A deep copy for comparing answers: objects become plain (ADK returns null-prototype state objects for state
  * given at creation, plain ones otherwise), everything else is kept as it is: undefined properties, the

@@ -1,10 +1,10 @@
-import { describeEachBackend } from "@agent-state/test-backends";
+import { describeEachBackend, instrumented } from "@agent-state/test-backends";
 import { createEvent, type Event, InMemorySessionService, type Session } from "@google/adk";
 import { expect, it } from "vitest";
 import { AgentStateSessionService } from "../src/index.js";
 import { appScope, userScope } from "../src/keys.js";
 import { normalise } from "./ops.js";
-import { countingStore, dumpRecords } from "./support.js";
+import { dumpRecords } from "./support.js";
 
 const key = { appName: "app", userId: "ada", sessionId: "s1" };
 let clock = Date.UTC(2026, 0, 1);
@@ -232,7 +232,7 @@ describeEachBackend("AgentStateSessionService", (backend) => {
   it("an atomic write that fails leaves events, session state and user state as they were", async () => {
     const store = await backend.createStore();
     let fail = false;
-    const counted = countingStore(store, { failWrite: (_scope, _ops) => fail });
+    const counted = instrumented(store, { failRecordWrite: () => fail });
     const service = new AgentStateSessionService(counted.store);
     const session = await service.createSession(key);
     await service.appendEvent({ session, event: event("e1", { a: 1, "user:u": 1 }) });
@@ -253,7 +253,9 @@ describeEachBackend("AgentStateSessionService", (backend) => {
   it("an app-state write lost after the commit is rolled forward once, by the next get or append", async () => {
     const store = await backend.createStore();
     let failApp = false;
-    const counted = countingStore(store, { failWrite: (scope) => failApp && scope === appScope("app") });
+    const counted = instrumented(store, {
+      failRecordWrite: (scope) => failApp && scope === appScope("app"),
+    });
     const service = new AgentStateSessionService(counted.store);
     const session = await service.createSession(key);
     failApp = true;
