@@ -53,8 +53,18 @@ export interface AgentStateSessionServiceOptions {
   maxStateAttempts?: number;
 }
 
+/**
+ * A deleted session's "m/<id>" record. Kept (not deleted) so that the record's version keeps growing: a
+ * `Session` object of the old session can never match the version of one re-created under its id.
+ */
+interface DeletedSession {
+  deleted: true;
+  generation: string;
+}
+
 /** A session as stored in its "m/<id>" record. */
 interface StoredSession {
+  deleted?: undefined;
   id: string;
   /** Random per creation: a session re-created under the same id never sees the old one's events. */
   generation: string;
@@ -150,7 +160,7 @@ export class AgentStateSessionService extends BaseSessionService {
       this.store.records.get(scope, [sessionKey(id), USER_STATE_KEY]),
       this.store.records.get(appScope(appName), [APP_STATE_KEY, userMarkerKey(userId)]),
     ]);
-    if (existing) throw new AlreadyExistsError(id);
+    if (liveSession(existing)) throw new AlreadyExistsError(id);
     // The marker first: a listing of the app may then show a user without sessions, never miss a session.
     if (!marker) {
       await this.store.records.write(appScope(appName), [{ put: userMarkerKey(userId), value: { userId } }]);
@@ -158,7 +168,10 @@ export class AgentStateSessionService extends BaseSessionService {
     const written = await this.commit(
       scope,
       encoded.user,
-      (userOps) => [{ put: sessionKey(id), value: stored as unknown as Json, ifVersion: 0 }, ...userOps],
+      (userOps) => [
+        { put: sessionKey(id), value: stored as unknown as Json, ifVersion: existing?.version ?? 0 },
+        ...userOps,
+      ],
       userRecord ?? null,
     ).catch((error: unknown) => {
       if (isConflictOn(error, sessionKey(id))) throw new AlreadyExistsError(id);
@@ -198,8 +211,8 @@ export class AgentStateSessionService extends BaseSessionService {
       this.store.records.get(scope, [sessionKey(id), USER_STATE_KEY]),
       this.store.records.get(appScope(appName), [APP_STATE_KEY]),
     ]);
-    if (!sessionRecord) return undefined;
-    const stored = sessionRecord.value as unknown as StoredSession;
+    const stored = liveSession(sessionRecord);
+    if (!sessionRecord || !stored) return undefined;
     const appState = appStateOf(appRecord ?? null);
     // Roll forward an app delta whose write did not happen (a crash or outage right after the commit).
     const app =
@@ -235,9 +248,10 @@ export class AgentStateSessionService extends BaseSessionService {
           );
     const perUser = await Promise.all(
       users.map(async (user) =>
-        (await this.rangeAll(userScope(appName, user), SESSION_PREFIX)).map((record): Session => {
-          const stored = record.value as unknown as StoredSession;
-          return {
+        (await this.rangeAll(userScope(appName, user), SESSION_PREFIX)).flatMap((record): Session[] => {
+          const stored = liveSession(record);
+          if (!stored) return [];
+          const session: Session = {
             id: stored.id,
             appName,
             userId: user,
@@ -245,6 +259,7 @@ export class AgentStateSessionService extends BaseSessionService {
             events: [],
             lastUpdateTime: stored.lastUpdateTime,
           };
+          return [session];
         }),
       ),
     );
@@ -258,11 +273,14 @@ export class AgentStateSessionService extends BaseSessionService {
     const id = checkName("sessionId", request.sessionId);
     const scope = userScope(appName, userId);
     const [record] = await this.store.records.get(scope, [sessionKey(id)]);
-    if (!record) return;
-    const { generation } = record.value as unknown as StoredSession;
-    // The session record goes first, in one write: from then on the session is gone for every reader, and a
-    // session re-created under this id has a new generation, so it never sees events this purge left behind.
-    await this.store.records.write(scope, [{ delete: sessionKey(id) }]);
+    const stored = liveSession(record);
+    if (!stored) return;
+    const { generation } = stored;
+    // The session record becomes a tombstone first, in one write: from then on the session is gone for every
+    // reader and writer, and a session re-created under this id has a new generation, so it never sees events
+    // this purge left behind.
+    const tombstone: DeletedSession = { deleted: true, generation };
+    await this.store.records.write(scope, [{ put: sessionKey(id), value: tombstone as unknown as Json }]);
     await this.purge(scope, eventPrefix(id, generation));
     await this.purge(scope, eventIndexPrefix(id, generation));
   }
@@ -338,9 +356,9 @@ export class AgentStateSessionService extends BaseSessionService {
         result = { sessionVersion: written.sessionVersion, next };
       } catch (error) {
         if (isConflictOn(error, sessionKey(id))) {
-          const actual = (error as VersionConflictError).actualVersion ?? 0;
-          if (actual === 0) throw new SessionNotFoundError(id);
-          throw new StaleSessionError(id, version, actual);
+          const [current] = await this.store.records.get(scope, [sessionKey(id)]);
+          if (!liveSession(current)) throw new SessionNotFoundError(id);
+          throw new StaleSessionError(id, version, current?.version ?? 0);
         }
         if (!isConflictOn(error, eventIndexKey(id, stored.generation, eventId)) || attempt > 0) throw error;
         // The session already has an event with this id: replace it where it is.
@@ -365,8 +383,8 @@ export class AgentStateSessionService extends BaseSessionService {
   /** The stored session behind `session`, checked not to be newer than it (else `StaleSessionError`). */
   private async readTracked(scope: string, session: Session, known: Tracked | undefined): Promise<Tracked> {
     const [record] = await this.store.records.get(scope, [sessionKey(session.id)]);
-    if (!record) throw new SessionNotFoundError(session.id);
-    const stored = record.value as unknown as StoredSession;
+    const stored = liveSession(record);
+    if (!record || !stored) throw new SessionNotFoundError(session.id);
     const stale = known
       ? known.version !== record.version
       : stored.lastUpdateTime > session.lastUpdateTime ||
@@ -507,6 +525,12 @@ function toEvent(record: StoredRecord): Event {
     configurable: true,
   });
   return event;
+}
+
+/** The session a "m/<id>" record holds, or null for none or a deleted one. */
+function liveSession(record: StoredRecord | null | undefined): StoredSession | null {
+  const value = record?.value as unknown as StoredSession | DeletedSession | undefined;
+  return value && !value.deleted ? value : null;
 }
 
 function appStateOf(record: StoredRecord | null): StoredAppState {

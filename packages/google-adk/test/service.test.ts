@@ -166,12 +166,31 @@ describeEachBackend("AgentStateSessionService", (backend) => {
     const session = await service.createSession(key);
     for (let i = 0; i < 230; i++) await service.appendEvent({ session, event: event(`e${i}`, { i }) });
     await service.deleteSession(key);
-    expect(await dumpRecords(store, [userScope("app", "ada")])).toBe("");
+    // Only the session's tombstone stays (it keeps the record's version growing).
+    expect((await dumpRecords(store, [userScope("app", "ada")])).split("\n")).toStrictEqual([
+      expect.stringMatching(/^m\/s1=\{"deleted":true,/),
+    ]);
     const again = await service.createSession(key);
     expect(again.state).toStrictEqual({});
     expect((await service.getSession(key))?.events).toStrictEqual([]);
     await service.deleteSession(key); // deleting what is not there does nothing
     await service.deleteSession(key);
+  });
+
+  it("a Session object of a deleted session cannot write into one re-created under its id", async () => {
+    const store = await backend.createStore();
+    const holder = new AgentStateSessionService(store);
+    const held = await holder.createSession(key);
+    const other = new AgentStateSessionService(store);
+    await other.deleteSession(key);
+    const recreated = await other.createSession({ ...key, state: { fresh: true } });
+    await other.appendEvent({ session: recreated, event: event("new") });
+    await expect(
+      holder.appendEvent({ session: held, event: event("old", { fresh: false }) }),
+    ).rejects.toMatchObject({ code: "VERSION_CONFLICT" });
+    const stored = (await other.getSession(key)) as Session;
+    expect(stored.events.map((e) => e.id)).toStrictEqual(["new"]);
+    expect(stored.state).toStrictEqual({ fresh: true });
   });
 
   it("refuses what JSON cannot hold with VALIDATION, before anything is written", async () => {
