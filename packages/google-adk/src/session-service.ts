@@ -420,6 +420,7 @@ export class AgentStateSessionService extends BaseSessionService {
         return { sessionVersion: sessionRecord?.version ?? 1, userState };
       } catch (error) {
         if (!isConflictOn(error, USER_STATE_KEY) || attempt >= this.maxStateAttempts) throw error;
+        await backoff(attempt);
       }
     }
   }
@@ -445,6 +446,7 @@ export class AgentStateSessionService extends BaseSessionService {
         return decodeState(next.state);
       } catch (error) {
         if (!isConflictOn(error, APP_STATE_KEY) || attempt >= this.maxStateAttempts) throw error;
+        await backoff(attempt);
       }
     }
   }
@@ -525,6 +527,15 @@ function toEvent(record: StoredRecord): Event {
     configurable: true,
   });
   return event;
+}
+
+/**
+ * Waits before re-reading shared state that lost a race: exponential with full jitter, 5 ms to 320 ms, so
+ * that the attempts outlast a read-through cache's staleness (the DAX decorator's L1 keeps answers 1 s).
+ */
+function backoff(attempt: number): Promise<void> {
+  const capMs = 5 * 2 ** Math.min(attempt, 6);
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * capMs));
 }
 
 /** The session a "m/<id>" record holds, or null for none or a deleted one. */
