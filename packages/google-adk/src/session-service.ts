@@ -454,11 +454,14 @@ export class AgentStateSessionService extends BaseSessionService {
   private async readEvents(scope: string, stored: StoredSession, config: GetSessionConfig): Promise<Event[]> {
     if (stored.events === 0) return [];
     const prefix = eventPrefix(stored.id, stored.generation);
+    // Only the events the session record counts: a session record read from a cache a moment old is never
+    // shown with events written after it.
+    const before = eventKey(stored.id, stored.generation, stored.events);
     const recent = config.numRecentEvents || undefined;
     const after = config.afterTimestamp || undefined;
     let events: Event[];
     if (recent === undefined && after === undefined) {
-      events = (await this.rangeAll(scope, prefix)).map(toEvent);
+      events = (await this.rangeAll(scope, prefix, before)).map(toEvent);
     } else {
       // Newest first, until `recent` events, or until one older than `after` (the suffix after it is kept).
       const newestFirst: Event[] = [];
@@ -467,6 +470,7 @@ export class AgentStateSessionService extends BaseSessionService {
         const want = recent === undefined ? 100 : Math.min(PAGE, recent - newestFirst.length);
         const page = await this.store.records.range(scope, {
           prefix,
+          before,
           order: "desc",
           limit: want,
           ...(cursor ? { cursor } : {}),
@@ -487,13 +491,14 @@ export class AgentStateSessionService extends BaseSessionService {
     return events;
   }
 
-  /** Every live record of the scope under `prefix`, in key order. */
-  private async rangeAll(scope: string, prefix: string): Promise<StoredRecord[]> {
+  /** Every live record of the scope under `prefix` (and before `before`), in key order. */
+  private async rangeAll(scope: string, prefix: string, before?: string): Promise<StoredRecord[]> {
     const all: StoredRecord[] = [];
     let cursor: string | undefined;
     do {
       const page = await this.store.records.range(scope, {
         prefix,
+        ...(before !== undefined ? { before } : {}),
         limit: PAGE,
         ...(cursor ? { cursor } : {}),
       });
