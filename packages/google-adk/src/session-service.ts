@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import {
   AlreadyExistsError,
   type Clock,
+  canonicalJson,
   isStateStoreError,
   type Json,
   LIMITS,
@@ -357,8 +358,15 @@ export class AgentStateSessionService extends BaseSessionService {
       } catch (error) {
         if (isConflictOn(error, sessionKey(id))) {
           const [current] = await this.store.records.get(scope, [sessionKey(id)]);
-          if (!liveSession(current)) throw new SessionNotFoundError(id);
-          throw new StaleSessionError(id, version, current?.version ?? 0);
+          const now = liveSession(current);
+          if (!current || !now) throw new SessionNotFoundError(id);
+          // A retry of this very append whose first try was committed although it reported a failure (a
+          // timeout after DynamoDB committed the transaction): the record is exactly what it would have made.
+          if (current.version === version + 1 && sameAppend(now, next)) {
+            result = { sessionVersion: current.version, next: now };
+            break;
+          }
+          throw new StaleSessionError(id, version, current.version);
         }
         if (!isConflictOn(error, eventIndexKey(id, stored.generation, eventId)) || attempt > 0) throw error;
         // The session already has an event with this id: replace it where it is.
@@ -368,12 +376,14 @@ export class AgentStateSessionService extends BaseSessionService {
       }
     }
     const done = result;
-    this.tracked.set(session, { version: done.sessionVersion, stored: done.next, appApplied: !pendingApp });
+    // The app delta to apply: this call's, or its committed first try's (same delta, that try's token).
+    const appDelta = done.next.pendingApp;
+    this.tracked.set(session, { version: done.sessionVersion, stored: done.next, appApplied: !appDelta });
     // The caller's Session object, exactly as ADK's own services update it.
     await super.appendEvent({ session, event });
     session.lastUpdateTime = event.timestamp;
-    if (pendingApp) {
-      await this.applyAppDelta(appName, pendingApp);
+    if (appDelta) {
+      await this.applyAppDelta(appName, appDelta);
       const current = this.tracked.get(session);
       if (current?.stored === done.next) current.appApplied = true;
     }
@@ -541,6 +551,13 @@ function toEvent(record: StoredRecord): Event {
 function backoff(attempt: number): Promise<void> {
   const capMs = 5 * 2 ** Math.min(attempt, 6);
   return new Promise((resolve) => setTimeout(resolve, Math.random() * capMs));
+}
+
+/** True when two session records differ at most in their pending app delta's token. */
+function sameAppend(a: StoredSession, b: StoredSession): boolean {
+  const comparable = (r: StoredSession) =>
+    canonicalJson({ ...r, pendingApp: r.pendingApp?.delta ?? null } as unknown as Json);
+  return comparable(a) === comparable(b);
 }
 
 /** The session a "m/<id>" record holds, or null for none or a deleted one. */

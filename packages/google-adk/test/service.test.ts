@@ -1,3 +1,4 @@
+import { type StateStore, UnavailableError } from "@agent-state/core";
 import { describeEachBackend, instrumented } from "@agent-state/test-backends";
 import { createEvent, type Event, InMemorySessionService, type Session } from "@google/adk";
 import { expect, it } from "vitest";
@@ -267,6 +268,40 @@ describeEachBackend("AgentStateSessionService", (backend) => {
     // The same object appends again once the store is back.
     await service.appendEvent({ session, event: event("e2", { a: 2, "user:u": 2 }) });
     expect((await service.getSession(key))?.state).toStrictEqual({ a: 2, "user:u": 2 });
+  });
+
+  it("retrying an append whose first try was committed but reported a failure (a timeout) succeeds once", async () => {
+    const store = await backend.createStore();
+    let failAfter = false;
+    const records: StateStore["records"] = {
+      get: (scope, keys) => store.records.get(scope, keys),
+      range: (scope, opts) => store.records.range(scope, opts),
+      clear: (scope) => store.records.clear(scope),
+      async write(scope, ops, opts) {
+        const written = await store.records.write(scope, ops, opts);
+        if (failAfter && opts?.atomic) throw new UnavailableError("timed out (but committed)");
+        return written;
+      },
+    };
+    const flaky = new Proxy(store, {
+      get: (target, property) => (property === "records" ? records : Reflect.get(target, property, target)),
+    });
+    const service = new AgentStateSessionService(flaky);
+    const session = await service.createSession(key);
+    const e1 = event("e1", { a: 1, "user:u": 1, "app:x": 1 });
+    failAfter = true;
+    await expect(service.appendEvent({ session, event: e1 })).rejects.toMatchObject({ code: "UNAVAILABLE" });
+    failAfter = false;
+    await service.appendEvent({ session, event: e1 }); // the caller's retry of the same event
+    expect(session.events.map((e) => e.id)).toStrictEqual(["e1"]);
+    const stored = (await service.getSession(key)) as Session;
+    expect(stored.events.map((e) => e.id)).toStrictEqual(["e1"]);
+    expect(stored.state).toStrictEqual({ a: 1, "user:u": 1, "app:x": 1 });
+    // Another event is still refused through a stale object.
+    await service.appendEvent({ session: stored, event: event("e2") });
+    await expect(service.appendEvent({ session, event: event("e3") })).rejects.toMatchObject({
+      code: "VERSION_CONFLICT",
+    });
   });
 
   it("an app-state write lost after the commit is rolled forward once, by the next get or append", async () => {
