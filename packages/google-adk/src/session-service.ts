@@ -2,8 +2,6 @@ import { randomUUID } from "node:crypto";
 import {
   AlreadyExistsError,
   type Clock,
-  canonicalJson,
-  isStateStoreError,
   type Json,
   LIMITS,
   type RecordOp,
@@ -25,7 +23,8 @@ import {
   type ListSessionsResponse,
   type Session,
 } from "@google/adk";
-import { decode, decodeState, encode, encodeState } from "./codec.js";
+import { checkConfig, checkName, checkPaging, checkState } from "./checks.js";
+import { decodeState, encode } from "./codec.js";
 import {
   APP_STATE_KEY,
   appScope,
@@ -41,7 +40,21 @@ import {
   userScope,
 } from "./keys.js";
 import { paginate } from "./paging.js";
-import { isEmpty, mergeStates, type ScopedDelta, splitDelta, withoutTemp } from "./state.js";
+import { isEmpty, mergeStates, splitDelta, withoutTemp } from "./state.js";
+import {
+  appStateOf,
+  type DeletedSession,
+  encodeDelta,
+  encodedUserState,
+  isConflictOn,
+  liveSession,
+  type PendingApp,
+  type StoredAppState,
+  type StoredSession,
+  sameAppend,
+  toEvent,
+  userStateOf,
+} from "./stored.js";
 
 export interface AgentStateSessionServiceOptions {
   /** The source of "now" (epoch ms) for a new session's `lastUpdateTime`. Default `Date.now`. */
@@ -54,42 +67,6 @@ export interface AgentStateSessionServiceOptions {
   maxStateAttempts?: number;
 }
 
-/**
- * A deleted session's "m/<id>" record. Kept (not deleted) so that the record's version keeps growing: a
- * `Session` object of the old session can never match the version of one re-created under its id.
- */
-interface DeletedSession {
-  deleted: true;
-  generation: string;
-}
-
-/** A session as stored in its "m/<id>" record. */
-interface StoredSession {
-  deleted?: undefined;
-  id: string;
-  /** Random per creation: a session re-created under the same id never sees the old one's events. */
-  generation: string;
-  /** The session's own state (no app:, user: or temp: keys), each value encoded. */
-  state: Record<string, Json>;
-  lastUpdateTime: number;
-  /** Event records written (an event appended again with its id replaces one, not counted). */
-  events: number;
-  lastEventId: string | null;
-  /** The app-state delta of the last write that had one, until it is known to be applied (see the README). */
-  pendingApp: PendingApp | null;
-}
-
-interface PendingApp {
-  token: string;
-  delta: Record<string, Json>;
-}
-
-/** The app's shared state ("s") and the tokens of the last deltas applied to it. */
-interface StoredAppState {
-  state: Record<string, Json>;
-  applied: string[];
-}
-
 /** What this service last wrote or read of the session behind a `Session` object it returned. */
 interface Tracked {
   version: number;
@@ -98,7 +75,6 @@ interface Tracked {
   appApplied: boolean;
 }
 
-const EVENT_SIGNATURE = Symbol.for("google.adk.event");
 /** How many applied app-delta tokens the app record remembers (for the roll-forward of a crashed write). */
 const APPLIED_TOKENS_KEPT = 64;
 const PAGE = LIMITS.maxPageSize;
@@ -532,18 +508,6 @@ export class AgentStateSessionService extends BaseSessionService {
   }
 }
 
-function toEvent(record: StoredRecord): Event {
-  const event = decode(record.value as Json) as Event;
-  // What `createEvent` sets and `isEvent` checks; JSON cannot carry a symbol.
-  Object.defineProperty(event, EVENT_SIGNATURE, {
-    value: true,
-    enumerable: true,
-    writable: true,
-    configurable: true,
-  });
-  return event;
-}
-
 /**
  * Waits before re-reading shared state that lost a race: exponential with full jitter, 5 ms to 320 ms, so
  * that the attempts outlast a read-through cache's staleness (the DAX decorator's L1 keeps answers 1 s).
@@ -551,93 +515,4 @@ function toEvent(record: StoredRecord): Event {
 function backoff(attempt: number): Promise<void> {
   const capMs = 5 * 2 ** Math.min(attempt, 6);
   return new Promise((resolve) => setTimeout(resolve, Math.random() * capMs));
-}
-
-/** True when two session records differ at most in their pending app delta's token. */
-function sameAppend(a: StoredSession, b: StoredSession): boolean {
-  const comparable = (r: StoredSession) =>
-    canonicalJson({ ...r, pendingApp: r.pendingApp?.delta ?? null } as unknown as Json);
-  return comparable(a) === comparable(b);
-}
-
-/** The session a "m/<id>" record holds, or null for none or a deleted one. */
-function liveSession(record: StoredRecord | null | undefined): StoredSession | null {
-  const value = record?.value as unknown as StoredSession | DeletedSession | undefined;
-  return value && !value.deleted ? value : null;
-}
-
-function appStateOf(record: StoredRecord | null): StoredAppState {
-  return record ? (record.value as unknown as StoredAppState) : { state: {}, applied: [] };
-}
-
-function encodedUserState(record: StoredRecord | null): Record<string, Json> {
-  return record ? (record.value as { state: Record<string, Json> }).state : {};
-}
-
-function userStateOf(record: StoredRecord | null): Record<string, unknown> {
-  return decodeState(encodedUserState(record));
-}
-
-function encodeDelta(delta: ScopedDelta, path: string): Record<keyof ScopedDelta, Record<string, Json>> {
-  return {
-    app: encodeState(delta.app, path),
-    user: encodeState(delta.user, path),
-    session: encodeState(delta.session, path),
-  };
-}
-
-function isConflictOn(error: unknown, key: string): boolean {
-  return isStateStoreError(error, "VERSION_CONFLICT") && (error as VersionConflictError).key === key;
-}
-
-function checkName(field: string, value: unknown): string {
-  if (typeof value !== "string") throw new ValidationError(field, "must be a string");
-  if (!value.isWellFormed()) throw new ValidationError(field, "has a lone surrogate");
-  return value;
-}
-
-function checkState(state: unknown): Record<string, unknown> | undefined {
-  if (state === undefined || state === null) return undefined;
-  if (typeof state !== "object" || Array.isArray(state)) {
-    throw new ValidationError("state", "must be an object");
-  }
-  return state as Record<string, unknown>;
-}
-
-function checkConfig(config: GetSessionConfig | undefined): GetSessionConfig {
-  if (config === undefined) return {};
-  const { numRecentEvents, afterTimestamp } = config;
-  if (numRecentEvents !== undefined && !(Number.isSafeInteger(numRecentEvents) && numRecentEvents >= 0)) {
-    throw new ValidationError("config.numRecentEvents", "must be a whole number ≥ 0");
-  }
-  if (afterTimestamp !== undefined && !Number.isFinite(afterTimestamp)) {
-    throw new ValidationError("config.afterTimestamp", "must be a finite number (epoch ms)");
-  }
-  return config;
-}
-
-function checkPaging(
-  request: ListSessionsRequest,
-): Pick<ListSessionsRequest, "limit" | "offset" | "page" | "order"> {
-  const whole = (field: string, value: number | undefined, min: number) => {
-    if (value !== undefined && !(Number.isSafeInteger(value) && value >= min)) {
-      throw new ValidationError(field, `must be a whole number ≥ ${min}`);
-    }
-  };
-  whole("limit", request.limit, 0);
-  whole("offset", request.offset, 0);
-  whole("page", request.page, 1);
-  if (request.page !== undefined && request.limit === undefined) {
-    throw new ValidationError("page", "needs limit");
-  }
-  if (request.order !== undefined && request.order !== "asc" && request.order !== "desc") {
-    throw new ValidationError("order", 'must be "asc" or "desc"');
-  }
-  const { limit, offset, page, order } = request;
-  return {
-    ...(limit !== undefined ? { limit } : {}),
-    ...(offset !== undefined ? { offset } : {}),
-    ...(page !== undefined ? { page } : {}),
-    ...(order !== undefined ? { order } : {}),
-  };
 }
