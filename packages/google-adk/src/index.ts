@@ -1,0 +1,2 @@
+export type { AgentStateSessionServiceOptions } from "./session-service.js";
+export { AgentStateSessionService, StaleSessionError } from "./session-service.js";
