@@ -78,7 +78,7 @@ export class AgentStateMemoryStorage extends MemoryStorage {
     const [record] = await this.#records.get(this.#where.thread(threadId), [META_KEY]);
     const thread = threadOf(metaOf(record));
     if (!thread || (resourceId !== undefined && thread.resourceId !== resourceId)) return null;
-    return thread;
+    return withMetadataKey(thread);
   }
 
   async saveThread({ thread }: { thread: StorageThreadType }): Promise<StorageThreadType> {
@@ -153,7 +153,7 @@ export class AgentStateMemoryStorage extends MemoryStorage {
     });
     const { offset, perPage: perPageForResponse } = calculatePagination(page, perPageInput, perPage);
     return {
-      threads: threads.slice(offset, offset + perPage).map(({ thread }) => thread),
+      threads: threads.slice(offset, offset + perPage).map(({ thread }) => withMetadataKey(thread)),
       total: threads.length,
       page,
       perPage: perPageForResponse,
@@ -596,6 +596,11 @@ export class AgentStateMemoryStorage extends MemoryStorage {
 
 function threadOf(meta: ThreadMeta): StorageThreadType | null {
   return meta.thread === null ? null : (revive(meta.thread) as StorageThreadType);
+}
+
+/** A thread as Mastra's reads return it: with a `metadata` property, even when it is undefined. */
+function withMetadataKey(thread: StorageThreadType): StorageThreadType {
+  return { ...thread, metadata: thread.metadata } as StorageThreadType;
 }
 
 function setUpdatedAt(meta: ThreadMeta, at: Date): void {
