@@ -32,7 +32,6 @@ import {
   dateBounds,
   firstInOrder,
   isConflict,
-  MESSAGE_OPS_PER_WRITE,
   messageOf,
   metaOf,
   type StoredMessage,
@@ -86,10 +85,10 @@ export class AgentStateMemoryStorage extends MemoryStorage {
     const before = threadOf(metaOf(record));
     if (before?.resourceId !== thread.resourceId) await writeThreadIndex(this.#records, this.#where, thread);
     const packed = pack(thread, "thread");
-    await changeThread(this.#records, this.#where.thread(thread.id), (meta) => {
+    await changeThread(this.#records, this.#where.thread(thread.id), [], (meta) => {
       meta.thread = packed;
       meta.seq ??= this.#nextSeq();
-      return { ops: [], result: undefined };
+      return true;
     });
     if (before && before.resourceId !== thread.resourceId) {
       await removeThreadIndex(this.#records, this.#where, before, { keepAll: true });
@@ -106,14 +105,14 @@ export class AgentStateMemoryStorage extends MemoryStorage {
     title?: string;
     metadata?: Record<string, unknown>;
   }): Promise<StorageThreadType> {
-    const updated = await changeThread(this.#records, this.#where.thread(id), (meta) => {
+    const updated = await changeThread(this.#records, this.#where.thread(id), [], (meta) => {
       const thread = threadOf(meta);
       if (!thread) throw new Error(`Thread with id ${id} not found`);
       if (title !== undefined) thread.title = title;
       thread.metadata = { ...thread.metadata, ...metadata };
       thread.updatedAt = new Date();
       meta.thread = pack(thread, "thread");
-      return { ops: [], result: thread };
+      return thread;
     });
     return updated as StorageThreadType;
   }
@@ -358,31 +357,28 @@ export class AgentStateMemoryStorage extends MemoryStorage {
     const byThread = groupBy(placed, (p) => p.threadId);
     for (const threadId of new Set([...byThread.keys(), ...touched])) {
       const list = byThread.get(threadId) ?? [];
-      await this.#inChunks(list, 2, (chunk, last) =>
-        changeThread(this.#records, this.#where.thread(threadId), (meta) => {
-          const ops: RecordOp[] = [];
-          for (const p of chunk) {
-            ops.push({ put: p.key, value: p.row as unknown as Json });
-            if (p.before?.threadId === threadId) {
-              countResource(meta, p.before.message.resourceId, -1);
-              if (p.before.key !== p.key) ops.push({ delete: p.before.key });
-            }
-            countResource(meta, p.row.resourceId, 1);
-          }
-          if (last && touched.has(threadId)) bumpThread(meta, now);
-          return { ops, result: undefined };
-        }),
-      );
+      const ops: RecordOp[] = [];
+      for (const p of list) {
+        ops.push({ put: p.key, value: p.row as unknown as Json });
+        if (p.before?.threadId === threadId && p.before.key !== p.key) ops.push({ delete: p.before.key });
+      }
+      await changeThread(this.#records, this.#where.thread(threadId), ops, (meta) => {
+        for (const p of list) {
+          if (p.before?.threadId === threadId) countResource(meta, p.before.message.resourceId, -1);
+          countResource(meta, p.row.resourceId, 1);
+        }
+        if (touched.has(threadId)) setUpdatedAt(meta, now);
+        return true;
+      });
     }
     // Moved messages leave their old thread last, so a crash in between never loses one.
     const moved = placed.filter((p) => p.before && p.before.threadId !== p.threadId);
     for (const [oldThread, list] of groupBy(moved, (p) => p.before?.threadId as string)) {
-      await this.#inChunks(list, 1, (chunk) =>
-        changeThread(this.#records, this.#where.thread(oldThread), (meta) => {
-          for (const p of chunk) countResource(meta, p.before?.message.resourceId ?? null, -1);
-          return { ops: chunk.map((p) => ({ delete: p.before?.key as string })), result: undefined };
-        }),
-      );
+      const ops = list.map((p) => ({ delete: p.before?.key as string }));
+      await changeThread(this.#records, this.#where.thread(oldThread), ops, (meta) => {
+        for (const p of list) countResource(meta, p.before?.message.resourceId ?? null, -1);
+        return true;
+      });
     }
     return { messages: new MessageList().add(messages, "memory").get.all.db() };
   }
@@ -433,13 +429,13 @@ export class AgentStateMemoryStorage extends MemoryStorage {
     const oldScope = this.#where.thread(found.threadId);
     if (newThreadId === found.threadId) {
       if (key !== found.key) await this.#writeIndex([{ id: row.id, threadId: newThreadId, key }]);
-      await changeThread(this.#records, oldScope, (meta) => {
+      const ops: RecordOp[] = [{ put: key, value: row as unknown as Json }];
+      if (key !== found.key) ops.push({ delete: found.key });
+      await changeThread(this.#records, oldScope, ops, (meta) => {
         countResource(meta, found.message.resourceId, -1);
         countResource(meta, row.resourceId, 1);
         bumpThreadAfter(meta, base);
-        const ops: RecordOp[] = [{ put: key, value: row as unknown as Json }];
-        if (key !== found.key) ops.push({ delete: found.key });
-        return { ops, result: undefined };
+        return true;
       });
       return;
     }
@@ -457,15 +453,16 @@ export class AgentStateMemoryStorage extends MemoryStorage {
       if (oldTime !== undefined && newTime <= oldTime) newTime = oldTime + 1;
     }
     await this.#writeIndex([{ id: row.id, threadId: newThreadId, key }]);
-    await changeThread(this.#records, this.#where.thread(newThreadId), (meta) => {
+    const put: RecordOp[] = [{ put: key, value: row as unknown as Json }];
+    await changeThread(this.#records, this.#where.thread(newThreadId), put, (meta) => {
       countResource(meta, row.resourceId, 1);
       if (newTime !== undefined) setUpdatedAt(meta, new Date(newTime));
-      return { ops: [{ put: key, value: row as unknown as Json }], result: undefined };
+      return true;
     });
-    await changeThread(this.#records, oldScope, (meta) => {
+    await changeThread(this.#records, oldScope, [{ delete: found.key }], (meta) => {
       countResource(meta, found.message.resourceId, -1);
       if (oldTime !== undefined) setUpdatedAt(meta, new Date(oldTime));
-      return { ops: [{ delete: found.key }], result: undefined };
+      return true;
     });
   }
 
@@ -474,13 +471,12 @@ export class AgentStateMemoryStorage extends MemoryStorage {
     const found = await fetchMessages(this.#records, this.#where, messageIds);
     const now = new Date();
     for (const [threadId, list] of groupBy([...found.values()], (f) => f.threadId)) {
-      await this.#inChunks(list, 1, (chunk) =>
-        changeThread(this.#records, this.#where.thread(threadId), (meta) => {
-          for (const f of chunk) countResource(meta, f.message.resourceId, -1);
-          if (threadId) setUpdatedAt(meta, now);
-          return { ops: chunk.map((f) => ({ delete: f.key })), result: undefined };
-        }),
-      );
+      const ops = list.map((f) => ({ delete: f.key }));
+      await changeThread(this.#records, this.#where.thread(threadId), ops, (meta) => {
+        for (const f of list) countResource(meta, f.message.resourceId, -1);
+        if (threadId) setUpdatedAt(meta, now);
+        return true;
+      });
     }
     const gone = [...found.values()];
     for (let i = 0; i < gone.length; i += 100) {
@@ -577,21 +573,6 @@ export class AgentStateMemoryStorage extends MemoryStorage {
       );
     }
   }
-
-  /** Runs `write` over `items` in chunks that fit one atomic thread write (`opsEach` ops per item). */
-  async #inChunks<T>(
-    items: T[],
-    opsEach: number,
-    write: (chunk: T[], last: boolean) => Promise<unknown>,
-  ): Promise<void> {
-    const size = Math.floor(MESSAGE_OPS_PER_WRITE / opsEach);
-    if (items.length === 0) {
-      await write([], true);
-      return;
-    }
-    for (let i = 0; i < items.length; i += size)
-      await write(items.slice(i, i + size), i + size >= items.length);
-  }
 }
 
 function threadOf(meta: ThreadMeta): StorageThreadType | null {
@@ -608,11 +589,6 @@ function setUpdatedAt(meta: ThreadMeta, at: Date): void {
   if (!thread) return;
   thread.updatedAt = at;
   meta.thread = pack(thread, "thread");
-}
-
-/** saveMessages: the thread's updatedAt becomes now. */
-function bumpThread(meta: ThreadMeta, now: Date): void {
-  setUpdatedAt(meta, now);
 }
 
 /** updateMessages: now, but always later than the thread's previous updatedAt. */

@@ -32,8 +32,6 @@ export interface StoredMessage {
 
 export const EMPTY_META: ThreadMeta = { thread: null, seq: null, count: 0, resources: {} };
 
-/** Most message ops in one atomic thread write: one DynamoDB transaction holds ≤ 100 items, meta included. */
-export const MESSAGE_OPS_PER_WRITE = LIMITS.maxRecordOpsPerWrite - 1;
 const MAX_ATTEMPTS = 50;
 
 export function metaOf(record: StoredRecord | null | undefined): ThreadMeta {
@@ -58,28 +56,33 @@ export function isConflict(error: unknown): boolean {
 }
 
 /**
- * Read-modify-write of a thread scope: `change` gets the current meta (a copy it may edit) and returns the
- * message ops to write with it, or null to write nothing. The meta and the ops go in one atomic write
- * conditioned on the meta's version; a concurrent writer makes it read and try again.
+ * Writes message ops to a thread scope, then updates its meta: `change` gets the current meta (a copy it
+ * may edit) and returns the call's result, or null to leave the meta as it is. The ops go first, in plain
+ * (non-atomic) writes of up to 100 ops: on DynamoDB those cost 1 WCU per KB where a transaction costs 2, and
+ * records written by a transaction make every later page read of them check it serializably
+ * (TransactGetItems, 2 RCU per 4 KB). The meta write is conditioned on its version; a concurrent writer
+ * makes it read and apply `change` again. A crash between the two leaves the messages written and the
+ * thread's counters short by them (see the README).
  */
 export async function changeThread<T>(
   records: RecordStore,
   scope: string,
-  change: (meta: ThreadMeta, exists: boolean) => { ops: RecordOp[]; result: T } | null,
+  ops: RecordOp[],
+  change: (meta: ThreadMeta, exists: boolean) => T | null,
 ): Promise<T | undefined> {
+  for (let i = 0; i < ops.length; i += LIMITS.maxRecordOpsPerWrite) {
+    await records.write(scope, ops.slice(i, i + LIMITS.maxRecordOpsPerWrite));
+  }
   for (let attempt = 1; ; attempt++) {
     const [current] = await records.get(scope, [META_KEY]);
     const meta = metaOf(current);
-    const planned = change(meta, current != null);
-    if (planned === null) return undefined;
-    const metaOp: RecordOp = {
-      put: META_KEY,
-      value: meta as unknown as Json,
-      ifVersion: current?.version ?? 0,
-    };
+    const result = change(meta, current != null);
+    if (result === null) return undefined;
     try {
-      await records.write(scope, [...planned.ops, metaOp], { atomic: true });
-      return planned.result;
+      await records.write(scope, [
+        { put: META_KEY, value: meta as unknown as Json, ifVersion: current?.version ?? 0 },
+      ]);
+      return result;
     } catch (error) {
       if (!isConflict(error) || attempt >= MAX_ATTEMPTS) throw error;
     }

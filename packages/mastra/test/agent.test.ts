@@ -46,7 +46,15 @@ function mockModel(reply: (call: number) => string) {
 function boot(store: StateStore, model: MockLanguageModelV3) {
   const storage = new AgentStateMastraStore({ store });
   const memory = new Memory({ storage, options: { lastMessages: 20 } });
-  const agent = new Agent({ id: "helper", name: "helper", instructions: "Be brief.", model, memory });
+  // ai/test's mock implements LanguageModelV3; its declared types come from another copy of @ai-sdk/provider.
+  const agentModel = model as unknown as ConstructorParameters<typeof Agent>[0]["model"];
+  const agent = new Agent({
+    id: "helper",
+    name: "helper",
+    instructions: "Be brief.",
+    model: agentModel,
+    memory,
+  });
   const mastra = new Mastra({ agents: { helper: agent }, storage, logger: false });
   return { agent: mastra.getAgent("helper"), memory };
 }
@@ -71,7 +79,14 @@ describeEachBackend("a Mastra Agent on AgentStateMastraStore", (backend) => {
     }
     const { messages } = await restarted.memory.recall({ threadId: "thread-1", resourceId: "user-ada" });
     expect(messages.map((m) => `${m.role}:${JSON.stringify(m.content.parts)}`)).toHaveLength(6);
-    expect(messages.map((m) => m.role)).toEqual(["user", "assistant", "user", "assistant", "user", "assistant"]);
+    expect(messages.map((m) => m.role)).toEqual([
+      "user",
+      "assistant",
+      "user",
+      "assistant",
+      "user",
+      "assistant",
+    ]);
     const threads = await restarted.memory.listThreads({ filter: { resourceId: "user-ada" } });
     expect(threads.threads.map((t) => t.id)).toEqual(["thread-1"]);
   });
