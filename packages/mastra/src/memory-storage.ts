@@ -352,7 +352,9 @@ export class AgentStateMemoryStorage extends MemoryStorage {
       const key = messageKey(row.createdAt, before ? seqOf(before.key) : this.#nextSeq());
       return { threadId, row, key, before };
     });
-    await this.#writeIndex(placed.map((p) => ({ id: p.row.id, threadId: p.threadId, key: p.key })));
+    // Index entries only for new messages and those whose place changes (a re-save usually keeps it).
+    const relocated = placed.filter((p) => p.before?.threadId !== p.threadId || p.before.key !== p.key);
+    await this.#writeIndex(relocated.map((p) => ({ id: p.row.id, threadId: p.threadId, key: p.key })));
     const touched = new Set(messages.map((m) => m.threadId).filter((id): id is string => Boolean(id)));
     const byThread = groupBy(placed, (p) => p.threadId);
     for (const threadId of new Set([...byThread.keys(), ...touched])) {
