@@ -1,7 +1,9 @@
 import type { StateStore } from "@agent-state/core";
+import { MemoryStateStore } from "@agent-state/memory";
 import { describeEachBackend } from "@agent-state/test-backends";
 import { Agent } from "@mastra/core/agent";
 import { Mastra } from "@mastra/core/mastra";
+import { InMemoryStore, MastraCompositeStore, type ScoresStorage } from "@mastra/core/storage";
 import { Memory } from "@mastra/memory";
 import { convertArrayToReadableStream, MockLanguageModelV3 } from "ai/test";
 import { expect, it } from "vitest";
@@ -124,4 +126,19 @@ describeEachBackend("a Mastra Agent on AgentStateMastraStore", (backend) => {
       "# Thread\n- topic: miles",
     );
   });
+});
+
+it("composes with another Mastra store: memory and workflows from here, the rest from the other", async () => {
+  const storage = new AgentStateMastraStore({ store: new MemoryStateStore() });
+  const other = new InMemoryStore();
+  const composite = new MastraCompositeStore({
+    id: "app",
+    default: storage,
+    domains: { scores: other.stores.scores as ScoresStorage },
+  });
+  expect(await composite.getStore("memory")).toBe(storage.stores.memory);
+  expect(await composite.getStore("workflows")).toBe(storage.stores.workflows);
+  expect(await composite.getStore("scores")).toBe(other.stores.scores);
+  expect(await storage.getStore("observability")).toBeUndefined();
+  expect(await composite.getStore("observability")).toBeUndefined();
 });
