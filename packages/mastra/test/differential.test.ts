@@ -1,8 +1,8 @@
-import { describeEachBackend } from "@agent-state/test-backends";
+import { describeEachBackend, prng } from "@agent-state/test-backends";
 import { InMemoryStore, type MemoryStorage, type WorkflowsStorage } from "@mastra/core/storage";
 import { afterEach, beforeEach, expect, it, vi } from "vitest";
 import { AgentStateMastraStore } from "../src/index.js";
-import { apply, opGenerator, prng } from "./ops.js";
+import { apply, opGenerator } from "./ops.js";
 
 const STEPS = 200;
 
