@@ -13,6 +13,8 @@ import {
   jsonValueEquals,
   MemoryStorage,
   normalizePerPage,
+  type StorageCloneThreadInput,
+  type StorageCopyThreadOutput,
   type StorageListMessagesInput,
   type StorageListMessagesOutput,
   type StorageListThreadsInput,
@@ -52,11 +54,13 @@ export class AgentStateMemoryStorage extends MemoryStorage {
   readonly #records: RecordStore;
   readonly #where: Layout;
   readonly #nextSeq = createSortableIdGenerator();
+  readonly #newId: () => string;
 
-  constructor(records: RecordStore, where: Layout) {
+  constructor(records: RecordStore, where: Layout, newId: () => string = () => crypto.randomUUID()) {
     super();
     this.#records = records;
     this.#where = where;
+    this.#newId = newId;
   }
 
   async dangerouslyClearAll(): Promise<void> {
@@ -158,6 +162,68 @@ export class AgentStateMemoryStorage extends MemoryStorage {
       perPage: perPageForResponse,
       hasMore: offset + perPage < threads.length,
     };
+  }
+
+  /**
+   * Copies a thread and its messages (all, or those the filter and limit keep) to a new thread with new
+   * message ids, reading the source a page at a time; the copy's metadata says where it came from.
+   */
+  override async copyThread(args: StorageCloneThreadInput): Promise<StorageCopyThreadOutput> {
+    const { sourceThreadId, newThreadId: providedThreadId, resourceId, title, metadata, options } = args;
+    const [sourceRecord] = await this.#records.get(this.#where.thread(sourceThreadId), [META_KEY]);
+    const sourceThread = threadOf(metaOf(sourceRecord));
+    if (!sourceThread) throw new Error(`Source thread with id ${sourceThreadId} not found`);
+    const newThreadId = providedThreadId || this.#newId();
+    if (await this.getThreadById({ threadId: newThreadId })) {
+      throw new Error(`Thread with id ${newThreadId} already exists`);
+    }
+    const filter = options?.messageFilter;
+    const wanted =
+      filter?.messageIds && filter.messageIds.length > 0 ? new Set(filter.messageIds) : undefined;
+    let source: StoredMessage[] = [];
+    const bounds = dateBounds({
+      ...(filter?.startDate && { start: filter.startDate }),
+      ...(filter?.endDate && { end: filter.endDate }),
+    });
+    for await (const record of scanMessages(this.#records, this.#where.thread(sourceThreadId), {
+      order: "asc",
+      ...bounds,
+    })) {
+      const message = messageOf(record);
+      if (!wanted || wanted.has(message.id)) source.push(message);
+    }
+    const limit = options?.messageLimit;
+    if (limit && limit > 0 && source.length > limit) source = source.slice(-limit);
+    const now = new Date();
+    const lastMessageId = source.at(-1)?.id;
+    const newThread = {
+      id: newThreadId,
+      resourceId: resourceId || sourceThread.resourceId,
+      title: title || (sourceThread.title ? `Clone of ${sourceThread.title}` : undefined),
+      metadata: {
+        ...metadata,
+        clone: { sourceThreadId, clonedAt: now, ...(lastMessageId && { lastMessageId }) },
+      },
+      createdAt: now,
+      updatedAt: now,
+    } as StorageThreadType;
+    const messageIdMap: Record<string, string> = {};
+    const copies = source.map((message) => {
+      const id = this.#newId();
+      messageIdMap[message.id] = id;
+      const row: StoredMessage = { ...message, id, resourceId: resourceId || message.resourceId };
+      return { row, key: messageKey(row.createdAt, this.#nextSeq()) };
+    });
+    await writeThreadIndex(this.#records, this.#where, newThread);
+    await this.#writeIndex(copies.map((c) => ({ id: c.row.id, threadId: newThreadId, key: c.key })));
+    const ops: RecordOp[] = copies.map((c) => ({ put: c.key, value: c.row as unknown as Json }));
+    await changeThread(this.#records, this.#where.thread(newThreadId), ops, (meta) => {
+      meta.thread = pack(newThread, "thread");
+      meta.seq ??= this.#nextSeq();
+      for (const c of copies) countResource(meta, c.row.resourceId, 1);
+      return true;
+    });
+    return { thread: newThread, messageIdMap };
   }
 
   // ---- messages ----

@@ -14,6 +14,8 @@ export interface AgentStateMastraStoreOptions {
    * Default "mastra".
    */
   namespace?: string;
+  /** Makes the ids of copied threads and messages (`copyThread`). Default `crypto.randomUUID`. */
+  newId?: () => string;
 }
 
 /**
@@ -29,7 +31,7 @@ export class AgentStateMastraStore extends MastraCompositeStore {
     super({ id: options.id ?? "agent-state", name: "AgentStateMastraStore" });
     const where = layout(options.namespace ?? "mastra");
     this.stores = {
-      memory: new AgentStateMemoryStorage(options.store.records, where),
+      memory: new AgentStateMemoryStorage(options.store.records, where, options.newId),
       workflows: new AgentStateWorkflowsStorage(options.store.records, where),
     };
   }

@@ -27,6 +27,8 @@ export async function apply(
 }
 
 const THREADS = ["t0", "t1", "t2", "t3"];
+/** Ids copyThread copies to (and that reads also name, so the copies get read back). */
+const COPIES = ["c0", "c1"];
 const RESOURCES = ["r0", "r1", "r2"];
 const WORKFLOWS = ["wf-a", "wf-b"];
 const RUNS = ["run0", "run1", "run2", "run3"];
@@ -116,7 +118,25 @@ export function opGenerator(random: () => number, now: () => number) {
         ...(chance(0.7) && { metadata: { workingMemory: `# notes ${int(99)}`, level: int(3) } }),
       });
     }
-    if (r < 0.21) return memory("deleteThread", { threadId: pick(THREADS) });
+    if (r < 0.21) return memory("deleteThread", { threadId: pick([...THREADS, ...COPIES]) });
+    if (r < 0.23) {
+      const from = new Date(now() - int(30));
+      return memory("copyThread", {
+        sourceThreadId: pick(THREADS),
+        ...(chance(0.9) && { newThreadId: chance(0.2) ? pick(THREADS) : pick(COPIES) }),
+        ...(chance(0.3) && { resourceId: pick(RESOURCES) }),
+        ...(chance(0.3) && { title: "copy" }),
+        ...(chance(0.3) && { metadata: { kind: "x" } }),
+        ...(chance(0.5) && {
+          options: {
+            ...(chance(0.5) && { messageLimit: 1 + int(4) }),
+            ...(chance(0.5) && {
+              messageFilter: chance(0.5) ? { startDate: from } : { messageIds: messageIds() },
+            }),
+          },
+        }),
+      });
+    }
     if (r < 0.27) {
       return memory("listThreads", {
         ...pagination(),
@@ -137,7 +157,7 @@ export function opGenerator(random: () => number, now: () => number) {
     if (r < 0.62) {
       const from = new Date(now() - int(40));
       return memory("listMessages", {
-        threadId: chance(0.85) ? pick(THREADS) : [pick(THREADS), pick(THREADS)],
+        threadId: chance(0.85) ? pick([...THREADS, ...COPIES]) : [pick(THREADS), pick(COPIES)],
         ...(chance(0.4) && { resourceId: pick(["r0", "r0", "r1"]) }),
         ...pagination(),
         ...(chance(0.5) && { orderBy: { field: "createdAt", direction: pick(["ASC", "DESC"]) } }),
