@@ -226,6 +226,19 @@ export class AgentStateMemoryStorage extends MemoryStorage {
     return { thread: newThread, messageIdMap };
   }
 
+  /**
+   * Mastra's own reassignment (save the thread under the new resource, then move its messages' resource),
+   * returning the thread as stored afterwards: moving the messages bumps its `updatedAt`, which Mastra's
+   * in-memory store shows in the returned object because it hands out the stored one.
+   */
+  override async updateThreadResourceId(args: {
+    threadId: string;
+    resourceId: string;
+  }): Promise<StorageThreadType> {
+    const thread = await super.updateThreadResourceId(args);
+    return (await this.getThreadById({ threadId: args.threadId })) ?? thread;
+  }
+
   // ---- messages ----
 
   async listMessages({

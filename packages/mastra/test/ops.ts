@@ -189,7 +189,9 @@ export function opGenerator(random: () => number, now: () => number) {
       });
     }
     if (r < 0.75) return memory("deleteMessages", messageIds());
-    if (r < 0.78) return memory("getResourceById", { resourceId: pick(RESOURCES) });
+    if (r < 0.765) return memory("getResourceById", { resourceId: pick(RESOURCES) });
+    if (r < 0.78)
+      return memory("updateThreadResourceId", { threadId: pick(THREADS), resourceId: pick(RESOURCES) });
     if (r < 0.8) {
       const at = new Date(now());
       return memory("saveResource", {
