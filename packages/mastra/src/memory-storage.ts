@@ -1,15 +1,8 @@
-import {
-  createSortableIdGenerator,
-  type Json,
-  type RecordOp,
-  type RecordStore,
-  type StoredRecord,
-} from "@agent-state/core";
+import { createSortableIdGenerator, type Json, type RecordOp, type RecordStore } from "@agent-state/core";
 import { MessageList } from "@mastra/core/agent/message-list";
 import type { MastraDBMessage, StorageThreadType } from "@mastra/core/memory";
 import {
   calculatePagination,
-  filterByDateRange,
   jsonValueEquals,
   MemoryStorage,
   normalizePerPage,
@@ -20,19 +13,23 @@ import {
   type StorageListThreadsInput,
   type StorageListThreadsOutput,
   type StorageResourceType,
-  storageMessageMatchesMetadataFilter,
-  validateStorageMetadataFilter,
 } from "@mastra/core/storage";
 import { pack, revive } from "./codec.js";
+import { copyThread } from "./copy-thread.js";
 import { type Layout, META_KEY, messageKey, seqOf } from "./layout.js";
-import { contentJson, type Found, fetchMessages, locate, toMastraMessage } from "./messages.js";
+import { listMessages } from "./list-messages.js";
+import {
+  contentJson,
+  type Found,
+  fetchMessages,
+  locate,
+  toMastraMessage,
+  writeMessageIndex,
+} from "./messages.js";
 import { readThreads, removeThreadIndex, writeThreadIndex } from "./thread-index.js";
 import {
   changeThread,
-  compareMessages,
   countResource,
-  dateBounds,
-  firstInOrder,
   isConflict,
   messageOf,
   metaOf,
@@ -169,61 +166,22 @@ export class AgentStateMemoryStorage extends MemoryStorage {
    * message ids, reading the source a page at a time; the copy's metadata says where it came from.
    */
   override async copyThread(args: StorageCloneThreadInput): Promise<StorageCopyThreadOutput> {
-    const { sourceThreadId, newThreadId: providedThreadId, resourceId, title, metadata, options } = args;
-    const [sourceRecord] = await this.#records.get(this.#where.thread(sourceThreadId), [META_KEY]);
-    const sourceThread = threadOf(metaOf(sourceRecord));
-    if (!sourceThread) throw new Error(`Source thread with id ${sourceThreadId} not found`);
-    const newThreadId = providedThreadId || this.#newId();
-    if (await this.getThreadById({ threadId: newThreadId })) {
-      throw new Error(`Thread with id ${newThreadId} already exists`);
+    if (await this.getThreadById({ threadId: args.sourceThreadId })) {
+      const newThreadId = args.newThreadId || this.#newId();
+      if (await this.getThreadById({ threadId: newThreadId })) {
+        throw new Error(`Thread with id ${newThreadId} already exists`);
+      }
+      return copyThread(
+        this.#records,
+        this.#where,
+        { ...args, newThreadId },
+        {
+          newId: this.#newId,
+          nextSeq: this.#nextSeq,
+        },
+      );
     }
-    const filter = options?.messageFilter;
-    const wanted =
-      filter?.messageIds && filter.messageIds.length > 0 ? new Set(filter.messageIds) : undefined;
-    let source: StoredMessage[] = [];
-    const bounds = dateBounds({
-      ...(filter?.startDate && { start: filter.startDate }),
-      ...(filter?.endDate && { end: filter.endDate }),
-    });
-    for await (const record of scanMessages(this.#records, this.#where.thread(sourceThreadId), {
-      order: "asc",
-      ...bounds,
-    })) {
-      const message = messageOf(record);
-      if (!wanted || wanted.has(message.id)) source.push(message);
-    }
-    const limit = options?.messageLimit;
-    if (limit && limit > 0 && source.length > limit) source = source.slice(-limit);
-    const now = new Date();
-    const lastMessageId = source.at(-1)?.id;
-    const newThread = {
-      id: newThreadId,
-      resourceId: resourceId || sourceThread.resourceId,
-      title: title || (sourceThread.title ? `Clone of ${sourceThread.title}` : undefined),
-      metadata: {
-        ...metadata,
-        clone: { sourceThreadId, clonedAt: now, ...(lastMessageId && { lastMessageId }) },
-      },
-      createdAt: now,
-      updatedAt: now,
-    } as StorageThreadType;
-    const messageIdMap: Record<string, string> = {};
-    const copies = source.map((message) => {
-      const id = this.#newId();
-      messageIdMap[message.id] = id;
-      const row: StoredMessage = { ...message, id, resourceId: resourceId || message.resourceId };
-      return { row, key: messageKey(row.createdAt, this.#nextSeq()) };
-    });
-    await writeThreadIndex(this.#records, this.#where, newThread);
-    await this.#writeIndex(copies.map((c) => ({ id: c.row.id, threadId: newThreadId, key: c.key })));
-    const ops: RecordOp[] = copies.map((c) => ({ put: c.key, value: c.row as unknown as Json }));
-    await changeThread(this.#records, this.#where.thread(newThreadId), ops, (meta) => {
-      meta.thread = pack(newThread, "thread");
-      meta.seq ??= this.#nextSeq();
-      for (const c of copies) countResource(meta, c.row.resourceId, 1);
-      return true;
-    });
-    return { thread: newThread, messageIdMap };
+    throw new Error(`Source thread with id ${args.sourceThreadId} not found`);
   }
 
   /**
@@ -241,158 +199,9 @@ export class AgentStateMemoryStorage extends MemoryStorage {
 
   // ---- messages ----
 
-  async listMessages({
-    threadId,
-    resourceId: optionalResourceId,
-    include,
-    filter,
-    perPage: perPageInput,
-    page = 0,
-    orderBy,
-  }: StorageListMessagesInput): Promise<StorageListMessagesOutput> {
-    const metadataFilter = validateStorageMetadataFilter(filter?.metadata);
-    const threadIds = Array.isArray(threadId) ? threadId : [threadId];
-    if (threadIds.length === 0 || threadIds.some((id) => !id.trim())) {
-      throw new Error("threadId must be a non-empty string or array of non-empty strings");
-    }
-    const { direction } = this.parseOrderBy(orderBy, "ASC");
-    const perPage = normalizePerPage(perPageInput, 40);
-    if (page < 0) throw new Error("page must be >= 0");
-    if (page * perPage > Number.MAX_SAFE_INTEGER / 2) throw new Error("page value too large");
-    const { offset, perPage: perPageForResponse } = calculatePagination(page, perPageInput, perPage);
-    if (perPage === 0 && (!include || include.length === 0)) {
-      return { messages: [], total: 0, page, perPage: perPageForResponse, hasMore: false };
-    }
-    const resourceId = optionalResourceId || undefined;
-    let total = 0;
-    let pageRecords: { threadId: string; record: StoredRecord }[] = [];
-    if (perPage > 0) {
-      const found = await Promise.all(
-        [...new Set(threadIds)].map((id) =>
-          this.#threadWindow(id, { resourceId, filter, metadataFilter, direction, need: offset + perPage }),
-        ),
-      );
-      total = found.reduce((sum, f) => sum + f.total, 0);
-      const merged = found.flatMap((f) => f.records.map((record) => ({ threadId: f.threadId, record })));
-      const order = compareMessages(direction);
-      merged.sort((a, b) => order(a.record, b.record));
-      pageRecords = merged.slice(offset, offset + perPage);
-    }
-    const messages = pageRecords.map(({ threadId: id, record }) => toMastraMessage(id, messageOf(record)));
-    const seen = new Set(messages.map((m) => m.id));
-    for (const extra of await this.#resolveIncluded(include, resourceId)) {
-      if (seen.has(extra.id)) continue;
-      messages.push(extra);
-      seen.add(extra.id);
-    }
-    messages.sort((a, b) => {
-      const byTime = new Date(a.createdAt).getTime() - new Date(b.createdAt).getTime();
-      return direction === "ASC" ? byTime : -byTime;
-    });
-    let hasMore: boolean;
-    if (perPage === 0) hasMore = false;
-    else if (metadataFilter) hasMore = offset + pageRecords.length < total;
-    else if (include && include.length > 0) {
-      hasMore = new Set(messages.filter((m) => m.threadId === threadId).map((m) => m.id)).size < total;
-    } else hasMore = offset + perPage < total;
-    return { messages, total, page, perPage: perPageForResponse, hasMore };
-  }
-
-  /**
-   * The first `need` messages of one thread in Mastra's order, and how many match in all. Without a date,
-   * metadata or mixed-resource filter the count comes from the thread's meta and only `need` messages are
-   * read; with one, every message in the date bounds is read.
-   */
-  async #threadWindow(
-    threadId: string,
-    options: {
-      resourceId: string | undefined;
-      filter: StorageListMessagesInput["filter"];
-      metadataFilter: ReturnType<typeof validateStorageMetadataFilter>;
-      direction: "ASC" | "DESC";
-      need: number;
-    },
-  ): Promise<{ threadId: string; records: StoredRecord[]; total: number }> {
-    const scope = this.#where.thread(threadId);
-    const [metaRecord] = await this.#records.get(scope, [META_KEY]);
-    const meta = metaOf(metaRecord);
-    const { resourceId, filter, metadataFilter, direction, need } = options;
-    const matching = resourceId === undefined ? meta.count : (meta.resources[resourceId] ?? 0);
-    if (matching === 0) return { threadId, records: [], total: 0 };
-    const scanOrder = direction === "ASC" ? "asc" : "desc";
-    const sameResource = resourceId === undefined || matching === meta.count;
-    if (!filter?.dateRange && !metadataFilter && sameResource) {
-      const scan = scanMessages(this.#records, scope, { order: scanOrder }, Math.min(need + 1, 1000));
-      return { threadId, records: await firstInOrder(scan, need, () => true, direction), total: matching };
-    }
-    const all: StoredRecord[] = [];
-    const scan = scanMessages(this.#records, scope, { order: scanOrder, ...dateBounds(filter?.dateRange) });
-    for await (const record of scan) {
-      const message = messageOf(record);
-      if (resourceId !== undefined && message.resourceId !== resourceId) continue;
-      all.push(record);
-    }
-    const kept = filterByDateRange(all, (r) => new Date(messageOf(r).createdAt), filter?.dateRange).filter(
-      (r) => storageMessageMatchesMetadataFilter(JSON.stringify(messageOf(r).content), metadataFilter),
-    );
-    return { threadId, records: kept.sort(compareMessages(direction)).slice(0, need), total: kept.length };
-  }
-
-  /** Each `include` target and its neighbours in its own thread (within `resourceId` when given). */
-  async #resolveIncluded(
-    include: StorageListMessagesInput["include"],
-    resourceId: string | undefined,
-  ): Promise<MastraDBMessage[]> {
-    if (!include || include.length === 0) return [];
-    const targets = await fetchMessages(
-      this.#records,
-      this.#where,
-      include.map((i) => i.id),
-    );
-    const resolved: MastraDBMessage[] = [];
-    const resolvedIds = new Set<string>();
-    const keep = (m: StoredMessage) => resourceId === undefined || m.resourceId === resourceId;
-    for (const item of include) {
-      const target = targets.get(item.id);
-      if (!target || !keep(target.message)) continue;
-      const scope = this.#where.thread(target.threadId);
-      const before = await this.#neighbours(
-        scope,
-        { order: "desc", before: target.key },
-        item.withPreviousMessages,
-        keep,
-      );
-      const after = await this.#neighbours(
-        scope,
-        { order: "asc", after: target.key },
-        item.withNextMessages,
-        keep,
-      );
-      for (const message of [...before.reverse(), target.message, ...after]) {
-        if (resolvedIds.has(message.id)) continue;
-        resolved.push(toMastraMessage(target.threadId, message));
-        resolvedIds.add(message.id);
-      }
-    }
-    return resolved;
-  }
-
-  async #neighbours(
-    scope: string,
-    options: { order: "asc" | "desc"; before?: string; after?: string },
-    count: number | undefined,
-    keep: (m: StoredMessage) => boolean,
-  ): Promise<StoredMessage[]> {
-    const want = count ?? 0;
-    if (want <= 0) return [];
-    const out: StoredMessage[] = [];
-    for await (const record of scanMessages(this.#records, scope, options, Math.min(want, 1000))) {
-      const message = messageOf(record);
-      if (!keep(message)) continue;
-      out.push(message);
-      if (out.length >= want) break;
-    }
-    return out;
+  async listMessages(args: StorageListMessagesInput): Promise<StorageListMessagesOutput> {
+    const { direction } = this.parseOrderBy(args.orderBy, "ASC");
+    return listMessages(this.#records, this.#where, args, direction);
   }
 
   async listMessagesById({ messageIds }: { messageIds: string[] }): Promise<{ messages: MastraDBMessage[] }> {
@@ -433,7 +242,11 @@ export class AgentStateMemoryStorage extends MemoryStorage {
     });
     // Index entries only for new messages and those whose place changes (a re-save usually keeps it).
     const relocated = placed.filter((p) => p.before?.threadId !== p.threadId || p.before.key !== p.key);
-    await this.#writeIndex(relocated.map((p) => ({ id: p.row.id, threadId: p.threadId, key: p.key })));
+    await writeMessageIndex(
+      this.#records,
+      this.#where,
+      relocated.map((p) => ({ id: p.row.id, threadId: p.threadId, key: p.key })),
+    );
     const touched = new Set(messages.map((m) => m.threadId).filter((id): id is string => Boolean(id)));
     const byThread = groupBy(placed, (p) => p.threadId);
     for (const threadId of new Set([...byThread.keys(), ...touched])) {
@@ -509,7 +322,8 @@ export class AgentStateMemoryStorage extends MemoryStorage {
     const base = Date.now();
     const oldScope = this.#where.thread(found.threadId);
     if (newThreadId === found.threadId) {
-      if (key !== found.key) await this.#writeIndex([{ id: row.id, threadId: newThreadId, key }]);
+      if (key !== found.key)
+        await writeMessageIndex(this.#records, this.#where, [{ id: row.id, threadId: newThreadId, key }]);
       const ops: RecordOp[] = [{ put: key, value: row as unknown as Json }];
       if (key !== found.key) ops.push({ delete: found.key });
       await changeThread(this.#records, oldScope, ops, (meta) => {
@@ -533,7 +347,7 @@ export class AgentStateMemoryStorage extends MemoryStorage {
       newTime = Math.max(base + 1, newMeta.updatedAt.getTime() + 1);
       if (oldTime !== undefined && newTime <= oldTime) newTime = oldTime + 1;
     }
-    await this.#writeIndex([{ id: row.id, threadId: newThreadId, key }]);
+    await writeMessageIndex(this.#records, this.#where, [{ id: row.id, threadId: newThreadId, key }]);
     const put: RecordOp[] = [{ put: key, value: row as unknown as Json }];
     await changeThread(this.#records, this.#where.thread(newThreadId), put, (meta) => {
       countResource(meta, row.resourceId, 1);
@@ -633,15 +447,6 @@ export class AgentStateMemoryStorage extends MemoryStorage {
   }
 
   // ---- helpers ----
-
-  async #writeIndex(entries: { id: string; threadId: string; key: string }[]): Promise<void> {
-    for (let i = 0; i < entries.length; i += 100) {
-      await this.#records.write(
-        this.#where.messageIds,
-        entries.slice(i, i + 100).map((e) => ({ put: e.id, value: { t: e.threadId, k: e.key } })),
-      );
-    }
-  }
 
   /** Removes index entries of `ids` that still point into `threadId`. */
   async #dropIndexEntries(ids: string[], threadId: string): Promise<void> {

@@ -97,3 +97,17 @@ export async function fetchMessages(
   );
   return found;
 }
+
+/** Points the message-id index at these places, 100 entries per write. */
+export async function writeMessageIndex(
+  records: RecordStore,
+  where: Layout,
+  entries: { id: string; threadId: string; key: string }[],
+): Promise<void> {
+  for (let i = 0; i < entries.length; i += 100) {
+    await records.write(
+      where.messageIds,
+      entries.slice(i, i + 100).map((e) => ({ put: e.id, value: { t: e.threadId, k: e.key } })),
+    );
+  }
+}
