@@ -39,8 +39,14 @@ export function diffJson(before: Json | undefined, after: Json | undefined, maxC
   const walk = (a: Json | undefined, b: Json | undefined, path: string): void => {
     if (truncated) return;
     if (a === undefined && b === undefined) return;
-    if (a === undefined) return push({ kind: "added", path, after: b as Json });
-    if (b === undefined) return push({ kind: "removed", path, before: a });
+    if (a === undefined) {
+      push({ kind: "added", path, after: b as Json });
+      return;
+    }
+    if (b === undefined) {
+      push({ kind: "removed", path, before: a });
+      return;
+    }
     if (Array.isArray(a) && Array.isArray(b)) {
       for (let i = 0; i < Math.max(a.length, b.length); i++) walk(a[i], b[i], childPath(path, i));
       return;

@@ -36,6 +36,7 @@ export async function request<T>(
   method: "GET" | "PUT" | "POST" | "DELETE",
   path: string,
   body?: unknown,
+  opts: { signingIn?: boolean } = {},
 ): Promise<T> {
   const headers: Record<string, string> = { accept: "application/json" };
   const token = getToken();
@@ -67,10 +68,15 @@ export async function request<T>(
       typeof error?.code === "string" ? error.code : `HTTP_${res.status}`,
       typeof error?.message === "string" ? error.message : `the server answered ${res.status}`,
     );
-    if (res.status === 401) onUnauthorized(apiError);
+    if (res.status === 401 && !opts.signingIn) onUnauthorized(apiError);
     throw apiError;
   }
   return parsed as T;
+}
+
+/** Checks the stored token against the server (a 401 is the caller's to explain, not a signed-out session). */
+export function checkToken(): Promise<unknown> {
+  return request("GET", "/state/stats", undefined, { signingIn: true });
 }
 
 export const api = {

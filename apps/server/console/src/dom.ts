@@ -31,7 +31,7 @@ export interface Props {
   on?: { [K in keyof HTMLElementEventMap]?: (event: HTMLElementEventMap[K]) => void };
 }
 
-const CONSOLE_PATH = /^\/console(\/|$|\?)/;
+const CONSOLE_PATH = /^\/console([/?#]|$)/;
 
 export function h<K extends keyof HTMLElementTagNameMap>(
   tag: K,

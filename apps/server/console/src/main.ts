@@ -1,4 +1,4 @@
-import { type ApiError, api, clearToken, getToken, setToken, whenUnauthorized } from "./api.js";
+import { type ApiError, checkToken, clearToken, getToken, setToken, whenUnauthorized } from "./api.js";
 import { heading, type View, type ViewContext } from "./app.js";
 import { h, replace } from "./dom.js";
 import { cacheView } from "./views/cache.js";
@@ -60,7 +60,9 @@ async function render(): Promise<void> {
       announce,
     };
     await route.view(ctx);
-    if (render === renderCount) main.querySelector("h1")?.focus();
+    // After an in-page navigation, focus (and screen readers) go to the new view's heading; a page load
+    // leaves focus at the top, where the skip link is.
+    if (render === renderCount && render > 1) main.querySelector("h1")?.focus();
     return;
   }
   replace(
@@ -188,7 +190,7 @@ async function signIn(token: string, feedback: HTMLElement, button: HTMLButtonEl
   feedback.textContent = "Checking the token…";
   setToken(token.trim());
   try {
-    await api.get("/state/stats");
+    await checkToken();
   } catch (error) {
     clearToken();
     button.disabled = false;

@@ -126,7 +126,12 @@ export async function threadView(ctx: ViewContext): Promise<void> {
         "section",
         { attrs: { "aria-labelledby": "checkpoints-title" } },
         h("h2", { id: "checkpoints-title" }, "Checkpoints, newest first"),
-        h("table", {}, cols("Step", "Source", "Checkpoint", "Namespace", "Time", "Writes"), tbody),
+        h(
+          "table",
+          { attrs: { "aria-labelledby": "checkpoints-title" } },
+          cols("Step", "Source", "Checkpoint", "Namespace", "Time", "Writes"),
+          tbody,
+        ),
         more,
       ),
       detail,
