@@ -97,6 +97,7 @@ export function storedText(value: string, className = "stored"): HTMLElement {
     return el;
   }
   const shown = document.createTextNode(value.slice(0, PREVIEW_CHARS));
+  const ellipsis = document.createTextNode("… ");
   const more = h(
     "button",
     {
@@ -105,13 +106,14 @@ export function storedText(value: string, className = "stored"): HTMLElement {
       on: {
         click: () => {
           shown.textContent = value;
+          ellipsis.remove();
           more.remove();
         },
       },
     },
     `Show all ${value.length.toLocaleString("en")} characters`,
   );
-  append(el, shown, "… ", more);
+  append(el, shown, ellipsis, more);
   return el;
 }
 
