@@ -119,6 +119,7 @@ function findForm(): HTMLFormElement {
     type: "search",
     required: true,
     autocomplete: "off",
+    placeholder: "id to open",
   });
   return h(
     "form",

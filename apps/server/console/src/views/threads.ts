@@ -129,7 +129,7 @@ export async function threadView(ctx: ViewContext): Promise<void> {
         h(
           "table",
           { attrs: { "aria-labelledby": "checkpoints-title" } },
-          cols("Step", "Source", "Checkpoint", "Namespace", "Time", "Writes"),
+          cols("Step", "Source", "Checkpoint", "Namespace", "Time", "Pending writes"),
           tbody,
         ),
         more,
@@ -212,7 +212,7 @@ async function checkpointDetail(ctx: ViewContext, threadId: string, checkpointId
     h("h3", {}, c.parentId === null ? "Channels (no parent to compare with)" : "Changes since the parent"),
     diffView(c.diff),
     h("h3", {}, "Channel values"),
-    jsonView(c.values, { label: "Channel values", openDepth: 1 }),
+    jsonView(c.values, { label: "Channel values" }),
     h("details", { class: "panel" }, h("summary", {}, "Metadata"), jsonView(c.metadata)),
     c.pendingWriteList.length === 0
       ? null
@@ -249,8 +249,8 @@ function diffView(diff: CheckpointDetail["diff"]): HTMLElement {
       { class: `diff-${change.kind}` },
       h("td", {}, change.kind),
       h("td", { class: "mono" }, storedText(change.path, "id")),
-      h("td", {}, change.before === undefined ? "—" : jsonView(change.before, { openDepth: 0 })),
-      h("td", {}, change.after === undefined ? "—" : jsonView(change.after, { openDepth: 0 })),
+      h("td", {}, change.before === undefined ? "—" : jsonView(change.before, { openDepth: 1 })),
+      h("td", {}, change.after === undefined ? "—" : jsonView(change.after, { openDepth: 1 })),
     ),
   );
   return h(
