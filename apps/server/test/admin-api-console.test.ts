@@ -1,6 +1,9 @@
+import { DynamoStateStore } from "@agent-state/dynamodb";
+import { pickFreePort } from "@agent-state/dynamodb-local";
 import { AgentStateSaver } from "@agent-state/langgraph";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningServer } from "../src/index.js";
+import { loadConfig, silentLogger, startServer } from "../src/index.js";
 import { userCacheToolName } from "../src/mcp/cache-scope.js";
 import { tripGraph } from "./console-seed.js";
 import { ADMIN_TOKEN, startTestServer } from "./helpers.js";
@@ -71,6 +74,46 @@ describe("admin HTTP API: the console's routes", () => {
       region: null,
       regions: null,
     });
+  });
+
+  it("GET /state/overview on a multi-region store: each region's health; a store that cannot answer degrades", async () => {
+    // Two regions whose endpoints refuse connections: the probes mark both down, the health read fails.
+    const region = async (name: string) => ({
+      region: name,
+      clientConfig: {
+        region: name,
+        endpoint: `http://127.0.0.1:${await pickFreePort()}`,
+        credentials: { accessKeyId: "x", secretAccessKey: "y" },
+        maxAttempts: 1,
+      },
+    });
+    const store = new DynamoStateStore({
+      regions: [await region("home-1"), await region("away-1")],
+      regionHealth: { probeIntervalMs: 100, probeTimeoutMs: 500 },
+    });
+    const config = loadConfig({ store: "dynamodb", port: "0" }, { AGENT_STATE_ADMIN_TOKEN: ADMIN_TOKEN });
+    const regional = await startServer(config, silentLogger, {
+      store: { store, kind: "dynamodb", description: "two dead regions", close: () => store.close() },
+    });
+    try {
+      const overview = async () =>
+        (await fetch(`${regional.url}/state/overview`, { headers: auth })).json() as Promise<
+          Record<string, unknown>
+        >;
+      await expect
+        .poll(async () => (await overview()).regions, { timeout: 20_000 })
+        .toEqual([
+          { region: "home-1", up: false },
+          { region: "away-1", up: false },
+        ]);
+      expect(await overview()).toMatchObject({
+        store: "dynamodb",
+        health: { ok: false, reason: "the store cannot answer (UNAVAILABLE)" },
+        stats: null,
+      });
+    } finally {
+      await regional.stop();
+    }
   });
 
   it("DELETE /state/sessions/:id/messages?after= truncates after that message, atomically and once", async () => {
