@@ -113,7 +113,8 @@ export function createApp(options: AppOptions): App {
     if (url.pathname === "/mcp") return serveMcp(req, res);
     // Admin and meta routes read a body only for PUT/POST; the rest is discarded. A chunked body past the
     // limit is cut off.
-    const body = collectBody(req, options.maxBodyBytes);
+    const keepBody = (req.method === "PUT" || req.method === "POST") && url.pathname.startsWith("/state/");
+    const body = collectBody(req, options.maxBodyBytes, keepBody);
     body.catch(() => undefined); // a GET's oversized body is only cut off, never awaited
     if (url.pathname === "/healthz" && req.method === "GET") {
       const report = await checkHealth();
@@ -178,8 +179,11 @@ function userOf(authInfo: AuthInfo | undefined): string {
   return userId;
 }
 
-/** The request's body (up to `maxBytes`; past it the connection is destroyed) once it has all arrived. */
-function collectBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+/**
+ * The request's body once it has all arrived (empty unless `keep`: other bodies are counted and dropped, not
+ * held in memory). Past `maxBytes` the connection is destroyed.
+ */
+function collectBody(req: IncomingMessage, maxBytes: number, keep: boolean): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let bytes = 0;
@@ -190,7 +194,7 @@ function collectBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
         reject(new HttpError("PAYLOAD_TOO_LARGE", `request body over ${maxBytes} bytes`));
         return;
       }
-      chunks.push(chunk);
+      if (keep) chunks.push(chunk);
     });
     req.on("end", () => resolve(Buffer.concat(chunks)));
     req.on("error", reject);
