@@ -145,6 +145,9 @@ describe.each([{ kind: "memory" as const }, { kind: "embedded" as const }])(
       await truncateAfter40.click();
       const dialog = page.getByRole("dialog");
       expect(await dialog.getByRole("heading").textContent()).toBe("Remove every message after this one?");
+      // Focus is in the dialog, on Cancel (the safe choice).
+      expect(await page.evaluate("document.activeElement?.textContent")).toBe("Cancel");
+      await expectAccessible();
       await page.keyboard.press("Escape");
       await expect.poll(() => dialog.count()).toBe(0);
       expect((await server.opened.store.sessions.get(SESSION))?.messageCount).toBe(MESSAGES);
@@ -236,6 +239,8 @@ describe.each([{ kind: "memory" as const }, { kind: "embedded" as const }])(
     it("threads: listed from the cross-thread index; checkpoints newest first, values, the diff against the parent", async () => {
       await page.getByRole("link", { name: "Threads" }).click();
       await expect.poll(() => heading().textContent()).toBe("LangGraph threads");
+      await page.getByRole("link", { name: THREAD }).waitFor();
+      await expectAccessible();
       await page.getByRole("link", { name: THREAD }).click();
       await expect.poll(() => heading().textContent()).toBe(`Thread ${THREAD}`);
       const rows = page.getByRole("table", { name: "Checkpoints, newest first" }).locator("tbody tr");
