@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Runs before `pnpm test`: the tests start real servers (redis-server, DynamoDB Local on Java 17). What is
+// Runs before `pnpm test`: the tests start real servers (redis-server, DynamoDB Local on Java 17) and a real
+// browser (Chromium, for the console). What is
 // missing is installed with apt-get when this runs as root on Debian/Ubuntu (as .ci/run does); otherwise
 // it stops with the exact command to run.
 import { spawnSync } from "node:child_process";
@@ -28,6 +29,13 @@ const NEEDS = [
     apt: "openjdk-17-jre-headless",
     brew: "openjdk@17",
     forWhat: "DynamoDB Local (the DynamoDB, DAX and server tests)",
+  },
+  {
+    command: process.env.AGENT_STATE_CHROMIUM ?? "chromium",
+    probe: ["--version"],
+    apt: "chromium",
+    brew: "chromium",
+    forWhat: "the console's browser tests (headless Chromium; AGENT_STATE_CHROMIUM names another binary)",
   },
 ];
 

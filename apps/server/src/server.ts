@@ -26,14 +26,15 @@ export interface RunningServer {
 const DEFAULT_GRACE_MS = 10_000;
 
 /**
- * Opens the configured store (or takes `options.store`) and serves MCP (`/mcp`), the admin API (`/state/*`), `/healthz` and
+ * Opens the configured store (or takes `options.store`) and serves MCP (`/mcp`), the admin API (`/state/*`), the
+ * console (`/console`, from `options.consoleDir` or the built one), `/healthz` and
  * `/openapi.json`. Logs one start-up line with the URLs; when no admin token is configured it generates one
  * and logs it once.
  */
 export async function startServer(
   config: ServerConfig,
   logger: Logger,
-  options: { store?: OpenedStore } = {},
+  options: { store?: OpenedStore; consoleDir?: string } = {},
 ): Promise<RunningServer> {
   const generatedToken = config.adminToken === undefined;
   const adminToken = config.adminToken ?? randomBytes(24).toString("base64url");
@@ -51,6 +52,7 @@ export async function startServer(
     maxPageSize: config.maxPageSize,
     logger,
     ...(opened.health === undefined ? {} : { health: opened.health }),
+    ...(options.consoleDir === undefined ? {} : { consoleDir: options.consoleDir }),
   });
   // Slow clients: headers and body must arrive within requestTimeoutMs (checked every ~second rather than
   // Node's default 30 s), and connections are capped in total and per remote address, where idle ones make
@@ -90,8 +92,16 @@ export async function startServer(
   }
   logger.info(
     `agent-state listening on ${url} (bound ${config.host}): MCP ${url}/mcp, admin API ${url}/state, ` +
-      `OpenAPI ${url}/openapi.json, health ${url}/healthz; store: ${opened.kind}, ${opened.description}`,
-    { event: "ready", url, port, mcpUrl: `${url}/mcp`, adminUrl: `${url}/state`, store: opened.kind },
+      `console ${url}/console, OpenAPI ${url}/openapi.json, health ${url}/healthz; store: ${opened.kind}, ${opened.description}`,
+    {
+      event: "ready",
+      url,
+      port,
+      mcpUrl: `${url}/mcp`,
+      adminUrl: `${url}/state`,
+      consoleUrl: `${url}/console`,
+      store: opened.kind,
+    },
   );
 
   let stopping: Promise<void> | undefined;

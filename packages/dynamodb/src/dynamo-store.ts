@@ -143,6 +143,14 @@ export class DynamoStateStore implements StateStore {
     return this.regionSource === null ? this.context.region : this.regionSource.currentRegion;
   }
 
+  /**
+   * Each region's health, in the configured order (first = home), for a store built with `regions`; null for a
+   * single-region store. A region is down from a failed request or probe until its probes succeed again.
+   */
+  regionStatus(): Array<{ region: string; up: boolean }> | null {
+    return this.routing?.health.status() ?? null;
+  }
+
   /** The table names this store uses. */
   get tables(): TableNames {
     return { ...this.context.tables };

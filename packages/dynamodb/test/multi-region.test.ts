@@ -187,6 +187,10 @@ describe("multi-region failover over two DynamoDB Local regions and the stream r
       expect(unavailable).toBeLessThanOrEqual(1);
       expect(acknowledged).toHaveLength(10 - unavailable);
       expect(store.currentRegion).toBe("away-1");
+      expect(store.regionStatus()).toEqual([
+        { region: "home-1", up: false },
+        { region: "away-1", up: true },
+      ]);
       const during = await store.sessions.get(session.sessionId);
       expect(during?.lastActiveRegion).toBe("away-1");
       expect(events.some((e) => e.type === "switched" && e.to === "away-1" && e.kind === "failover")).toBe(

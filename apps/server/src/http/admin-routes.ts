@@ -1,28 +1,25 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { SessionNotFoundError, type StateStore, validateId, validateToolName } from "@agent-state/core";
+import {
+  type Json,
+  SessionNotFoundError,
+  type StateStore,
+  validateId,
+  validateToolName,
+} from "@agent-state/core";
+import { userCacheToolName } from "../mcp/cache-scope.js";
 import { HttpError, sendJson } from "./respond.js";
-
-export interface AdminContext {
-  store: StateStore;
-  maxPageSize: number;
-}
-
-type Handler = (
-  ctx: AdminContext,
-  params: string[],
-  query: URLSearchParams,
-) => Promise<{ status?: number; body: unknown }>;
-
-interface Route {
-  method: "GET" | "DELETE";
-  pattern: RegExp;
-  handler: Handler;
-}
-
-// Path segments are matched raw and percent-decoded afterwards, so an id may contain an encoded "/".
-const SEGMENT = "([^/]+)";
+import { type AdminContext, jsonObject, optionalLimit, type Route, SEGMENT } from "./route-kit.js";
+import { THREAD_ROUTES } from "./thread-routes.js";
 
 const ROUTES: Route[] = [
+  {
+    method: "GET",
+    pattern: /^\/state\/overview$/,
+    handler: async ({ store, storeKind, checkHealth }) => {
+      const [health, stats] = await Promise.all([checkHealth(), store.stats().catch(() => null)]);
+      return { body: { store: storeKind, health, stats, ...regionsOf(store) } };
+    },
+  },
   {
     method: "GET",
     pattern: /^\/state\/stats$/,
@@ -70,11 +67,61 @@ const ROUTES: Route[] = [
   },
   {
     method: "DELETE",
+    pattern: new RegExp(`^/state/sessions/${SEGMENT}/messages$`),
+    handler: async ({ store }, [id], query) => {
+      const sessionId = validateId("sessionId", id);
+      const after = query.get("after");
+      if (after === null) throw new HttpError("VALIDATION", "after: the id of the message to keep last");
+      const removed = await store.sessions.truncate(sessionId, { afterMessageId: after });
+      return { body: { sessionId, removed: removed.length } };
+    },
+  },
+  {
+    method: "GET",
     pattern: new RegExp(`^/state/cache/${SEGMENT}$`),
-    handler: async ({ store }, [name]) => {
-      const toolName = validateToolName(name);
-      await store.toolCache.invalidate(toolName);
-      return { body: { toolName, invalidated: true } };
+    handler: async ({ store }, [name], query) => {
+      const toolName = cacheToolName(name, query);
+      const params = cacheParams(query, true) as Record<string, Json>;
+      const entry = await store.toolCache.get(toolName, params);
+      if (!entry) throw new HttpError("NOT_FOUND", "no live cache entry for these parameters");
+      return { body: { toolName, params, ...entry } };
+    },
+  },
+  {
+    method: "DELETE",
+    pattern: new RegExp(`^/state/cache/${SEGMENT}$`),
+    handler: async ({ store }, [name], query) => {
+      const toolName = cacheToolName(name, query);
+      const params = cacheParams(query, false);
+      await store.toolCache.invalidate(toolName, params);
+      return { body: { toolName, invalidated: true, ...(params === undefined ? {} : { params }) } };
+    },
+  },
+  {
+    method: "GET",
+    pattern: new RegExp(`^/state/users/${SEGMENT}/preferences/${SEGMENT}$`),
+    handler: async ({ store }, [user, agent]) => {
+      const userId = validateId("userId", user);
+      const agentId = validateId("agentId", agent);
+      const found = await store.preferences.get(userId, agentId);
+      if (!found) throw new HttpError("NOT_FOUND", "no preferences for this user and agent");
+      return { body: found };
+    },
+  },
+  {
+    method: "PUT",
+    pattern: new RegExp(`^/state/users/${SEGMENT}/preferences/${SEGMENT}$`),
+    handler: async ({ store }, [user, agent], _query, body) => {
+      const userId = validateId("userId", user);
+      const agentId = validateId("agentId", agent);
+      const { values } = jsonObject(await body(), "body") as { values?: unknown };
+      return {
+        body: await store.preferences.set(
+          userId,
+          agentId,
+          jsonObject(values, "values") as Record<string, Json>,
+        ),
+      };
     },
   },
   {
@@ -90,6 +137,7 @@ const ROUTES: Route[] = [
       return { body: { userId, sessions: page.items, cursor: page.cursor } };
     },
   },
+  ...THREAD_ROUTES,
 ];
 
 /**
@@ -101,6 +149,7 @@ export async function handleAdminRequest(
   req: IncomingMessage,
   res: ServerResponse,
   url: URL,
+  readBody: () => Promise<unknown>,
 ): Promise<void> {
   let pathMatched = false;
   // HEAD runs the GET route; Node sends its status and headers without the body.
@@ -111,7 +160,7 @@ export async function handleAdminRequest(
     pathMatched = true;
     if (route.method !== method) continue;
     const params = match.slice(1).map(decodeSegment);
-    const { status, body } = await route.handler(ctx, params, url.searchParams);
+    const { status, body } = await route.handler(ctx, params, url.searchParams, readBody);
     sendJson(res, status ?? 200, body);
     return;
   }
@@ -128,13 +177,40 @@ function decodeSegment(segment: string | undefined): string {
   }
 }
 
-/** A `limit`-style query parameter: a whole number ≥ 1, capped at `max`; undefined when absent. */
-function optionalLimit(query: URLSearchParams, name: string, max: number): number | undefined {
-  const raw = query.get(name);
-  if (raw === null) return undefined;
-  const value = Number(raw);
-  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value) || value < 1) {
-    throw new HttpError("VALIDATION", `${name}: must be a whole number ≥ 1`);
+/** The tool name of a cache route; with `?user=`, that user's MCP namespace of it (as `cache_set` stores it). */
+function cacheToolName(name: string | undefined, query: URLSearchParams): string {
+  const toolName = validateToolName(name);
+  const user = query.get("user");
+  return user === null || user === "" ? toolName : userCacheToolName(validateId("user", user), toolName);
+}
+
+/** `?params=<JSON object>`: the parameters of one cache entry. */
+function cacheParams(query: URLSearchParams, required: boolean): Record<string, Json> | undefined {
+  const raw = query.get("params");
+  if (raw === null) {
+    if (required)
+      throw new HttpError("VALIDATION", "params: required, a JSON object of the tool's parameters");
+    return undefined;
   }
-  return Math.min(value, max);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new HttpError("VALIDATION", "params: not valid JSON");
+  }
+  return jsonObject(parsed, "params") as Record<string, Json>;
+}
+
+/** The region the store works in and, for a multi-region store, each region's health. */
+function regionsOf(store: StateStore): {
+  region: string | null;
+  regions: { region: string; up: boolean }[] | null;
+} {
+  const s = store as { currentRegion?: unknown; regionStatus?: unknown };
+  const region = typeof s.currentRegion === "string" ? s.currentRegion : null;
+  const regions =
+    typeof s.regionStatus === "function"
+      ? ((s.regionStatus as () => { region: string; up: boolean }[] | null).call(store) ?? null)
+      : null;
+  return { region, regions };
 }

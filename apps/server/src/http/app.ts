@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { StateStore } from "@agent-state/core";
+import { ThreadInspector } from "@agent-state/langgraph";
 import {
   localhostHostValidation,
   type NodeIncomingMessageLike,
@@ -12,6 +13,7 @@ import { isServerSideFailure, publicStoreError } from "../public-error.js";
 import type { HealthReport } from "../stores/open-store.js";
 import { handleAdminRequest } from "./admin-routes.js";
 import { bearerToken, secretsEqual, type TokenDirectory } from "./auth.js";
+import { defaultConsoleDir, loadConsoleAssets } from "./console-assets.js";
 import { openApiDocument } from "./openapi.js";
 import { HttpError, sendError, sendJson } from "./respond.js";
 
@@ -27,6 +29,8 @@ export interface AppOptions {
   logger: Logger;
   /** What the store's opener knows (the embedded JVM restarting); `/healthz` then asks the store itself. */
   health?: () => HealthReport;
+  /** Where the built console is (`index.html`, `app.js`, `app.css`); default: next to the bundle, or `dist/console`. */
+  consoleDir?: string;
 }
 
 /** How long `/healthz` waits for the store's answer. */
@@ -34,7 +38,7 @@ const HEALTH_PROBE_TIMEOUT_MS = 3_000;
 /** The session id `/healthz` reads: a cheap read that reaches the backend (MCP ids are namespaced, never this). */
 const HEALTH_PROBE_SESSION_ID = "healthz-probe";
 
-/** The HTTP face of the server: `/mcp`, `/state/*` (admin), `/healthz`, `/openapi.json`. */
+/** The HTTP face of the server: `/mcp`, `/state/*` (admin), `/console`, `/healthz`, `/openapi.json`. */
 export interface App {
   listener: (req: IncomingMessage, res: ServerResponse) => void;
   /** Requests being served right now. */
@@ -56,6 +60,12 @@ export function createApp(options: AppOptions): App {
   });
   const validateLocalHost = localhostHostValidation();
   const openApi = JSON.stringify(openApiDocument(SERVER_VERSION));
+  const consoleAssets = loadConsoleAssets(options.consoleDir ?? defaultConsoleDir());
+  let inspector: ThreadInspector | undefined;
+  const threads = () => {
+    inspector ??= new ThreadInspector(store);
+    return inspector;
+  };
   let inFlight = 0;
 
   const checkHealth = async (): Promise<HealthReport> => {
@@ -101,12 +111,11 @@ export function createApp(options: AppOptions): App {
       throw new HttpError("PAYLOAD_TOO_LARGE", `request body over ${options.maxBodyBytes} bytes`);
     }
     if (url.pathname === "/mcp") return serveMcp(req, res);
-    // Admin and meta routes take no body: discard what was sent, but cut off a chunked body past the limit.
-    let discardedBytes = 0;
-    req.on("data", (chunk: Buffer) => {
-      discardedBytes += chunk.length;
-      if (discardedBytes > options.maxBodyBytes) req.destroy();
-    });
+    // Admin and meta routes read a body only for PUT/POST; the rest is discarded. A chunked body past the
+    // limit is cut off.
+    const keepBody = (req.method === "PUT" || req.method === "POST") && url.pathname.startsWith("/state/");
+    const body = collectBody(req, options.maxBodyBytes, keepBody);
+    body.catch(() => undefined); // a GET's oversized body is only cut off, never awaited
     // HEAD is answered wherever GET is: the same status and headers, and Node sends no body for it.
     const method = req.method === "HEAD" ? "GET" : req.method;
     if (url.pathname === "/healthz" && method === "GET") {
@@ -125,8 +134,16 @@ export function createApp(options: AppOptions): App {
       if (token === undefined || !secretsEqual(token, options.adminToken)) {
         throw new HttpError("UNAUTHORIZED", "missing or wrong admin bearer token");
       }
-      return handleAdminRequest({ store, maxPageSize: options.maxPageSize }, req, res, url);
+      const context = {
+        store,
+        maxPageSize: options.maxPageSize,
+        storeKind: options.storeKind,
+        checkHealth,
+        threads,
+      };
+      return handleAdminRequest(context, req, res, url, () => parseJsonBody(body));
     }
+    if (method === "GET" && consoleAssets.serve(url.pathname, res)) return;
     throw new HttpError("ROUTE_NOT_FOUND", `no route ${req.method} ${url.pathname}`);
   };
 
@@ -185,4 +202,37 @@ function userOf(authInfo: AuthInfo | undefined): string {
   // The HTTP layer authenticates every /mcp request before the factory runs; reaching here without is a bug.
   if (typeof userId !== "string") throw new Error("MCP request without an authenticated user");
   return userId;
+}
+
+/**
+ * The request's body once it has all arrived (empty unless `keep`: other bodies are counted and dropped, not
+ * held in memory). Past `maxBytes` the connection is destroyed.
+ */
+function collectBody(req: IncomingMessage, maxBytes: number, keep: boolean): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    req.on("data", (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (bytes > maxBytes) {
+        req.destroy();
+        reject(new HttpError("PAYLOAD_TOO_LARGE", `request body over ${maxBytes} bytes`));
+        return;
+      }
+      if (keep) chunks.push(chunk);
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks)));
+    req.on("error", reject);
+  });
+}
+
+/** The body as JSON (undefined when empty); malformed JSON is `VALIDATION`. */
+async function parseJsonBody(body: Promise<Buffer>): Promise<unknown> {
+  const bytes = await body;
+  if (bytes.byteLength === 0) return undefined;
+  try {
+    return JSON.parse(bytes.toString("utf8")) as unknown;
+  } catch {
+    throw new HttpError("VALIDATION", "body: not valid JSON");
+  }
 }

@@ -25,6 +25,30 @@ export function openApiDocument(version: string): Record<string, unknown> {
     content: { "application/json": { schema } },
   });
   const errors = { "400": error, "401": error, "404": error, "429": error, "503": error };
+  const toolName = {
+    ...id("toolName", "Tool name"),
+    schema: { type: "string", minLength: 1, maxLength: 128 },
+  };
+  const cacheParams = {
+    name: "params",
+    in: "query",
+    description: "The tool's parameters as a JSON object (key order does not matter)",
+    schema: { type: "string" },
+  };
+  const cacheUser = {
+    name: "user",
+    in: "query",
+    description: "An MCP user: the entry lives in that user's namespace (where `cache_set` puts it)",
+    schema: { type: "string" },
+  };
+  const threadId = { ...id("threadId", "LangGraph thread id"), schema: { type: "string", minLength: 1 } };
+  const checkpointId = { ...id("checkpointId", "Checkpoint id"), schema: { type: "string", minLength: 1 } };
+  const ns = {
+    name: "ns",
+    in: "query",
+    description: 'Checkpoint namespace (default: the root graph, "")',
+    schema: { type: "string" },
+  };
 
   return {
     openapi: "3.1.0",
@@ -89,12 +113,68 @@ export function openApiDocument(version: string): Record<string, unknown> {
           },
         },
       },
-      "/state/cache/{toolName}": {
+      "/state/overview": {
+        get: {
+          summary: "What the console's overview shows: store kind, health, counts, region(s)",
+          responses: {
+            "200": json({
+              type: "object",
+              properties: {
+                store: { type: "string" },
+                health: {
+                  type: "object",
+                  properties: { ok: { type: "boolean" }, reason: { type: "string" } },
+                },
+                stats: { oneOf: [{ $ref: "#/components/schemas/Stats" }, { type: "null" }] },
+                region: { type: ["string", "null"] },
+                regions: {
+                  type: ["array", "null"],
+                  description: "Each region of a multi-region store (first = home), null otherwise",
+                  items: {
+                    type: "object",
+                    properties: { region: { type: "string" }, up: { type: "boolean" } },
+                  },
+                },
+              },
+            }),
+            ...errors,
+          },
+        },
+      },
+      "/state/sessions/{sessionId}/messages": {
         delete: {
-          summary: "Invalidate every cached result of a tool",
+          summary:
+            "Truncate: remove every message after one (atomically; the session's version is unchanged)",
           parameters: [
-            { ...id("toolName", "Tool name"), schema: { type: "string", minLength: 1, maxLength: 128 } },
+            id("sessionId", "Session id"),
+            {
+              name: "after",
+              in: "query",
+              required: true,
+              description: "The id of the message to keep last",
+              schema: { type: "string" },
+            },
           ],
+          responses: {
+            "200": json({
+              type: "object",
+              properties: { sessionId: { type: "string" }, removed: { type: "integer" } },
+            }),
+            ...errors,
+          },
+        },
+      },
+      "/state/cache/{toolName}": {
+        get: {
+          summary: "One cached result, by its parameters (counts as a hit, like a tool call's lookup)",
+          description:
+            "The tool cache keys entries by a hash of the parameters, so entries are looked up, not listed.",
+          parameters: [toolName, { ...cacheParams, required: true }, cacheUser],
+          responses: { "200": json({ $ref: "#/components/schemas/CacheEntry" }), ...errors },
+        },
+        delete: {
+          summary: "Invalidate one cached result (with `params`) or every cached result of a tool",
+          parameters: [toolName, cacheParams, cacheUser],
           responses: {
             "200": json({
               type: "object",
@@ -115,6 +195,135 @@ export function openApiDocument(version: string): Record<string, unknown> {
                 userId: { type: "string" },
                 sessions: { type: "array", items: { $ref: "#/components/schemas/Session" } },
                 cursor: { type: ["string", "null"] },
+              },
+            }),
+            ...errors,
+          },
+        },
+      },
+      "/state/users/{userId}/preferences/{agentId}": {
+        get: {
+          summary: "A user's preferences for an agent",
+          parameters: [id("userId", "User id"), id("agentId", "Agent id")],
+          responses: { "200": json({ $ref: "#/components/schemas/Preferences" }), ...errors },
+        },
+        put: {
+          summary: "Replace a user's preferences for an agent (creates them when absent)",
+          parameters: [id("userId", "User id"), id("agentId", "Agent id")],
+          requestBody: {
+            required: true,
+            content: {
+              "application/json": {
+                schema: { type: "object", required: ["values"], properties: { values: { type: "object" } } },
+              },
+            },
+          },
+          responses: { "200": json({ $ref: "#/components/schemas/Preferences" }), ...errors, "413": error },
+        },
+      },
+      "/state/threads": {
+        get: {
+          summary: "LangGraph threads (AgentStateSaver's cross-thread index), most recent checkpoint first",
+          description:
+            "A page of index entries, distinct threads in it; a thread may appear again on a later page.",
+          parameters: [limit, cursor],
+          responses: {
+            "200": json({
+              type: "object",
+              properties: {
+                threads: { type: "array", items: { $ref: "#/components/schemas/ThreadSummary" } },
+                cursor: { type: ["string", "null"] },
+              },
+            }),
+            ...errors,
+          },
+        },
+      },
+      "/state/threads/{threadId}/checkpoints": {
+        get: {
+          summary: "A thread's checkpoints of every namespace, newest first",
+          parameters: [
+            threadId,
+            limit,
+            { ...cursor, description: "The last checkpoint id of the previous page" },
+          ],
+          responses: {
+            "200": json({
+              type: "object",
+              properties: {
+                threadId: { type: "string" },
+                checkpoints: { type: "array", items: { $ref: "#/components/schemas/CheckpointSummary" } },
+                cursor: { type: ["string", "null"] },
+              },
+            }),
+            ...errors,
+          },
+        },
+      },
+      "/state/threads/{threadId}/checkpoints/{checkpointId}": {
+        get: {
+          summary:
+            "One checkpoint: channel values, metadata, pending writes, and the diff against its parent",
+          parameters: [threadId, checkpointId, ns],
+          responses: {
+            "200": json({
+              allOf: [
+                { $ref: "#/components/schemas/CheckpointSummary" },
+                {
+                  type: "object",
+                  properties: {
+                    values: { type: "object" },
+                    metadata: {},
+                    pendingWriteList: { type: "array", items: { type: "object" } },
+                    diff: {
+                      type: "object",
+                      properties: {
+                        added: { type: "array", items: { type: "string" } },
+                        removed: { type: "array", items: { type: "string" } },
+                        changed: { type: "array", items: { type: "string" } },
+                        changes: {
+                          type: "array",
+                          items: {
+                            type: "object",
+                            properties: {
+                              kind: { enum: ["added", "removed", "changed"] },
+                              path: { type: "string", description: "JSONPath, `$` = the channel map" },
+                              before: {},
+                              after: {},
+                            },
+                          },
+                        },
+                        truncated: { type: "boolean" },
+                      },
+                    },
+                  },
+                },
+              ],
+            }),
+            ...errors,
+          },
+        },
+      },
+      "/state/threads/{threadId}/checkpoints/{checkpointId}/fork": {
+        post: {
+          summary:
+            "Fork from a checkpoint as LangGraph's updateState does: a new checkpoint whose parent is this one " +
+            "(source `update`, step + 1), `values` replacing whole channels; the thread's next run continues from it",
+          parameters: [threadId, checkpointId, ns],
+          requestBody: {
+            content: {
+              "application/json": {
+                schema: { type: "object", properties: { values: { type: "object" } } },
+              },
+            },
+          },
+          responses: {
+            "201": json({
+              type: "object",
+              properties: {
+                threadId: { type: "string" },
+                checkpointId: { type: "string" },
+                parentId: { type: "string" },
               },
             }),
             ...errors,
@@ -162,6 +371,53 @@ export function openApiDocument(version: string): Record<string, unknown> {
             activeSessions: { type: "integer" },
             cacheEntries: { type: "integer" },
             approximate: { type: "boolean" },
+          },
+        },
+        CacheEntry: {
+          type: "object",
+          properties: {
+            toolName: { type: "string", description: "As stored (namespaced when `user` was given)" },
+            params: { type: "object" },
+            value: {},
+            hitCount: { type: "integer" },
+            cachedAt: { type: "integer", description: "epoch ms" },
+            expiresAt: { type: "integer", description: "epoch ms" },
+          },
+        },
+        Preferences: {
+          type: "object",
+          properties: {
+            userId: { type: "string" },
+            agentId: { type: "string" },
+            values: { type: "object" },
+            version: { type: "integer" },
+            updatedAt: { type: "integer", description: "epoch ms" },
+            expiresAt: { type: "integer", description: "epoch ms" },
+          },
+        },
+        ThreadSummary: {
+          type: "object",
+          properties: {
+            threadId: { type: "string" },
+            latestCheckpointId: { type: "string" },
+            ns: { type: "string" },
+            step: { type: ["integer", "null"] },
+            source: { type: ["string", "null"] },
+          },
+        },
+        CheckpointSummary: {
+          type: "object",
+          properties: {
+            threadId: { type: "string" },
+            ns: { type: "string" },
+            checkpointId: { type: "string" },
+            parentId: { type: ["string", "null"] },
+            ts: { type: "string", description: "ISO time" },
+            step: { type: ["integer", "null"] },
+            source: { type: ["string", "null"] },
+            writes: {},
+            channels: { type: "array", items: { type: "string" } },
+            pendingWrites: { type: "integer" },
           },
         },
         Message: {

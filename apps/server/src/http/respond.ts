@@ -48,6 +48,7 @@ export function sendJson(
     "content-type": "application/json; charset=utf-8",
     "content-length": String(Buffer.byteLength(payload)),
     "cache-control": "no-store",
+    "x-content-type-options": "nosniff",
     ...headers,
   });
   res.end(payload);
