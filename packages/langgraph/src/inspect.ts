@@ -53,7 +53,7 @@ export interface CheckpointDetail extends CheckpointSummary {
   values: Record<string, Json>;
   metadata: Json;
   pendingWriteList: { taskId: string; channel: string; value: Json }[];
-  /** Channels added, removed and changed since the parent (all added when there is none). */
+  /** Channels added, removed and changed since the parent (all added when there is none), sorted by name. */
   diff: {
     added: string[];
     removed: string[];
@@ -137,7 +137,8 @@ export class ThreadInspector {
     const values = toJson(tuple.checkpoint.channel_values) as Record<string, Json>;
     const before = parent ? (toJson(parent.checkpoint.channel_values) as Record<string, Json>) : {};
     const { changes, truncated } = diffJson(before, values);
-    const channels = (record: Record<string, Json>) => new Set(Object.keys(record));
+    // Sorted, so the lists read the same whatever order a backend stored the channels in.
+    const channels = (record: Record<string, Json>) => new Set(Object.keys(record).sort());
     const [had, has] = [channels(before), channels(values)];
     return {
       ...summarize(tuple),

@@ -66,7 +66,7 @@ describe("ThreadInspector on the memory store", () => {
     expect(detail?.values).toMatchObject({ topic: "a", log: ["first saw a"] });
     // `first` added the log; LangGraph's branch channels moved on from `first` to `second`.
     expect(detail?.diff).toMatchObject({
-      added: ["log", "branch:to:second"],
+      added: ["branch:to:second", "log"],
       removed: ["branch:to:first"],
       changed: [],
     });
