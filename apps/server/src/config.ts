@@ -50,7 +50,7 @@ const DEFAULT_MAX_CONNECTIONS_PER_CLIENT = 128;
 
 /** The command line: `serve` or `mcp --stdio`, with flags. */
 export interface ParsedCommand {
-  command: "serve" | "mcp" | "help";
+  command: "serve" | "mcp" | "cost" | "help";
   stdio: boolean;
   config: ServerConfig;
 }
@@ -70,6 +70,10 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): ParsedComm
   const command = positionals[0] ?? "help";
   if (values.help || command === "help")
     return { command: "help", stdio: false, config: loadConfig({}, env) };
+  if (command === "cost") {
+    const flags = values.port === undefined ? {} : { port: values.port };
+    return { command, stdio: false, config: loadConfig(flags, env) };
+  }
   if (command !== "serve" && command !== "mcp")
     throw new ConfigError(`unknown command ${JSON.stringify(command)}`);
   if (command === "mcp" && !values.stdio) throw new ConfigError("`agent-state mcp` needs --stdio");
@@ -230,10 +234,13 @@ export const USAGE = `agent-state: agent state (sessions, tool cache, preference
 Usage:
   agent-state serve [--store embedded|memory|dynamodb|redis] [--port N] [--host H] [--data-dir DIR]
   agent-state mcp --stdio [--store KIND] [--data-dir DIR]
+  agent-state cost [--port N]   (the running server's projected monthly cost and DAX advice, as a table)
 
 Environment: PORT, HOST, AGENT_STATE_STORE, AGENT_STATE_DATA_DIR, AGENT_STATE_ADMIN_TOKEN,
 AGENT_STATE_MCP_TOKENS (userId:token,...), AGENT_STATE_MCP_TOKENS_FILE, AGENT_STATE_LOCAL_USER,
 AGENT_STATE_MAX_BODY_BYTES, AGENT_STATE_MAX_PAGE_SIZE, AGENT_STATE_DYNAMODB_ENDPOINT, AGENT_STATE_DYNAMODB_REGION,
-AGENT_STATE_DYNAMODB_TABLE_PREFIX, AGENT_STATE_DYNAMODB_CREATE_TABLES, AGENT_STATE_REDIS_URL.
+AGENT_STATE_DYNAMODB_TABLE_PREFIX, AGENT_STATE_DYNAMODB_CREATE_TABLES, AGENT_STATE_REDIS_URL,
+OTEL_EXPORTER_OTLP_ENDPOINT, AGENT_STATE_COST_REGION, AGENT_STATE_COST_REPLICAS, AGENT_STATE_DAX_NODE_TYPE,
+AGENT_STATE_DAX_NODES.
 See the README for details.
 `;
