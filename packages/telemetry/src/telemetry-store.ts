@@ -17,11 +17,13 @@ import {
 import {
   type Attributes,
   type Counter,
-  context,
+  createNoopMeter,
   type Histogram,
+  INVALID_SPAN_CONTEXT,
   type Meter,
   type MeterProvider,
   metrics,
+  ProxyTracerProvider,
   type Span,
   SpanKind,
   SpanStatusCode,
@@ -49,6 +51,24 @@ export interface TelemetryOptions {
 const SCOPE = "@agent-state/telemetry";
 const VERSION = "0.1.0";
 type Kind = keyof StoreCollections;
+
+const SPAN_OPTIONS = { kind: SpanKind.CLIENT };
+/** The provider a proxy delegates to while no SDK is registered. */
+const NOOP_TRACER_PROVIDER = new ProxyTracerProvider().getDelegate();
+const INVALID_SPAN: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+/** The API's no-op meter (what `metrics.getMeter` gives while no SDK is registered). */
+const NOOP_METER_CLASS = createNoopMeter().constructor as new () => Meter;
+
+/** One wrapped operation: its name, span name and base attributes (shared by every call). */
+interface Operation {
+  name: string;
+  /** True when the call's result feeds `usage()` (tool-cache hits), not only span attributes. */
+  usesResult: boolean;
+  /** Its calls so far (the usage recorder's cell: a field increment on the hot path, not a map update). */
+  count: { n: number };
+  spanName: string;
+  attributes: Attributes;
+}
 
 /** What the decorator knows about the store call in progress (found again through AsyncLocalStorage). */
 interface CallContext {
@@ -96,6 +116,11 @@ export class TelemetryStateStore implements StateStore {
   private readonly calls: AsyncLocalStorage<CallContext> | null;
   private readonly unsubscribe: () => void;
   private closed = false;
+  private readonly statsOp: Operation;
+  /** The global proxy provider when no provider was given (its delegate tells whether an SDK registered). */
+  private readonly proxy: ProxyTracerProvider | null;
+  /** False when the meter is the API's no-op one (no SDK registered): durations are then not measured. */
+  private readonly metering: boolean;
 
   constructor(
     /** The wrapped store. */
@@ -111,8 +136,11 @@ export class TelemetryStateStore implements StateStore {
       preferences: options.collections?.preferences ?? fallback?.preferences ?? "preferences",
       records: options.collections?.records ?? fallback?.records ?? "records",
     };
-    this.tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer(SCOPE, VERSION);
+    const tracerProvider = options.tracerProvider ?? trace.getTracerProvider();
+    this.proxy = tracerProvider instanceof ProxyTracerProvider ? tracerProvider : null;
+    this.tracer = tracerProvider.getTracer(SCOPE, VERSION);
     const meter: Meter = (options.meterProvider ?? metrics.getMeterProvider()).getMeter(SCOPE, VERSION);
+    this.metering = !(meter instanceof NOOP_METER_CLASS);
     this.duration = meter.createHistogram(METRICS.operationDuration, {
       unit: "s",
       description: "Duration of agent-state store calls.",
@@ -151,6 +179,7 @@ export class TelemetryStateStore implements StateStore {
     this.unsubscribe = observation?.emitsEvents
       ? observation.subscribe((event) => this.onEvent(event))
       : () => {};
+    this.statsOp = this.op("stats", null);
     this.sessions = this.wrapSessions(inner.sessions);
     this.toolCache = this.wrapToolCache(inner.toolCache);
     this.preferences = this.wrapPreferences(inner.preferences);
@@ -179,7 +208,7 @@ export class TelemetryStateStore implements StateStore {
   }
 
   stats(): Promise<StoreStats> {
-    return this.run("stats", null, undefined, () => this.inner.stats());
+    return this.run(this.statsOp, undefined, () => this.inner.stats());
   }
 
   /** Closes the wrapped store; events it reports afterwards are ignored. Idempotent. */
@@ -187,67 +216,104 @@ export class TelemetryStateStore implements StateStore {
     if (this.closed) return;
     this.closed = true;
     try {
-      await this.run("close", null, undefined, () => this.inner.close());
+      await this.run(this.op("close", null), undefined, () => this.inner.close());
     } finally {
       this.unsubscribe();
     }
   }
 
+  /** The fixed parts of one operation's spans and measurements, built once per wrapped method. */
+  private op(operation: string, kind: Kind | null): Operation {
+    const collection = kind === null ? undefined : this.collections[kind];
+    const attributes: Attributes = { [ATTR.system]: this.system, [ATTR.operation]: operation };
+    if (collection !== undefined) attributes[ATTR.collection] = collection;
+    const op: Operation = {
+      name: operation,
+      usesResult: operation === "toolCache.get",
+      count: this.recorder.counter(operation),
+      spanName: collection === undefined ? operation : `${operation} ${collection}`,
+      attributes,
+    };
+    return op;
+  }
+
   /**
    * One store call: a span, the duration measurement, the usage count, and (for a store that reports events)
    * a call context its events are attributed to. `describe` adds attributes from the result (counts, hit/miss).
+   * No async function and nothing allocated beyond the span when no SDK records: the hot path stays cheap.
    */
-  private async run<T>(
-    operation: string,
-    kind: Kind | null,
+  private run<T>(
+    op: Operation,
     conversationId: string | undefined,
     call: () => Promise<T>,
     describe?: (result: T, span: Span) => void,
   ): Promise<T> {
-    const collection = kind === null ? undefined : this.collections[kind];
-    const span = this.tracer.startSpan(
-      collection === undefined ? operation : `${operation} ${collection}`,
-      { kind: SpanKind.CLIENT },
-      context.active(),
-    );
+    if (!this.metering && this.calls === null && this.tracingOff()) {
+      // Nothing records (no SDK): count the call for usage() and go straight through. Only the tool cache's
+      // hit or miss needs the result then (usage); other descriptions are span attributes.
+      op.count.n++;
+      return describe === undefined || !op.usesResult
+        ? call()
+        : call().then((result) => {
+            describe(result, INVALID_SPAN);
+            return result;
+          });
+    }
+    const span = this.tracer.startSpan(op.spanName, SPAN_OPTIONS);
     const recording = span.isRecording();
-    const attributes: Attributes = { [ATTR.system]: this.system, [ATTR.operation]: operation };
-    if (collection !== undefined) attributes[ATTR.collection] = collection;
     if (recording) {
-      span.setAttributes(attributes);
+      span.setAttributes(op.attributes);
       if (conversationId !== undefined) span.setAttribute(ATTR.conversationId, conversationId);
     }
-    this.recorder.call(operation);
+    op.count.n++;
     const started = performance.now();
+    const calls = this.calls;
     const callContext: CallContext | null =
-      this.calls === null ? null : { operation, span, requests: 0, readUnits: 0, writeUnits: 0 };
+      calls === null ? null : { operation: op.name, span, requests: 0, readUnits: 0, writeUnits: 0 };
+    let pending: Promise<T>;
     try {
-      const result = await (callContext === null || this.calls === null
-        ? call()
-        : this.calls.run(callContext, call));
-      if (describe !== undefined) describe(result, span);
-      this.duration.record((performance.now() - started) / 1000, attributes);
-      return result;
+      pending = callContext === null || calls === null ? call() : calls.run(callContext, call);
     } catch (error) {
-      const errorType = errorTypeOf(error);
-      attributes[ATTR.errorType] = errorType;
-      if (recording) {
-        span.setAttribute(ATTR.errorType, errorType);
-        // The code only: an error's message may quote what the caller passed in.
-        span.setStatus({ code: SpanStatusCode.ERROR, message: errorType });
-      }
-      this.duration.record((performance.now() - started) / 1000, attributes);
-      throw error;
-    } finally {
-      if (callContext !== null && recording && callContext.requests > 0) {
-        span.setAttributes({
-          [ATTR.requests]: callContext.requests,
-          [ATTR.readUnits]: callContext.readUnits,
-          [ATTR.writeUnits]: callContext.writeUnits,
-        });
-      }
-      span.end();
+      pending = Promise.reject(error);
     }
+    return pending.then(
+      (result) => {
+        if (describe !== undefined) describe(result, span);
+        this.duration.record((performance.now() - started) / 1000, op.attributes);
+        this.endSpan(span, recording, callContext);
+        return result;
+      },
+      (error: unknown) => {
+        const errorType = errorTypeOf(error);
+        if (recording) {
+          span.setAttribute(ATTR.errorType, errorType);
+          // The code only: an error's message may quote what the caller passed in.
+          span.setStatus({ code: SpanStatusCode.ERROR, message: errorType });
+        }
+        this.duration.record((performance.now() - started) / 1000, {
+          ...op.attributes,
+          [ATTR.errorType]: errorType,
+        });
+        this.endSpan(span, recording, callContext);
+        throw error;
+      },
+    );
+  }
+
+  /** True while the global tracer provider (when it is the one in use) has no SDK behind it. */
+  private tracingOff(): boolean {
+    return this.proxy !== null && this.proxy.getDelegate() === NOOP_TRACER_PROVIDER;
+  }
+
+  private endSpan(span: Span, recording: boolean, callContext: CallContext | null): void {
+    if (callContext !== null && recording && callContext.requests > 0) {
+      span.setAttributes({
+        [ATTR.requests]: callContext.requests,
+        [ATTR.readUnits]: callContext.readUnits,
+        [ATTR.writeUnits]: callContext.writeUnits,
+      });
+    }
+    span.end();
   }
 
   private onEvent(event: StoreEvent): void {
@@ -307,12 +373,19 @@ export class TelemetryStateStore implements StateStore {
   }
 
   private wrapSessions(inner: SessionStore): SessionStore {
+    const sessions_append = this.op("sessions.append", "sessions");
+    const sessions_create = this.op("sessions.create", "sessions");
+    const sessions_delete = this.op("sessions.delete", "sessions");
+    const sessions_get = this.op("sessions.get", "sessions");
+    const sessions_listByUser = this.op("sessions.listByUser", "sessions");
+    const sessions_messages = this.op("sessions.messages", "sessions");
+    const sessions_truncate = this.op("sessions.truncate", "sessions");
+    const sessions_update = this.op("sessions.update", "sessions");
     const recorder = this.recorder;
     return {
       create: (init) =>
         this.run(
-          "sessions.create",
-          "sessions",
+          sessions_create,
           init?.sessionId,
           () => inner.create(init),
           (session, span) => {
@@ -323,19 +396,16 @@ export class TelemetryStateStore implements StateStore {
         ),
       get: (sessionId, opts) => {
         recorder.sessionRead(sessionId);
-        return this.run("sessions.get", "sessions", sessionId, () => inner.get(sessionId, opts));
+        return this.run(sessions_get, sessionId, () => inner.get(sessionId, opts));
       },
       update: (sessionId, changes, opts) => {
         recorder.sessionWrite(sessionId);
-        return this.run("sessions.update", "sessions", sessionId, () =>
-          inner.update(sessionId, changes, opts),
-        );
+        return this.run(sessions_update, sessionId, () => inner.update(sessionId, changes, opts));
       },
       append: (sessionId, messages, opts) => {
         recorder.sessionWrite(sessionId);
         return this.run(
-          "sessions.append",
-          "sessions",
+          sessions_append,
           sessionId,
           () => inner.append(sessionId, messages, opts),
           (appended, span) => {
@@ -346,8 +416,7 @@ export class TelemetryStateStore implements StateStore {
       truncate: (sessionId, opts) => {
         recorder.sessionWrite(sessionId);
         return this.run(
-          "sessions.truncate",
-          "sessions",
+          sessions_truncate,
           sessionId,
           () => inner.truncate(sessionId, opts),
           (removed, span) => {
@@ -358,8 +427,7 @@ export class TelemetryStateStore implements StateStore {
       messages: (sessionId, opts) => {
         recorder.sessionRead(sessionId);
         return this.run(
-          "sessions.messages",
-          "sessions",
+          sessions_messages,
           sessionId,
           () => inner.messages(sessionId, opts),
           (page, span) => {
@@ -369,22 +437,24 @@ export class TelemetryStateStore implements StateStore {
       },
       delete: (sessionId) => {
         recorder.sessionWrite(sessionId);
-        return this.run("sessions.delete", "sessions", sessionId, () => inner.delete(sessionId));
+        return this.run(sessions_delete, sessionId, () => inner.delete(sessionId));
       },
       listByUser: (userId, opts) =>
-        this.run("sessions.listByUser", "sessions", undefined, () => inner.listByUser(userId, opts)),
+        this.run(sessions_listByUser, undefined, () => inner.listByUser(userId, opts)),
     };
   }
 
   private wrapToolCache(inner: ToolCache): ToolCache {
+    const toolCache_get = this.op("toolCache.get", "toolCache");
+    const toolCache_invalidate = this.op("toolCache.invalidate", "toolCache");
+    const toolCache_set = this.op("toolCache.set", "toolCache");
     const toolSpan = (span: Span, toolName: string) => {
       if (span.isRecording()) span.setAttribute(ATTR.toolName, toolName);
     };
     return {
       get: <T extends Json>(toolName: string, params: Record<string, Json>) =>
         this.run(
-          "toolCache.get",
-          "toolCache",
+          toolCache_get,
           undefined,
           () => inner.get<T>(toolName, params),
           (result, span) => {
@@ -401,16 +471,14 @@ export class TelemetryStateStore implements StateStore {
         ),
       set: (toolName, params, value, opts) =>
         this.run(
-          "toolCache.set",
-          "toolCache",
+          toolCache_set,
           undefined,
           () => inner.set(toolName, params, value, opts),
           (_r, span) => toolSpan(span, toolName),
         ),
       invalidate: (toolName, params) =>
         this.run(
-          "toolCache.invalidate",
-          "toolCache",
+          toolCache_invalidate,
           undefined,
           () => inner.invalidate(toolName, params),
           (_r, span) => toolSpan(span, toolName),
@@ -419,37 +487,40 @@ export class TelemetryStateStore implements StateStore {
   }
 
   private wrapPreferences(inner: PreferenceStore): PreferenceStore {
+    const preferences_delete = this.op("preferences.delete", "preferences");
+    const preferences_get = this.op("preferences.get", "preferences");
+    const preferences_patch = this.op("preferences.patch", "preferences");
+    const preferences_set = this.op("preferences.set", "preferences");
     return {
-      get: (userId, agentId) =>
-        this.run("preferences.get", "preferences", undefined, () => inner.get(userId, agentId)),
+      get: (userId, agentId) => this.run(preferences_get, undefined, () => inner.get(userId, agentId)),
       set: (userId, agentId, values, opts) =>
-        this.run("preferences.set", "preferences", undefined, () => inner.set(userId, agentId, values, opts)),
+        this.run(preferences_set, undefined, () => inner.set(userId, agentId, values, opts)),
       patch: (userId, agentId, changes, opts) =>
-        this.run("preferences.patch", "preferences", undefined, () =>
-          inner.patch(userId, agentId, changes, opts),
-        ),
+        this.run(preferences_patch, undefined, () => inner.patch(userId, agentId, changes, opts)),
       delete: (userId, agentId) =>
-        this.run("preferences.delete", "preferences", undefined, () => inner.delete(userId, agentId)),
+        this.run(preferences_delete, undefined, () => inner.delete(userId, agentId)),
     };
   }
 
   private wrapRecords(inner: RecordStore): RecordStore {
+    const records_clear = this.op("records.clear", "records");
+    const records_get = this.op("records.get", "records");
+    const records_range = this.op("records.range", "records");
+    const records_write = this.op("records.write", "records");
     const count = (n: number) => (_r: unknown, span: Span) => {
       if (span.isRecording()) span.setAttribute(ATTR.recordCount, n);
     };
     return {
       get: (scope, keys) =>
         this.run(
-          "records.get",
-          "records",
+          records_get,
           undefined,
           () => inner.get(scope, keys),
           count(Array.isArray(keys) ? keys.length : 0),
         ),
       range: (scope, opts) =>
         this.run(
-          "records.range",
-          "records",
+          records_range,
           undefined,
           () => inner.range(scope, opts),
           (page, span) => {
@@ -458,13 +529,12 @@ export class TelemetryStateStore implements StateStore {
         ),
       write: (scope, ops, opts) =>
         this.run(
-          "records.write",
-          "records",
+          records_write,
           undefined,
           () => inner.write(scope, ops, opts),
           count(Array.isArray(ops) ? ops.length : 0),
         ),
-      clear: (scope) => this.run("records.clear", "records", undefined, () => inner.clear(scope)),
+      clear: (scope) => this.run(records_clear, undefined, () => inner.clear(scope)),
     };
   }
 }

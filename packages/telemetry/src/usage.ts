@@ -50,7 +50,7 @@ const MAX_TRACKED_SESSIONS = 10_000;
 /** Counts what the decorator sees; every method is O(1) on the hot path. */
 export class UsageRecorder {
   private startedAt: Millis;
-  private calls = new Map<string, number>();
+  private calls = new Map<string, { n: number }>();
   private capacity = new Map<string, CapacityUsage>();
   private toolCache = { hits: 0, misses: 0 };
   private readsServed = { l1: 0, dax: 0, dynamodb: 0 };
@@ -67,8 +67,14 @@ export class UsageRecorder {
     this.startedAt = now();
   }
 
-  call(operation: string): void {
-    this.calls.set(operation, (this.calls.get(operation) ?? 0) + 1);
+  /** The call counter of `operation` (one cell per name; the caller increments `n`). */
+  counter(operation: string): { n: number } {
+    let cell = this.calls.get(operation);
+    if (cell === undefined) {
+      cell = { n: 0 };
+      this.calls.set(operation, cell);
+    }
+    return cell;
   }
 
   sessionRead(sessionId: string): void {
@@ -134,7 +140,9 @@ export class UsageRecorder {
     return {
       startedAt: this.startedAt,
       endedAt: this.now(),
-      calls: Object.fromEntries(this.calls),
+      calls: Object.fromEntries(
+        [...this.calls].filter(([, cell]) => cell.n > 0).map(([name, cell]) => [name, cell.n]),
+      ),
       capacity: [...this.capacity.values()].map((entry) => ({ ...entry })),
       toolCache: { ...this.toolCache },
       readsServed: { ...this.readsServed },
@@ -147,7 +155,7 @@ export class UsageRecorder {
 
   reset(): void {
     this.startedAt = this.now();
-    this.calls.clear();
+    for (const cell of this.calls.values()) cell.n = 0;
     this.capacity.clear();
     this.toolCache = { hits: 0, misses: 0 };
     this.readsServed = { l1: 0, dax: 0, dynamodb: 0 };
