@@ -175,7 +175,6 @@ async function dynamoRequests(): Promise<void> {
 
 export default async function telemetryBench(): Promise<void> {
   await memoryOverhead();
-  if (process.env.TELEMETRY_BENCH_MEMORY_ONLY === "1") return;
   console.log("");
   await dynamoRequests();
 }
