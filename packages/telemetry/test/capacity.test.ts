@@ -129,4 +129,36 @@ describe("capacity: what the DynamoDB backend reports is what DynamoDB Local rep
     expect(inputs).toHaveLength(2);
     expect(inputs.every((input) => input.ReturnConsumedCapacity === undefined)).toBe(true);
   });
+
+  it("throttling and the SDK's retries are counted (DynamoDB Local never throttles: the first attempts are refused here)", async () => {
+    const low = opened.low as DynamoDBClient;
+    let refuse = 0;
+    low.middlewareStack.add(
+      (next) => async (args) => {
+        if (refuse > 0) {
+          refuse--;
+          throw Object.assign(new Error("throttled (injected)"), {
+            name: "ProvisionedThroughputExceededException",
+            $fault: "client",
+            $metadata: {},
+          });
+        }
+        return next(args);
+      },
+      // Inside the SDK's retry loop: each attempt passes here.
+      { step: "deserialize", name: "injectThrottling" },
+    );
+    const { sessionId } = await store.sessions.create();
+    refuse = 1; // refused once, then answered: one retry
+    await store.sessions.get(sessionId);
+    expect(store.usage()).toMatchObject({ retries: 1, throttles: 0 });
+    refuse = 10; // refused on every attempt: the call fails THROTTLED, one throttled request
+    const error = await store.sessions.get(sessionId).catch((e: unknown) => e);
+    expect((error as { code?: string }).code).toBe("THROTTLED");
+    const usage = store.usage();
+    expect(usage.throttles).toBe(1);
+    expect(usage.retries).toBeGreaterThan(1);
+    expect(await otel.counter(METRICS.throttles, { [ATTR.operation]: "sessions.get" })).toBe(1);
+    expect(await otel.counter(METRICS.retries)).toBe(usage.retries);
+  });
 });
