@@ -51,19 +51,25 @@ export interface ObservabilityOptions {
 export function createObservability(store: StateStore, options: ObservabilityOptions): Observability {
   const { env } = options;
   const deployment = costDeployment(env);
-  const otlp = nonEmpty(env.OTEL_EXPORTER_OTLP_ENDPOINT) !== undefined;
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  const endpoint = nonEmpty(env.OTEL_EXPORTER_OTLP_ENDPOINT)?.replace(/\/+$/, "");
+  const otlp = endpoint !== undefined;
+  registerContextOnce();
 
   const scrape = new PrometheusExporter({ preventServerStart: true });
   const readers: MetricReader[] = [scrape];
-  if (otlp) readers.push(new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter() }));
+  // The signal paths per the OTLP exporter spec: <endpoint>/v1/traces and <endpoint>/v1/metrics.
+  if (endpoint !== undefined) {
+    readers.push(
+      new PeriodicExportingMetricReader({
+        exporter: new OTLPMetricExporter({ url: `${endpoint}/v1/metrics` }),
+      }),
+    );
+  }
   const meterProvider = new MeterProvider({ readers });
   let ownTracer: SdkTracerProvider | null = null;
-  if (options.tracerProvider === undefined && otlp) {
-    ownTracer = new SdkTracerProvider({
-      spanProcessors: [new BatchSpanProcessor({ exporter: new OTLPTraceExporter() })],
-    });
+  if (options.tracerProvider === undefined && endpoint !== undefined) {
+    const exporter = new OTLPTraceExporter({ url: `${endpoint}/v1/traces` });
+    ownTracer = new SdkTracerProvider({ spanProcessors: [new BatchSpanProcessor({ exporter })] });
     trace.setGlobalTracerProvider(ownTracer);
   }
   const tracerProvider = options.tracerProvider ?? trace.getTracerProvider();
@@ -91,6 +97,17 @@ export function createObservability(store: StateStore, options: ObservabilityOpt
       await Promise.allSettled([meterProvider.shutdown(), ownTracer?.shutdown()]);
     },
   };
+}
+
+let contextRegistered = false;
+
+/** The global context manager and propagator, once per process (an application may have set its own first). */
+function registerContextOnce(): void {
+  if (contextRegistered) return;
+  contextRegistered = true;
+  const manager = new AsyncLocalStorageContextManager().enable();
+  if (!context.setGlobalContextManager(manager)) manager.disable();
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
 }
 
 /** Prometheus unit suffixes of the OpenTelemetry units this server's metrics use. */
