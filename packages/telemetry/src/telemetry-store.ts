@@ -462,11 +462,13 @@ export class TelemetryStateStore implements StateStore {
             toolSpan(span, toolName);
             if (span.isRecording()) span.setAttribute(ATTR.cacheResult, hit ? "hit" : "miss");
             this.recorder.toolCacheLookup(hit);
-            this.lookups.add(1, {
-              [ATTR.system]: this.system,
-              [ATTR.toolName]: toolName,
-              [ATTR.cacheResult]: hit ? "hit" : "miss",
-            });
+            if (this.metering) {
+              this.lookups.add(1, {
+                [ATTR.system]: this.system,
+                [ATTR.toolName]: toolName,
+                [ATTR.cacheResult]: hit ? "hit" : "miss",
+              });
+            }
           },
         ),
       set: (toolName, params, value, opts) =>
