@@ -33,6 +33,8 @@ describe("withTelemetry over a multi-region DynamoDB store: a region failover is
     });
     try {
       const { sessionId } = await store.sessions.create();
+      // The session must have reached the other region before home dies (replication is asynchronous).
+      await regions.replicator.caughtUp();
       await regions.regions[0]?.stop();
       for (let i = 0; i < 5 && dynamo.currentRegion !== "away-1"; i++) {
         await store.sessions
