@@ -3,6 +3,7 @@ import { ConfigError, parseCommand, USAGE } from "./config.js";
 import { createJsonLogger } from "./logger.js";
 import { startServer } from "./server.js";
 import { runStdio } from "./stdio.js";
+import { printCost } from "./telemetry/cost-command.js";
 
 /** `agent-state serve …` / `agent-state mcp --stdio …`: see USAGE and the README. */
 async function main(): Promise<void> {
@@ -17,6 +18,10 @@ async function main(): Promise<void> {
   }
   if (command.command === "help") {
     process.stdout.write(USAGE);
+    return;
+  }
+  if (command.command === "cost") {
+    process.exitCode = await printCost(command.config, process.env, process.stdout, process.stderr);
     return;
   }
 

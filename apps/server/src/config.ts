@@ -55,7 +55,7 @@ const DEFAULT_MAX_CONNECTIONS_PER_CLIENT = 128;
 
 /** The command line: `serve` or `mcp --stdio`, with flags. */
 export interface ParsedCommand {
-  command: "serve" | "mcp" | "help";
+  command: "serve" | "mcp" | "cost" | "help";
   stdio: boolean;
   config: ServerConfig;
 }
@@ -76,6 +76,10 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): ParsedComm
   const command = positionals[0] ?? "serve";
   if (values.help || command === "help")
     return { command: "help", stdio: false, config: loadConfig({}, env) };
+  if (command === "cost") {
+    const flags = values.port === undefined ? {} : { port: values.port };
+    return { command, stdio: false, config: loadConfig(flags, env) };
+  }
   if (command !== "serve" && command !== "mcp")
     throw new ConfigError(`unknown command ${JSON.stringify(command)}`);
   if (command === "mcp" && !values.stdio) throw new ConfigError("`agent-state mcp` needs --stdio");
@@ -255,11 +259,13 @@ Usage:
   agent-state [serve] [--store embedded|memory|dynamodb|redis] [--port N] [--host H] [--data-dir DIR]
                     [--encryption-key-file PATH | --kms-key-id KEY]
   agent-state mcp --stdio [--store KIND] [--data-dir DIR] [--encryption-key-file PATH | --kms-key-id KEY]
+  agent-state cost [--port N]   (the running server's projected monthly cost and DAX advice, as a table)
 
 Environment: PORT, HOST, AGENT_STATE_STORE, AGENT_STATE_DATA_DIR, AGENT_STATE_ADMIN_TOKEN,
 AGENT_STATE_MCP_TOKENS (userId:token,...), AGENT_STATE_MCP_TOKENS_FILE, AGENT_STATE_LOCAL_USER,
 AGENT_STATE_MAX_BODY_BYTES, AGENT_STATE_MAX_PAGE_SIZE, AGENT_STATE_DYNAMODB_ENDPOINT, AGENT_STATE_DYNAMODB_REGION,
 AGENT_STATE_DYNAMODB_TABLE_PREFIX, AGENT_STATE_DYNAMODB_CREATE_TABLES, AGENT_STATE_REDIS_URL,
-AGENT_STATE_ENCRYPTION_KEY_FILE, AGENT_STATE_KMS_KEY_ID.
+AGENT_STATE_ENCRYPTION_KEY_FILE, AGENT_STATE_KMS_KEY_ID, OTEL_EXPORTER_OTLP_ENDPOINT, AGENT_STATE_COST_REGION,
+AGENT_STATE_COST_REPLICAS, AGENT_STATE_DAX_NODE_TYPE, AGENT_STATE_DAX_NODES.
 See the README for details.
 `;

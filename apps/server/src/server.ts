@@ -6,6 +6,7 @@ import { createApp } from "./http/app.js";
 import { TokenDirectory } from "./http/auth.js";
 import type { Logger } from "./logger.js";
 import { type OpenedStore, openStore } from "./stores/open-store.js";
+import { createObservability, type Observability } from "./telemetry/observability.js";
 
 /** A started server. */
 export interface RunningServer {
@@ -16,6 +17,8 @@ export interface RunningServer {
   adminToken: string;
   /** The opened store (for tests and embedding). */
   opened: OpenedStore;
+  /** The instrumented store, `/metrics` and the cost report. */
+  observability: Observability;
   /**
    * Graceful stop: stops accepting connections, lets in-flight requests finish (up to `graceMs`), aborts
    * open MCP streams, closes the store and stops the embedded DynamoDB Local. Idempotent.
@@ -34,16 +37,24 @@ const DEFAULT_GRACE_MS = 10_000;
 export async function startServer(
   config: ServerConfig,
   logger: Logger,
-  options: { store?: OpenedStore; consoleDir?: string } = {},
+  options: { store?: OpenedStore; consoleDir?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<RunningServer> {
   const generatedToken = config.adminToken === undefined;
   const adminToken = config.adminToken ?? randomBytes(24).toString("base64url");
   const mcpTokens = new TokenDirectory(config.mcpTokens);
   // `options.store` serves a store the caller opened (embedding); `stop()` still closes it.
   const opened = options.store ?? (await openStore(config, logger));
+  let observability: Observability;
+  try {
+    observability = createObservability(opened.store, { env: options.env ?? process.env });
+  } catch (error) {
+    await opened.close();
+    throw error;
+  }
 
   const app = createApp({
-    store: opened.store,
+    store: observability.store,
+    observability,
     storeKind: opened.kind,
     adminToken,
     mcpTokens,
@@ -70,6 +81,7 @@ export async function startServer(
   try {
     await listen(http, config.port, config.host);
   } catch (error) {
+    await observability.shutdown();
     await opened.close();
     throw error;
   }
@@ -122,12 +134,13 @@ export async function startServer(
       http.closeAllConnections();
       await closed;
       await opened.close();
+      await observability.shutdown();
       logger.info("stopped");
     })();
     return stopping;
   };
 
-  return { url, port, adminToken, opened, stop };
+  return { url, port, adminToken, opened, observability, stop };
 }
 
 /**

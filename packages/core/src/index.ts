@@ -25,6 +25,13 @@ export {
   limitAllowanceBytes,
   withLimitAllowance,
 } from "./limits.js";
+export type {
+  ObservableStore,
+  StoreCollections,
+  StoreEvent,
+  StoreObservation,
+} from "./observation.js";
+export { observationOf, STORE_OBSERVATION, StoreEventHub, staticObservation } from "./observation.js";
 export type { CommonStoreOptions, ResolvedCommonOptions } from "./options.js";
 export { resolveCommonOptions } from "./options.js";
 export type {

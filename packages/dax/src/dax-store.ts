@@ -1,10 +1,14 @@
-import type {
-  PreferenceStore,
-  RecordStore,
-  SessionStore,
-  StateStore,
-  StoreStats,
-  ToolCache,
+import {
+  observationOf,
+  type PreferenceStore,
+  type RecordStore,
+  type SessionStore,
+  STORE_OBSERVATION,
+  type StateStore,
+  StoreEventHub,
+  type StoreObservation,
+  type StoreStats,
+  type ToolCache,
 } from "@agent-state/core";
 import type { DynamoStateStore } from "@agent-state/dynamodb";
 import { CircuitBreaker } from "./breaker.js";
@@ -47,6 +51,7 @@ export class DaxStateStore implements StateStore {
   readonly preferences: PreferenceStore;
   readonly records: RecordStore;
   private readonly counters: MutableDaxCounters = zeroCounters();
+  private readonly events = new StoreEventHub();
   private readonly breaker: CircuitBreaker;
   private readonly emit: (event: DaxEvent) => void;
   private owned: Promise<OwnedDaxClient> | null = null;
@@ -81,13 +86,32 @@ export class DaxStateStore implements StateStore {
       maxTracked: MAX_TRACKED_WRITES,
       now: options.cacheClock,
     });
-    const path = new ReadPath(l1, ownWrites, this.counters, options.clock);
+    const path = new ReadPath(l1, ownWrites, this.counters, options.clock, this.events);
     // Reads and writes both go through the view; `store` is the strongly consistent way around DAX.
     this.sessions = new DaxSessions(store.sessions, view.sessions, path);
     // The tool cache's get counts a hit (a write), so it is never answered from a cache.
     this.toolCache = store.toolCache;
     this.preferences = new DaxPreferences(store.preferences, view.preferences, path);
     this.records = new DaxRecords(store.records, view.records, path);
+  }
+
+  /**
+   * How telemetry sees the decorated store: the wrapped store's system, tables and capacity events, plus
+   * where each cacheable read was answered (`read` events: l1, dax, dynamodb).
+   */
+  get [STORE_OBSERVATION](): StoreObservation {
+    const inner = observationOf(this.store) as StoreObservation;
+    return {
+      system: inner.system,
+      collections: inner.collections,
+      emitsEvents: true,
+      subscribe: (listener) => {
+        const stops = [inner.subscribe(listener), this.events.subscribe(listener)];
+        return () => {
+          for (const stop of stops) stop();
+        };
+      },
+    };
   }
 
   /** Counters since creation, and the breaker's state. */

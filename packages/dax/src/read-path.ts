@@ -1,4 +1,4 @@
-import { type Clock, isExpired } from "@agent-state/core";
+import { type Clock, isExpired, type StoreEventHub } from "@agent-state/core";
 import { isDaxUnavailable } from "./dax-router.js";
 import type { MutableDaxCounters } from "./events.js";
 import type { L1Cache } from "./l1-cache.js";
@@ -33,6 +33,8 @@ export class ReadPath {
     private readonly ownWrites: OwnWrites,
     private readonly counters: MutableDaxCounters,
     private readonly storeClock: Clock,
+    /** Told where each read was answered (`read` events), for telemetry. */
+    private readonly events: StoreEventHub | null = null,
   ) {}
 
   async read<T>(request: ReadRequest<T>): Promise<T> {
@@ -45,6 +47,7 @@ export class ReadPath {
         const live = entry.expiresAt === null || !isExpired(entry.expiresAt, this.storeClock());
         if (fresh && live) {
           this.counters.l1Hits++;
+          if (this.events?.active) this.events.emit({ type: "read", servedBy: "l1" });
           return entry.value as T;
         }
         l1.delete(l1Key);
@@ -53,18 +56,21 @@ export class ReadPath {
     }
     const readFrom = this.ownWrites.position();
     let answer: T;
+    let servedBy: "dax" | "dynamodb" = "dynamodb";
     if (request.scopes.some((scope) => this.ownWrites.mustBypassDax(scope))) {
       this.counters.ownWriteBypasses++;
       answer = await request.direct();
     } else {
       try {
         answer = await request.viaDax();
+        servedBy = "dax";
       } catch (error) {
         // DAX failed somewhere inside the read (already counted and reported): redo it all on DynamoDB.
         if (!isDaxUnavailable(error)) throw error;
         answer = await request.direct();
       }
     }
+    if (this.events?.active) this.events.emit({ type: "read", servedBy });
     if (l1 !== null && l1Key !== null && !this.changedSince(request.scopes, readFrom)) {
       const expiresAt = request.expiresAtOf(answer);
       if (expiresAt !== null) l1.set(l1Key, answer, readFrom, expiresAt);

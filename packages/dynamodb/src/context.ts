@@ -1,4 +1,4 @@
-import type { Clock } from "@agent-state/core";
+import type { Clock, StoreEventHub } from "@agent-state/core";
 import type { BoundedMap } from "./bounded-map.js";
 import type { DynamoDocumentMethods, DynamoReader, DynamoWriter } from "./client.js";
 import type { SortableIdSource } from "./ids.js";
@@ -9,6 +9,10 @@ import type { TableNames } from "./schema.js";
 export interface StoreContext {
   /** The store's own client: strongly consistent reads, key queries before deletes, scans. */
   main: DynamoDocumentMethods;
+  /** `main` before capacity reporting (a view's writer wraps this, and is reported itself). */
+  unmetered: DynamoDocumentMethods;
+  /** Where the store's requests report their capacity (see capacity.ts); a view shares its store's. */
+  events: StoreEventHub;
   /** Every write (put, update, delete, batchWrite, transactWrite): `main`, or another client (e.g. DAX). */
   writer: DynamoWriter;
   /** Eventually consistent reads: `main`, or another client (e.g. DAX) in a view. */

@@ -5,7 +5,10 @@ import {
   type RecordStore,
   resolveCommonOptions,
   type SessionStore,
+  STORE_OBSERVATION,
   type StateStore,
+  StoreEventHub,
+  type StoreObservation,
   type StoreStats,
   type ToolCache,
   validateTtlSeconds,
@@ -13,6 +16,7 @@ import {
 import type { DynamoDBClient, DynamoDBClientConfig } from "@aws-sdk/client-dynamodb";
 import type { ScanCommandInput } from "@aws-sdk/lib-dynamodb";
 import { BoundedMap } from "./bounded-map.js";
+import { meteredClient, meteredWriter } from "./capacity.js";
 import {
   createDynamoClient,
   type DynamoClientLike,
@@ -93,9 +97,16 @@ export class DynamoStateStore implements StateStore {
       this.owned = null;
     } else {
       const common = resolveCommonOptions(options);
+      const events = new StoreEventHub();
       let main: ReturnType<typeof toDocumentMethods>;
       if ("regions" in options && options.regions !== undefined) {
-        this.routing = startRegionRouting(options, resolveTableNames(options.tables));
+        const listener = options.onRegionEvent;
+        const onRegionEvent: typeof listener = (event) => {
+          listener?.(event);
+          if (event.type === "switched" && event.kind === "failover")
+            events.emit({ type: "failover", from: event.from, to: event.to });
+        };
+        this.routing = startRegionRouting({ ...options, onRegionEvent }, resolveTableNames(options.tables));
         main = this.routing.client;
         this.regionSource = this.routing.health;
         this.owned = null;
@@ -107,10 +118,13 @@ export class DynamoStateStore implements StateStore {
         main = toDocumentMethods(doc);
         this.owned = low;
       }
+      const metered = meteredClient(main, events);
       this.context = {
-        main,
-        writer: main,
-        reader: main,
+        main: metered,
+        unmetered: main,
+        events,
+        writer: metered,
+        reader: metered,
         consistentReads: true,
         tables: resolveTableNames(options.tables),
         clock: common.clock,
@@ -136,6 +150,20 @@ export class DynamoStateStore implements StateStore {
   /** The clock this store judges expiry by (decorators such as withDax judge their caches by it too). */
   get clock(): Clock {
     return this.context.clock;
+  }
+
+  /**
+   * How telemetry sees this store: `aws.dynamodb`, its table names, and the capacity each request consumed
+   * (asked for with `ReturnConsumedCapacity` only while someone subscribes).
+   */
+  get [STORE_OBSERVATION](): StoreObservation {
+    const { tables, events } = this.context;
+    return {
+      system: "aws.dynamodb",
+      collections: { ...tables, records: tables.sessions },
+      emitsEvents: true,
+      subscribe: (listener) => events.subscribe(listener),
+    };
   }
 
   /** The region operations go to now: `regions` routing's current region, else the `region` option (or null). */
@@ -174,8 +202,15 @@ export class DynamoStateStore implements StateStore {
    * deletes and `stats` stay on the store's own client. Closing the view closes nothing.
    */
   withClients(clients: DynamoViewClients): DynamoStateStore {
-    const { main } = this.context;
-    const writer = typeof clients.writer === "function" ? clients.writer(main) : (clients.writer ?? main);
+    const { main, unmetered, events } = this.context;
+    // A given writer is reported itself; its fallback to our client is the unreported one, so nothing counts twice.
+    const writer =
+      clients.writer === undefined
+        ? main
+        : meteredWriter(
+            typeof clients.writer === "function" ? clients.writer(unmetered) : clients.writer,
+            events,
+          );
     const view = new DynamoStateStore(
       { client: main },
       {

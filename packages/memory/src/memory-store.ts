@@ -1,8 +1,10 @@
 import {
   type CommonStoreOptions,
   resolveCommonOptions,
+  STORE_OBSERVATION,
   type StateStore,
   type StoreStats,
+  staticObservation,
   ValidationError,
 } from "@agent-state/core";
 import { MemoryPreferenceStore } from "./preferences.js";
@@ -30,6 +32,13 @@ export class MemoryStateStore implements StateStore {
   readonly toolCache: MemoryToolCache;
   readonly preferences: MemoryPreferenceStore;
   readonly records: MemoryRecordStore;
+  /** How telemetry names this store (`db.system.name` memory); it has no requests to report. */
+  readonly [STORE_OBSERVATION] = staticObservation("memory", {
+    sessions: "sessions",
+    toolCache: "tool-cache",
+    preferences: "preferences",
+    records: "records",
+  });
   private readonly clock: () => number;
   private readonly sweepIntervalMs: number;
   private lastSweepAt: number;

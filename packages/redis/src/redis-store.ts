@@ -1,4 +1,11 @@
-import { resolveCommonOptions, type StateStore, type StoreStats } from "@agent-state/core";
+import {
+  resolveCommonOptions,
+  STORE_OBSERVATION,
+  type StateStore,
+  type StoreObservation,
+  type StoreStats,
+  staticObservation,
+} from "@agent-state/core";
 import type { RedisClient } from "./client.js";
 import type { StoreContext } from "./context.js";
 import { guarded } from "./errors.js";
@@ -23,13 +30,22 @@ export class RedisStateStore implements StateStore {
   readonly preferences: RedisPreferenceStore;
   /** The ioredis client in use (yours, or the one the store made). */
   readonly client: RedisClient;
+  /** How telemetry names this store: `db.system.name` redis, the key prefix as every collection. */
+  readonly [STORE_OBSERVATION]: StoreObservation;
   private readonly context: StoreContext;
   private readonly ownsClient: boolean;
   private closed = false;
 
   constructor(options: RedisStateStoreOptions = {}) {
     const common = resolveCommonOptions(options);
-    const keys = new KeySpace(options.keyPrefix ?? "agent-state:");
+    const prefix = options.keyPrefix ?? "agent-state:";
+    const keys = new KeySpace(prefix);
+    this[STORE_OBSERVATION] = staticObservation("redis", {
+      sessions: prefix,
+      toolCache: prefix,
+      preferences: prefix,
+      records: prefix,
+    });
     const { client, owned } = connect(options);
     this.client = client;
     this.ownsClient = owned;

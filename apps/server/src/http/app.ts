@@ -7,6 +7,7 @@ import {
   toNodeHandler,
 } from "@modelcontextprotocol/node";
 import { type AuthInfo, createMcpHandler } from "@modelcontextprotocol/server";
+import { context, propagation } from "@opentelemetry/api";
 import type { Logger } from "../logger.js";
 import { createAgentStateMcpServerFactory, SERVER_VERSION } from "../mcp/create-mcp-server.js";
 import { isServerSideFailure, publicStoreError } from "../public-error.js";
@@ -31,6 +32,8 @@ export interface AppOptions {
   health?: () => HealthReport;
   /** Where the built console is (`index.html`, `app.js`, `app.css`); default: next to the bundle, or `dist/console`. */
   consoleDir?: string;
+  /** `GET /metrics` (Prometheus text) and `GET /state/cost` (JSON), behind the admin token. */
+  observability?: { metricsText(): Promise<string>; costReport(): unknown };
 }
 
 /** How long `/healthz` waits for the store's answer. */
@@ -101,8 +104,12 @@ export function createApp(options: AppOptions): App {
       userId = found;
     }
     const auth: AuthInfo = { token, clientId: userId, scopes: [], extra: { userId } };
+    // A caller's W3C `traceparent` parents the tool-call spans (and through them the store spans).
+    const traced = propagation.extract(context.active(), req.headers);
     // IncomingMessage fits the adapter's structural type except for exactOptionalPropertyTypes on `method`.
-    await mcpNode(Object.assign(req, { auth }) as unknown as NodeIncomingMessageLike, res);
+    await context.with(traced, () =>
+      mcpNode(Object.assign(req, { auth }) as unknown as NodeIncomingMessageLike, res),
+    );
   };
 
   const route = async (req: IncomingMessage, res: ServerResponse, url: URL) => {
@@ -129,10 +136,19 @@ export function createApp(options: AppOptions): App {
       res.end(openApi);
       return;
     }
+    const observability = options.observability;
+    if (url.pathname === "/metrics" && observability !== undefined) {
+      requireAdmin(req, options.adminToken);
+      if (method !== "GET")
+        throw new HttpError("METHOD_NOT_ALLOWED", `${req.method} is not allowed on /metrics`);
+      res.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
+      res.end(await observability.metricsText());
+      return;
+    }
     if (url.pathname === "/state" || url.pathname.startsWith("/state/")) {
-      const token = bearerToken(req);
-      if (token === undefined || !secretsEqual(token, options.adminToken)) {
-        throw new HttpError("UNAUTHORIZED", "missing or wrong admin bearer token");
+      requireAdmin(req, options.adminToken);
+      if (url.pathname === "/state/cost" && method === "GET" && observability !== undefined) {
+        return sendJson(res, 200, observability.costReport());
       }
       const context = {
         store,
@@ -195,6 +211,13 @@ function parseRequestTarget(target: string): URL | null {
     return null;
   }
   return url.pathname === rawPath ? url : null;
+}
+
+function requireAdmin(req: IncomingMessage, adminToken: string): void {
+  const token = bearerToken(req);
+  if (token === undefined || !secretsEqual(token, adminToken)) {
+    throw new HttpError("UNAUTHORIZED", "missing or wrong admin bearer token");
+  }
 }
 
 function userOf(authInfo: AuthInfo | undefined): string {

@@ -1,3 +1,5 @@
+import { OBSERVABILITY_PATHS, OBSERVABILITY_SCHEMAS } from "../telemetry/openapi-cost.js";
+
 /** The OpenAPI 3.1 description of the admin HTTP API, served at `GET /openapi.json`. */
 export function openApiDocument(version: string): Record<string, unknown> {
   const error = { $ref: "#/components/responses/Error" };
@@ -330,6 +332,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
           },
         },
       },
+      ...OBSERVABILITY_PATHS,
       "/mcp": {
         post: {
           summary: "MCP over Streamable HTTP (Authorization: Bearer <MCP token> when tokens are configured)",
@@ -365,6 +368,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
         },
       },
       schemas: {
+        ...OBSERVABILITY_SCHEMAS,
         Stats: {
           type: "object",
           properties: {

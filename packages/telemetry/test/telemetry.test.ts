@@ -1,0 +1,126 @@
+import { isStateStoreError } from "@agent-state/core";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ATTR, METRICS, type TelemetryStateStore, withTelemetry } from "../src/index.js";
+import { BACKENDS, type OpenedStore, openStore } from "./support/backends.js";
+import { type OtelHarness, otelHarness, spanData } from "./support/otel.js";
+
+const SYSTEMS = { memory: "memory", redis: "redis", dynamodb: "aws.dynamodb", dax: "aws.dynamodb" } as const;
+const MARKER = "PRIVATE-MARKER-7f3a9c";
+
+for (const backend of BACKENDS) {
+  describe(`withTelemetry over ${backend}`, () => {
+    let otel: OtelHarness;
+    let opened: OpenedStore;
+    let store: TelemetryStateStore;
+    beforeEach(async () => {
+      otel = otelHarness();
+      opened = await openStore(backend);
+      store = withTelemetry(opened.store, {
+        tracerProvider: otel.tracerProvider,
+        meterProvider: otel.meterProvider,
+      });
+    });
+    afterEach(async () => {
+      await store.close();
+      await opened.dispose();
+      await otel.shutdown();
+    });
+
+    it("one CLIENT span per call, named and attributed per the database conventions", async () => {
+      const { sessionId } = await store.sessions.create({ userId: "u1" });
+      await store.sessions.append(sessionId, [
+        { role: "user", content: "hi" },
+        { role: "assistant", content: "hello" },
+      ]);
+      await store.sessions.get(sessionId, { recentMessages: 2 });
+      const missing = await store.sessions
+        .append("no-such-session", { role: "user", content: "x" })
+        .catch((e: unknown) => e);
+      expect(isStateStoreError(missing, "NOT_FOUND")).toBe(true);
+
+      const spans = (await otel.spans()).map(spanData);
+      const collection = store.collections.sessions;
+      expect(spans.map((s) => s.name)).toEqual([
+        `sessions.create ${collection}`,
+        `sessions.append ${collection}`,
+        `sessions.get ${collection}`,
+        `sessions.append ${collection}`,
+      ]);
+      for (const span of spans) {
+        expect(span.kind).toBe(2); // SpanKind.CLIENT
+        expect(span.attributes[ATTR.system]).toBe(SYSTEMS[backend]);
+        expect(span.attributes[ATTR.collection]).toBe(collection);
+      }
+      expect(spans[0]?.attributes[ATTR.conversationId]).toBe(sessionId);
+      expect(spans[1]?.attributes).toMatchObject({
+        [ATTR.operation]: "sessions.append",
+        [ATTR.conversationId]: sessionId,
+        [ATTR.messageCount]: 2,
+      });
+      expect(spans[3]?.attributes).toMatchObject({
+        [ATTR.errorType]: "NOT_FOUND",
+        [ATTR.conversationId]: "no-such-session",
+      });
+      expect(spans[3]?.status).toEqual({ code: 2, message: "NOT_FOUND" });
+    });
+
+    it("db.client.operation.duration per operation, tool-cache hits and misses, usage counts", async () => {
+      await store.toolCache.set("search", { q: "a" }, { n: 1 }, { ttlSeconds: 60 });
+      await store.toolCache.get("search", { q: "a" });
+      await store.toolCache.get("search", { q: "a" });
+      await store.toolCache.get("search", { q: "b" });
+      await store.preferences.patch("u", "agent", { theme: "dark" });
+      await store.records.write("thread", [{ put: "k", value: 1 }]);
+
+      const setPoints = await otel.histogram(METRICS.operationDuration, {
+        [ATTR.operation]: "toolCache.set",
+      });
+      expect(setPoints.map((p) => p.value.count)).toEqual([1]);
+      const getPoints = await otel.histogram(METRICS.operationDuration, {
+        [ATTR.operation]: "toolCache.get",
+        [ATTR.system]: SYSTEMS[backend],
+        [ATTR.collection]: store.collections.toolCache,
+      });
+      expect(getPoints.map((p) => p.value.count)).toEqual([3]);
+      expect(
+        await otel.histogram(METRICS.operationDuration, { [ATTR.operation]: "records.write" }),
+      ).toHaveLength(1);
+      expect(await otel.counter(METRICS.toolCacheLookups, { [ATTR.cacheResult]: "hit" })).toBe(2);
+      expect(await otel.counter(METRICS.toolCacheLookups, { [ATTR.cacheResult]: "miss" })).toBe(1);
+      const usage = store.usage();
+      expect(usage.toolCache).toEqual({ hits: 2, misses: 1 });
+      expect(usage.calls).toMatchObject({
+        "toolCache.get": 3,
+        "toolCache.set": 1,
+        "preferences.patch": 1,
+        "records.write": 1,
+      });
+    });
+
+    it(`no stored content in any span or metric (a marker written everywhere is found nowhere)`, async () => {
+      const { sessionId } = await store.sessions.create({ state: { secret: MARKER } });
+      await store.sessions.update(sessionId, { state: { secret: `${MARKER}-2` }, lastToolCall: MARKER });
+      await store.sessions.append(sessionId, { role: "user", content: MARKER, metadata: { note: MARKER } });
+      await store.sessions.get(sessionId, { recentMessages: 5 });
+      await store.sessions.messages(sessionId);
+      await store.toolCache.set("tool", { query: MARKER }, { answer: MARKER }, { ttlSeconds: 60 });
+      await store.toolCache.get("tool", { query: MARKER });
+      await store.preferences.set("u", "a", { note: MARKER });
+      await store.preferences.patch("u", "a", { other: MARKER });
+      await store.records.write("scope", [{ put: "key", value: { v: MARKER } }]);
+      await store.records.get("scope", ["key"]);
+      await store.records.range("scope");
+      // A validation error whose input holds the marker: its message must not reach the span either.
+      await store.sessions
+        .update(sessionId, { state: { bad: Number.NaN, m: MARKER } as never })
+        .catch(() => undefined);
+      await store.stats();
+
+      const spans = await otel.spans();
+      expect(spans.length).toBeGreaterThanOrEqual(13);
+      const exported = JSON.stringify({ spans: spans.map(spanData), metrics: await otel.metrics() });
+      expect(exported).not.toContain("PRIVATE-MARKER");
+      expect(exported).toContain("sessions.update");
+    });
+  });
+}
