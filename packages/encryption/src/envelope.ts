@@ -160,6 +160,11 @@ export function parseEnvelope(bytes: Uint8Array): ParsedEnvelope | null {
   };
 }
 
+/** Whether the value was compressed before encryption (then its ciphertext is not as long as its plaintext). */
+export function isCompressed(parsed: ParsedEnvelope): boolean {
+  return (parsed.flags & FLAG_BROTLI) !== 0;
+}
+
 /** Decrypts (throws when the tag fails: tampered, or another context) and decompresses. */
 export function openEnvelope(parsed: ParsedEnvelope, aesKey: Buffer, context: readonly string[]): Buffer {
   const decipher = createDecipheriv("aes-256-gcm", aesKey, parsed.iv);

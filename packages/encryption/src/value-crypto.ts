@@ -57,12 +57,24 @@ export class ValueCrypto {
     return deriveValueKey({ keyId: parsed.keyId, plaintext, wrapped: parsed.wrapped }, parsed.salt);
   }
 
-  seal(key: ValueKey, context: readonly string[], plaintext: Uint8Array, iv?: Buffer): Buffer {
-    return seal(key, context, plaintext, { compress: this.compress, iv });
+  seal(
+    key: ValueKey,
+    context: readonly string[],
+    plaintext: Uint8Array,
+    iv?: Buffer,
+    compress: boolean = this.compress,
+  ): Buffer {
+    return seal(key, context, plaintext, { compress, iv });
   }
 
-  sealText(key: ValueKey, context: readonly string[], plaintext: Uint8Array, iv?: Buffer): string {
-    return TEXT_PREFIX + this.seal(key, context, plaintext, iv).toString("base64url");
+  sealText(
+    key: ValueKey,
+    context: readonly string[],
+    plaintext: Uint8Array,
+    iv?: Buffer,
+    compress: boolean = this.compress,
+  ): string {
+    return TEXT_PREFIX + this.seal(key, context, plaintext, iv, compress).toString("base64url");
   }
 
   /** Decrypts bytes; `DecryptionFailedError` (naming `what`) when they are not a ciphertext of this place. */
@@ -107,8 +119,9 @@ export class ValueCrypto {
     return decodeJson(await this.openText(what, context, stored));
   }
 
-  sealJson(key: ValueKey, context: readonly string[], value: Json): string {
-    return this.sealText(key, context, encodeJson(value));
+  /** `compress: false` keeps the ciphertext exactly as long as the value's JSON (preference values). */
+  sealJson(key: ValueKey, context: readonly string[], value: Json, options?: { compress?: boolean }): string {
+    return this.sealText(key, context, encodeJson(value), undefined, options?.compress ?? this.compress);
   }
 }
 
