@@ -54,6 +54,7 @@ export async function startServer(
 
   const app = createApp({
     store: observability.store,
+    engineStore: opened.store,
     observability,
     storeKind: opened.kind,
     adminToken,

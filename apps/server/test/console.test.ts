@@ -84,7 +84,7 @@ describe.each([{ kind: "memory" as const }, { kind: "embedded" as const }])(
       expect(page.url()).not.toContain(ADMIN_TOKEN);
     });
 
-    it("overview: store kind, health and counts; the cost report degrades to a note without /state/cost", async () => {
+    it("overview: store kind, health and counts; the projected month and the DAX advice from /state/cost", async () => {
       await page.getByRole("link", { name: "Overview" }).click();
       await expect.poll(() => heading().textContent()).toBe("Overview");
       const cards = page.locator(".cards");
@@ -92,9 +92,10 @@ describe.each([{ kind: "memory" as const }, { kind: "embedded" as const }])(
       expect(await cards.textContent()).toContain("Healthok");
       expect(await cards.textContent()).toContain("Active sessions3");
       expect(await cards.textContent()).toContain("Cache entries3");
-      await expect
-        .poll(() => page.locator("section", { hasText: "Cost" }).textContent())
-        .toContain("no cost meter");
+      const cost = page.locator("section", { hasText: "Projected month" });
+      await expect.poll(() => cost.textContent()).toContain("Total without DAX");
+      expect(await cost.textContent()).toContain("sessions");
+      expect(await cost.textContent()).toContain("DAX not needed: ");
       await expectAccessible();
       await shot("overview");
     });

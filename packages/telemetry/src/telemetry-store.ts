@@ -383,17 +383,19 @@ export class TelemetryStateStore implements StateStore {
     const sessions_update = this.op("sessions.update", "sessions");
     const recorder = this.recorder;
     return {
-      create: (init) =>
-        this.run(
+      create: (init) => {
+        const givenId = sessionIdIn(init);
+        return this.run(
           sessions_create,
-          init?.sessionId,
+          givenId,
           () => inner.create(init),
           (session, span) => {
-            if (init?.sessionId === undefined && span.isRecording())
+            if (givenId === undefined && span.isRecording())
               span.setAttribute(ATTR.conversationId, session.sessionId);
             recorder.sessionWrite(session.sessionId);
           },
-        ),
+        );
+      },
       get: (sessionId, opts) => {
         recorder.sessionRead(sessionId);
         return this.run(sessions_get, sessionId, () => inner.get(sessionId, opts));
@@ -549,4 +551,17 @@ function errorTypeOf(error: unknown): string {
     if (typeof name === "string" && name !== "") return name;
   }
   return "_OTHER";
+}
+
+/**
+ * The session id a `create` was given, read without trusting the input: a getter or Proxy trap that throws is
+ * the inner store's to reject (as `VALIDATION`), not the decorator's to crash on.
+ */
+function sessionIdIn(init: unknown): string | undefined {
+  try {
+    const id = (init as { sessionId?: unknown } | undefined)?.sessionId;
+    return typeof id === "string" ? id : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -15,9 +15,9 @@ const ROUTES: Route[] = [
   {
     method: "GET",
     pattern: /^\/state\/overview$/,
-    handler: async ({ store, storeKind, checkHealth }) => {
+    handler: async ({ store, engineStore, storeKind, checkHealth }) => {
       const [health, stats] = await Promise.all([checkHealth(), store.stats().catch(() => null)]);
-      return { body: { store: storeKind, health, stats, ...regionsOf(store) } };
+      return { body: { store: storeKind, health, stats, ...regionsOf(engineStore) } };
     },
   },
   {

@@ -20,6 +20,8 @@ import { HttpError, sendError, sendJson } from "./respond.js";
 
 export interface AppOptions {
   store: StateStore;
+  /** The store as opened, when `store` decorates it (telemetry): region information is read from it. */
+  engineStore?: StateStore;
   storeKind: string;
   adminToken: string;
   /** MCP tokens; empty means every MCP caller is `localUserId` (and the server listens on loopback only). */
@@ -152,6 +154,7 @@ export function createApp(options: AppOptions): App {
       }
       const context = {
         store,
+        engineStore: options.engineStore ?? store,
         maxPageSize: options.maxPageSize,
         storeKind: options.storeKind,
         checkHealth,

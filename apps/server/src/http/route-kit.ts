@@ -6,6 +6,8 @@ import { HttpError } from "./respond.js";
 
 export interface AdminContext {
   store: StateStore;
+  /** The store as opened, under the server's decorators (telemetry): where region information is read. */
+  engineStore: StateStore;
   maxPageSize: number;
   /** The store's kind (`embedded`, `memory`, …) for the overview. */
   storeKind: string;

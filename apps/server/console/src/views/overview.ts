@@ -42,7 +42,7 @@ export async function overviewView({ main }: ViewContext): Promise<void> {
         const report = await api.get<Json>("/state/cost");
         return [
           title,
-          ...advice(report),
+          ...costSummary(report),
           h(
             "details",
             { class: "panel" },
@@ -86,23 +86,60 @@ function regionsTable(regions: { region: string; up: boolean }[]): HTMLElement {
   );
 }
 
-/** Advice lines from the cost report (`advice`, `daxAdvice`, `recommendations`: strings or lists of them). */
-function advice(report: Json): HTMLElement[] {
-  if (report === null || typeof report !== "object" || Array.isArray(report)) return [];
-  const lines: string[] = [];
-  for (const key of ["advice", "daxAdvice", "dax", "recommendations", "summary"]) {
-    const value = report[key];
-    if (typeof value === "string") {
-      lines.push(value);
-    } else if (Array.isArray(value)) {
-      for (const v of value) if (typeof v === "string") lines.push(v);
-    } else if (value !== null && typeof value === "object" && typeof value.advice === "string") {
-      lines.push(value.advice);
-    }
-  }
-  return lines.length === 0
-    ? []
-    : [h("ul", { class: "advice" }, ...lines.map((l) => h("li", {}, h("bdi", {}, l))))];
+/** What the console shows of `GET /state/cost` (the server's `CostReport`; see `/openapi.json`). */
+interface CostSummary {
+  region: string;
+  rows: { item: string; monthlyUsd: number }[];
+  totalWithoutDaxUsd: number;
+  totalWithDaxUsd: number;
+  monthlyUsd: number;
+  advice: { verdict: string; reason: string };
+}
+
+const VERDICTS: Record<string, string> = {
+  "add-dax": "Add DAX",
+  "dax-not-needed": "DAX not needed",
+  "dax-not-paying": "DAX is not paying for itself",
+  "keep-dax": "Keep DAX",
+};
+
+const usd = (amount: number) => `$${amount.toFixed(2)}`;
+
+/** The projected month as the design's cost table, then the DAX advice with the numbers that decided it. */
+function costSummary(report: Json): HTMLElement[] {
+  const r = report as unknown as Partial<CostSummary> | null;
+  if (r === null || typeof r !== "object" || !Array.isArray(r.rows) || typeof r.monthlyUsd !== "number")
+    return [];
+  const verdict = r.advice === undefined ? undefined : (VERDICTS[r.advice.verdict] ?? r.advice.verdict);
+  return [
+    h(
+      "table",
+      {},
+      h("caption", {}, `Projected month (${String(r.region)}), from what this server measured`),
+      h(
+        "thead",
+        {},
+        h("tr", {}, h("th", { scope: "col" }, "Item"), h("th", { scope: "col" }, "USD / month")),
+      ),
+      h(
+        "tbody",
+        {},
+        ...r.rows.map((row) => h("tr", {}, h("td", {}, String(row.item)), h("td", {}, usd(row.monthlyUsd)))),
+        h(
+          "tr",
+          {},
+          h("th", { scope: "row" }, "Total without DAX"),
+          h("td", {}, usd(r.totalWithoutDaxUsd ?? 0)),
+        ),
+        h("tr", {}, h("th", { scope: "row" }, "Total with DAX"), h("td", {}, usd(r.totalWithDaxUsd ?? 0))),
+      ),
+    ),
+    ...(verdict === undefined || r.advice === undefined
+      ? []
+      : [
+          h("p", { class: "advice" }, h("strong", {}, `${verdict}: `), h("bdi", {}, String(r.advice.reason))),
+        ]),
+  ];
 }
 
 function startHere(): HTMLElement {
