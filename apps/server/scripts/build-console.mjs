@@ -8,7 +8,10 @@ import { build } from "esbuild";
 
 const consoleRoot = fileURLToPath(new URL("../console/", import.meta.url));
 
-/** Writes `index.html`, `app.js` (+ map), `app.css` and `favicon.svg` into `outDir`. */
+/**
+ * Writes `index.html`, `app.js`, `app.css` and `favicon.svg` into `outDir`. Not minified and no source map, like
+ * every package's build: what the browser runs reads as it was written.
+ */
 export async function buildConsole(outDir) {
   mkdirSync(outDir, { recursive: true });
   await build({
@@ -18,8 +21,8 @@ export async function buildConsole(outDir) {
     format: "iife",
     platform: "browser",
     target: "es2022",
-    minify: true,
-    sourcemap: "linked",
+    minify: false,
+    sourcemap: false,
     legalComments: "none",
     logLevel: "warning",
   });

@@ -516,12 +516,7 @@ export class TelemetryStateStore implements StateStore {
     };
     return {
       get: (scope, keys) =>
-        this.run(
-          records_get,
-          undefined,
-          () => inner.get(scope, keys),
-          count(Array.isArray(keys) ? keys.length : 0),
-        ),
+        this.run(records_get, undefined, () => inner.get(scope, keys), count(lengthOf(keys))),
       range: (scope, opts) =>
         this.run(
           records_range,
@@ -532,12 +527,7 @@ export class TelemetryStateStore implements StateStore {
           },
         ),
       write: (scope, ops, opts) =>
-        this.run(
-          records_write,
-          undefined,
-          () => inner.write(scope, ops, opts),
-          count(Array.isArray(ops) ? ops.length : 0),
-        ),
+        this.run(records_write, undefined, () => inner.write(scope, ops, opts), count(lengthOf(ops))),
       clear: (scope) => this.run(records_clear, undefined, () => inner.clear(scope)),
     };
   }
@@ -563,5 +553,14 @@ function sessionIdIn(init: unknown): string | undefined {
     return typeof id === "string" ? id : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** A list argument's length for a span, 0 when it is not a list or cannot be read (the inner store rejects it). */
+function lengthOf(list: unknown): number {
+  try {
+    return Array.isArray(list) ? list.length : 0;
+  } catch {
+    return 0;
   }
 }

@@ -28,7 +28,6 @@ export interface ConsoleAssets {
 const TYPES: Record<string, string> = {
   ".js": "text/javascript; charset=utf-8",
   ".css": "text/css; charset=utf-8",
-  ".map": "application/json; charset=utf-8",
   ".svg": "image/svg+xml",
 };
 
@@ -47,7 +46,7 @@ export function loadConsoleAssets(dir: string): ConsoleAssets {
   const index = join(dir, "index.html");
   const built = existsSync(index);
   if (built) {
-    for (const name of ["app.js", "app.css", "app.js.map", "favicon.svg"]) {
+    for (const name of ["app.js", "app.css", "favicon.svg"]) {
       const path = join(dir, name);
       const ext = name.slice(name.lastIndexOf("."));
       if (existsSync(path)) files.set(name, { body: readFileSync(path), type: TYPES[ext] ?? "text/plain" });
