@@ -1,4 +1,12 @@
-import { type PreferenceStore, type StateStore, type StoreStats, ValidationError } from "@agent-state/core";
+import {
+  observationOf,
+  type PreferenceStore,
+  STORE_OBSERVATION,
+  type StateStore,
+  type StoreObservation,
+  type StoreStats,
+  ValidationError,
+} from "@agent-state/core";
 import type { Keyring } from "./keyring.js";
 import { EncryptedPreferences } from "./preferences.js";
 import { EncryptedRecords } from "./records.js";
@@ -66,6 +74,14 @@ export class EncryptedStateStore implements StateStore {
   /** The store underneath, holding ciphertext (for `reencrypt`, migrations and tests). */
   get innerStore(): StateStore {
     return this.inner;
+  }
+
+  /**
+   * How telemetry sees the decorated store: the wrapped store's own description and events (system, tables,
+   * capacity), so `withTelemetry(withEncryption(dynamo))` meters DynamoDB as it would without encryption.
+   */
+  get [STORE_OBSERVATION](): StoreObservation | undefined {
+    return observationOf(this.inner);
   }
 
   stats(): Promise<StoreStats> {
