@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type { Json } from "./types.js";
 
 /**
@@ -7,12 +7,23 @@ import type { Json } from "./types.js";
  */
 export function canonicalJson(value: Json): string {
   if (value === null || typeof value !== "object") return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  // Built by concatenation (no intermediate arrays): this runs on every tool-cache read.
+  if (Array.isArray(value)) {
+    let text = "[";
+    for (let i = 0; i < value.length; i++) text += (i === 0 ? "" : ",") + canonicalJson(value[i] as Json);
+    return `${text}]`;
+  }
   const keys = Object.keys(value).sort();
-  return `{${keys.map((key) => `${JSON.stringify(key)}:${canonicalJson(value[key] as Json)}`).join(",")}}`;
+  let text = "{";
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
+    text += `${i === 0 ? "" : ","}${JSON.stringify(key)}:${canonicalJson(value[key] as Json)}`;
+  }
+  return `${text}}`;
 }
 
 /** SHA-256 (hex) of the canonical JSON of a tool's parameters: the cache key's parameter half. */
 export function hashParams(params: Record<string, Json>): string {
-  return createHash("sha256").update(canonicalJson(params)).digest("hex");
+  // crypto.hash: the one-shot digest, without a Hash object per call.
+  return hash("sha256", canonicalJson(params), "hex");
 }

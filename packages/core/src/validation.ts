@@ -93,7 +93,10 @@ function copyJson(path: string, value: unknown, depth: number, ancestors: Set<ob
         for (const key of Object.keys(value)) {
           const childPath = `${path}.${key}`;
           if (!key.isWellFormed()) throw new ValidationError(childPath, "key has a lone surrogate");
-          setOwn(object, key, copyJson(childPath, value[key], depth + 1, ancestors));
+          const child = copyJson(childPath, value[key], depth + 1, ancestors);
+          // Assignment is the fast path; only "__proto__" needs defineProperty to stay an own key.
+          if (key === "__proto__") setOwn(object, key, child);
+          else object[key] = child;
         }
         copy = object;
       } else {

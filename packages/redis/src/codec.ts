@@ -60,11 +60,39 @@ export function encodeMessage(input: MessageInput, now: number): string {
 export function messageFromEntry(entry: unknown): { sequence: number; message: Message } {
   const [entryId, values] = entry as [string, string[]];
   const sequence = Number(String(entryId).slice(2));
-  const json = values[values.indexOf("m") + 1] ?? "{}";
-  return {
-    sequence,
-    message: { id: sequenceMessageId(sequence), ...(JSON.parse(json) as Omit<Message, "id">) },
+  return { sequence, message: messageFrom(sequence, values) };
+}
+
+/** Messages from flat {entryId, messageJson, …} pairs, newest first, as oldest first. */
+export function messagesFromFlatNewestFirst(flat: unknown[]): Message[] {
+  const messages: Message[] = [];
+  for (let i = flat.length - 2; i >= 0; i -= 2) {
+    messages.push(messageFromJson(Number(String(flat[i]).slice(2)), String(flat[i + 1])));
+  }
+  return messages;
+}
+
+/** The message for one stream entry (a hot path: one literal of a fixed shape, no spread). */
+export function messageOfEntry(entry: unknown): Message {
+  const [entryId, values] = entry as [string, string[]];
+  return messageFrom(Number(String(entryId).slice(2)), values);
+}
+
+function messageFrom(sequence: number, values: string[]): Message {
+  return messageFromJson(sequence, values[values.indexOf("m") + 1] ?? "{}");
+}
+
+function messageFromJson(sequence: number, json: string): Message {
+  // The fields encodeMessage stores, in its order; `metadata` only when it was given.
+  const stored = JSON.parse(json) as Omit<Message, "id">;
+  const message: Message = {
+    id: sequenceMessageId(sequence),
+    role: stored.role,
+    content: stored.content,
+    timestamp: stored.timestamp,
   };
+  if (stored.metadata !== undefined) message.metadata = stored.metadata;
+  return message;
 }
 
 /** The preferences in a record hash, or null when there is none or it has expired by `now`. */

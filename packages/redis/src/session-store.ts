@@ -37,7 +37,14 @@ import {
   validateSessionInit,
 } from "@agent-state/core";
 import { send } from "./client.js";
-import { encodeMessage, fieldsOf, messageFromEntry, sessionFromFields } from "./codec.js";
+import {
+  encodeMessage,
+  fieldsOf,
+  messageFromEntry,
+  messageOfEntry,
+  messagesFromFlatNewestFirst,
+  sessionFromFields,
+} from "./codec.js";
 import type { StoreContext } from "./context.js";
 import { guarded } from "./errors.js";
 import {
@@ -127,7 +134,7 @@ export class RedisSessionStore implements SessionStore {
       ])) as [unknown, unknown[]];
       const session = sessionFromFields(fieldsOf(reply[0]), now);
       if (!session) return null;
-      const recentMessages = reply[1].map((entry) => messageFromEntry(entry).message).reverse();
+      const recentMessages = messagesFromFlatNewestFirst(reply[1]);
       return { ...session, recentMessages };
     });
   }
@@ -209,7 +216,7 @@ export class RedisSessionStore implements SessionStore {
       case "ok":
         break;
       case "replay":
-        return (reply[1] as unknown[]).map((entry) => messageFromEntry(entry).message);
+        return (reply[1] as unknown[]).map(messageOfEntry);
       case "reused":
         throw idempotencyKeyReused();
       case "conflict":
@@ -255,7 +262,7 @@ export class RedisSessionStore implements SessionStore {
       default:
         throw new SessionNotFoundError(sessionId);
     }
-    const removed = (reply[1] as unknown[]).map((entry) => messageFromEntry(entry).message).reverse();
+    const removed = (reply[1] as unknown[]).map(messageOfEntry).reverse();
     await this.reregister(sessionId, "sessions.truncate", reply[2], reply[3]);
     return removed;
   }

@@ -205,16 +205,31 @@ return {'ok', removed, registration, m[4]}
 );
 
 /**
- * ARGV: now, recentCount. Returns {metaFields, entries}: the meta hash as it is (the store judges
- * expiry) and, when the session is live, its last `recentCount` stream entries, newest first.
+ * ARGV: now, recentCount. Returns {metaFields, recent}: the meta hash as it is (the store judges expiry)
+ * and, when the session is live, its last `recentCount` messages newest first, flat as
+ * {entryId, messageJson, entryId, messageJson, …}. Flat because every nested table a script returns costs
+ * the server a conversion (about half the script's time for 20 entries) and the client a nested decode.
  */
 export const GET_SESSION_WITH_RECENT = new LuaScript(
   "getSessionWithRecent",
   `#!lua flags=no-writes
 local meta = redis.call('HGETALL', KEYS[1])
-local expires = redis.call('HGET', KEYS[1], 'expires')
+local expires
+for i = 1, #meta, 2 do
+  if meta[i] == 'expires' then expires = meta[i + 1] break end
+end
 if not expires or tonumber(expires) <= tonumber(ARGV[1]) then return {meta, {}} end
-return {meta, redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', ARGV[2])}
+local entries = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', ARGV[2])
+local recent = {}
+for i = 1, #entries do
+  local fields = entries[i][2]
+  recent[2 * i - 1] = entries[i][1]
+  for j = 1, #fields, 2 do
+    if fields[j] == 'm' then recent[2 * i] = fields[j + 1] break end
+  end
+  recent[2 * i] = recent[2 * i] or '{}'
+end
+return {meta, recent}
 `,
 );
 
