@@ -146,34 +146,23 @@ export class TelemetryStateStore implements StateStore {
       description: "Duration of agent-state store calls.",
       advice: { explicitBucketBoundaries: DURATION_BUCKETS_SECONDS },
     });
-    this.capacity = meter.createCounter(METRICS.capacity, {
-      unit: "{capacity_unit}",
-      description: "DynamoDB read and write capacity units consumed, as DynamoDB reported them.",
-    });
-    this.requests = meter.createCounter(METRICS.requests, {
-      unit: "{request}",
-      description: "DynamoDB requests sent.",
-    });
-    this.lookups = meter.createCounter(METRICS.toolCacheLookups, {
-      unit: "{lookup}",
-      description: "Tool-cache lookups, hits and misses.",
-    });
-    this.readsServed = meter.createCounter(METRICS.readsServed, {
-      unit: "{read}",
-      description: "Cacheable reads by where they were answered: in-process cache, DAX, DynamoDB.",
-    });
-    this.failovers = meter.createCounter(METRICS.failovers, {
-      unit: "{failover}",
-      description: "Region failovers.",
-    });
-    this.throttles = meter.createCounter(METRICS.throttles, {
-      unit: "{request}",
-      description: "Requests the backend throttled.",
-    });
-    this.retries = meter.createCounter(METRICS.retries, {
-      unit: "{request}",
-      description: "Requests the backend's client re-sent.",
-    });
+    const counter = (name: string, unit: string, description: string): Counter =>
+      meter.createCounter(name, { unit, description });
+    this.capacity = counter(
+      METRICS.capacity,
+      "{capacity_unit}",
+      "DynamoDB read and write capacity units consumed, as DynamoDB reported them.",
+    );
+    this.requests = counter(METRICS.requests, "{request}", "DynamoDB requests sent.");
+    this.lookups = counter(METRICS.toolCacheLookups, "{lookup}", "Tool-cache lookups, hits and misses.");
+    this.readsServed = counter(
+      METRICS.readsServed,
+      "{read}",
+      "Cacheable reads by where they were answered: in-process cache, DAX, DynamoDB.",
+    );
+    this.failovers = counter(METRICS.failovers, "{failover}", "Region failovers.");
+    this.throttles = counter(METRICS.throttles, "{request}", "Requests the backend throttled.");
+    this.retries = counter(METRICS.retries, "{request}", "Requests the backend's client re-sent.");
     this.recorder = new UsageRecorder(options.now ?? Date.now);
     this.calls = observation?.emitsEvents ? new AsyncLocalStorage<CallContext>() : null;
     this.unsubscribe = observation?.emitsEvents
