@@ -399,9 +399,7 @@ export class TelemetryStateStore implements StateStore {
           sessions_append,
           sessionId,
           () => inner.append(sessionId, messages, opts),
-          (appended, span) => {
-            if (span.isRecording()) span.setAttribute(ATTR.messageCount, appended.length);
-          },
+          countOf(ATTR.messageCount, (appended) => appended.length),
         );
       },
       truncate: (sessionId, opts) => {
@@ -410,9 +408,7 @@ export class TelemetryStateStore implements StateStore {
           sessions_truncate,
           sessionId,
           () => inner.truncate(sessionId, opts),
-          (removed, span) => {
-            if (span.isRecording()) span.setAttribute(ATTR.messageCount, removed.length);
-          },
+          countOf(ATTR.messageCount, (removed) => removed.length),
         );
       },
       messages: (sessionId, opts) => {
@@ -421,9 +417,7 @@ export class TelemetryStateStore implements StateStore {
           sessions_messages,
           sessionId,
           () => inner.messages(sessionId, opts),
-          (page, span) => {
-            if (span.isRecording()) span.setAttribute(ATTR.messageCount, page.items.length);
-          },
+          countOf(ATTR.messageCount, (page) => page.items.length),
         );
       },
       delete: (sessionId) => {
@@ -500,9 +494,7 @@ export class TelemetryStateStore implements StateStore {
     const records_get = this.op("records.get", "records");
     const records_range = this.op("records.range", "records");
     const records_write = this.op("records.write", "records");
-    const count = (n: number) => (_r: unknown, span: Span) => {
-      if (span.isRecording()) span.setAttribute(ATTR.recordCount, n);
-    };
+    const count = (n: number) => countOf(ATTR.recordCount, () => n);
     return {
       get: (scope, keys) =>
         this.run(records_get, undefined, () => inner.get(scope, keys), count(lengthOf(keys))),
@@ -511,9 +503,7 @@ export class TelemetryStateStore implements StateStore {
           records_range,
           undefined,
           () => inner.range(scope, opts),
-          (page, span) => {
-            if (span.isRecording()) span.setAttribute(ATTR.recordCount, page.items.length);
-          },
+          countOf(ATTR.recordCount, (page) => page.items.length),
         ),
       write: (scope, ops, opts) =>
         this.run(records_write, undefined, () => inner.write(scope, ops, opts), count(lengthOf(ops))),
@@ -552,4 +542,11 @@ function lengthOf(list: unknown): number {
   } catch {
     return 0;
   }
+}
+
+/** A result description that sets the span's `attribute` to the count read from the result (when it records). */
+function countOf<T>(attribute: string, count: (result: T) => number): (result: T, span: Span) => void {
+  return (result, span) => {
+    if (span.isRecording()) span.setAttribute(attribute, count(result));
+  };
 }
