@@ -50,6 +50,32 @@ for (const backend of BACKENDS) {
       expect(spans[3]?.status).toEqual({ code: 2, message: "NOT_FOUND" });
     });
 
+    it("message and record counts on the spans of messages, truncate and records get/range/write", async () => {
+      const { sessionId } = await fx.store.sessions.create();
+      await fx.store.sessions.append(sessionId, [
+        { role: "user", content: "a" },
+        { role: "assistant", content: "b" },
+        { role: "user", content: "c" },
+      ]);
+      await fx.store.sessions.messages(sessionId);
+      await fx.store.sessions.truncate(sessionId, { removeLast: 1 });
+      await fx.store.records.write("thread", [
+        { put: "k1", value: 1 },
+        { put: "k2", value: 2 },
+      ]);
+      await fx.store.records.get("thread", ["k1", "k2", "k3"]);
+      await fx.store.records.range("thread");
+
+      const spans = (await fx.otel.spans()).map(spanData);
+      const countOn = (operation: string, attribute: string) =>
+        spans.find((s) => s.attributes[ATTR.operation] === operation)?.attributes[attribute];
+      expect(countOn("sessions.messages", ATTR.messageCount)).toBe(3);
+      expect(countOn("sessions.truncate", ATTR.messageCount)).toBe(1);
+      expect(countOn("records.write", ATTR.recordCount)).toBe(2);
+      expect(countOn("records.get", ATTR.recordCount)).toBe(3);
+      expect(countOn("records.range", ATTR.recordCount)).toBe(2);
+    });
+
     it("db.client.operation.duration per operation, tool-cache hits and misses, usage counts", async () => {
       await fx.store.toolCache.set("search", { q: "a" }, { n: 1 }, { ttlSeconds: 60 });
       await fx.store.toolCache.get("search", { q: "a" });
