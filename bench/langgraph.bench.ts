@@ -150,8 +150,8 @@ async function createKeyTable(low: DynamoDBClient, TableName: string, hash: stri
   );
 }
 
-/** The two tables the community saver's README asks for. */
-async function createCommunityTables(low: DynamoDBClient, prefix: string) {
+/** The two tables the community saver's README asks for (`${prefix}-rwai-checkpoints`, `${prefix}-rwai-writes`). */
+export async function createCommunityTables(low: DynamoDBClient, prefix: string) {
   const checkpoints = `${prefix}-rwai-checkpoints`;
   const writes = `${prefix}-rwai-writes`;
   await createKeyTable(low, checkpoints, "thread_id", "checkpoint_id");

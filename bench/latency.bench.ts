@@ -26,11 +26,12 @@ import { startDynamoDbLocal } from "@agent-state/dynamodb-local";
 import { AgentStateSaver } from "@agent-state/langgraph";
 import { type RedisClient, RedisStateStore } from "@agent-state/redis";
 import { startRedisServer } from "@agent-state/redis/testing";
-import { CreateTableCommand, DeleteTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DeleteTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { type BaseCheckpointSaver, type Checkpoint, uuid6 } from "@langchain/langgraph-checkpoint";
 import { DynamoDBSaver } from "@rwai/langgraphjs-checkpoint-dynamodb";
 import { localClients } from "../packages/dynamodb/test/support/raw-records.js";
+import { createCommunityTables } from "./langgraph.bench.js";
 import { type HotPath, redisHotPaths } from "./redis.bench.js";
 import { attachRoundTrips, type DelayProxy, linearFit, markdownTable, startDelayProxy } from "./support.js";
 
@@ -94,23 +95,6 @@ function threadOn(saver: Saver) {
       n += 1;
     },
   };
-}
-
-async function createKeyTable(low: DynamoDBClient, TableName: string, hash: string, range: string) {
-  await low.send(
-    new CreateTableCommand({
-      TableName,
-      BillingMode: "PAY_PER_REQUEST",
-      AttributeDefinitions: [
-        { AttributeName: hash, AttributeType: "S" },
-        { AttributeName: range, AttributeType: "S" },
-      ],
-      KeySchema: [
-        { AttributeName: hash, KeyType: "HASH" },
-        { AttributeName: range, KeyType: "RANGE" },
-      ],
-    }),
-  );
 }
 
 /**
@@ -186,10 +170,10 @@ export default async function bench(): Promise<void> {
   const tables = uniqueTableNames("bench-lat");
   await createTables(low, tables);
   const dynamo = new DynamoStateStore({ client: doc, tables });
-  const peerCheckpoints = `${tables.sessions}-rwai-checkpoints`;
-  const peerWrites = `${tables.sessions}-rwai-writes`;
-  await createKeyTable(low, peerCheckpoints, "thread_id", "checkpoint_id");
-  await createKeyTable(low, peerWrites, "thread_id_checkpoint_id_checkpoint_ns", "task_id_idx");
+  const { checkpoints: peerCheckpoints, writes: peerWrites } = await createCommunityTables(
+    low,
+    tables.sessions,
+  );
   const peer = new DynamoDBSaver({
     clientConfig: localClientConfig(endpoint),
     checkpointsTableName: peerCheckpoints,

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLocalStore, type LocalStore } from "./local.js";
+import { describe, expect, it } from "vitest";
+import { sharedLocalStore } from "./local.js";
 
 const KiB = 1024;
 
@@ -16,13 +16,7 @@ const stateOf = (bytes: number) => ({
  * as DynamoDB bills them), printed for 1 KB / 100 KB / 2 MB; values under 4 KB must cost what they always did.
  */
 describe("large state, cache value and preference cost (DynamoDB)", () => {
-  let local: LocalStore;
-  beforeAll(async () => {
-    local = await createLocalStore();
-  }, 120_000);
-  afterAll(async () => {
-    await local?.dispose();
-  });
+  const local = sharedLocalStore();
 
   it("a small state update is 1 UpdateItem of 1 WCU; a small cache set 1 BatchWriteItem; a small get 1 GetItem", async () => {
     const { store, counter } = local;

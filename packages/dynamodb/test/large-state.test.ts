@@ -1,31 +1,18 @@
 import { randomBytes } from "node:crypto";
-import { DynamoDBDocument } from "@aws-sdk/lib-dynamodb";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLocalStore, type LocalStore } from "./local.js";
+import { describe, expect, it } from "vitest";
+import { partitionItems, sharedLocalStore } from "./local.js";
 
 /** Random text (does not compress below the inline limit): `bytes` long. */
 const text = (bytes: number) => randomBytes(bytes).toString("base64url").slice(0, bytes);
 
 describe("large session states on DynamoDB: chunks never leak", () => {
-  let local: LocalStore;
-  beforeAll(async () => {
-    local = await createLocalStore();
-  }, 120_000);
-  afterAll(async () => {
-    await local?.dispose();
-  });
+  const local = sharedLocalStore();
 
   async function stored(sessionId: string): Promise<{ chunks: string[]; meta: Record<string, unknown> }> {
-    const doc = DynamoDBDocument.from(local.low);
-    const { Items = [] } = await doc.query({
-      TableName: local.tables.sessions,
-      KeyConditionExpression: "pk = :pk",
-      ExpressionAttributeValues: { ":pk": `session#${sessionId}` },
-      ConsistentRead: true,
-    });
+    const items = await partitionItems(local, local.tables.sessions, `session#${sessionId}`);
     return {
-      chunks: Items.filter((item) => String(item.sk).startsWith("c#state")).map((item) => String(item.sk)),
-      meta: Items.find((item) => item.sk === "meta") ?? {},
+      chunks: items.filter((item) => String(item.sk).startsWith("c#state")).map((item) => String(item.sk)),
+      meta: items.find((item) => item.sk === "meta") ?? {},
     };
   }
 
@@ -62,17 +49,8 @@ describe("large session states on DynamoDB: chunks never leak", () => {
   });
 
   it("a preference record too large for one item is packed; patches rewrite it whole and leave only its own chunks", async () => {
-    const { store, low, tables } = local;
-    const doc = DynamoDBDocument.from(low);
-    const items = async () =>
-      (
-        await doc.query({
-          TableName: tables.preferences,
-          KeyConditionExpression: "pk = :pk",
-          ExpressionAttributeValues: { ":pk": "pref-user" },
-          ConsistentRead: true,
-        })
-      ).Items ?? [];
+    const { store, tables } = local;
+    const items = () => partitionItems(local, tables.preferences, "pref-user");
     await store.preferences.set("pref-user", "agent", { small: 1 });
     await store.preferences.patch("pref-user", "agent", { big: text(900 * 1024) });
     await Promise.all(

@@ -1,6 +1,6 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { inject } from "vitest";
+import { DynamoDBDocument, DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { afterAll, beforeAll, inject } from "vitest";
 import {
   createTables,
   DynamoStateStore,
@@ -45,4 +45,38 @@ export async function createLocalStore(
       low.destroy();
     },
   };
+}
+
+/**
+ * One store for the whole calling `describe` (tests that need large fixtures or are slow to set up): opened in a
+ * `beforeAll` (roomy timeout: the first table creation on a loaded machine is slow), disposed in an `afterAll`.
+ * Read its fields inside tests; they are filled in before the first one runs.
+ */
+export function sharedLocalStore(
+  options: Omit<DynamoStateStoreOptions, "client" | "clientConfig"> = {},
+): LocalStore {
+  const local = {} as LocalStore;
+  beforeAll(async () => {
+    Object.assign(local, await createLocalStore(options));
+  }, 120_000);
+  afterAll(async () => {
+    // Absent when the beforeAll failed: nothing to dispose.
+    await local.dispose?.();
+  });
+  return local;
+}
+
+/** Every item of one partition (`pk`) of `table`, read consistently. */
+export async function partitionItems(
+  local: LocalStore,
+  table: string,
+  pk: string,
+): Promise<Record<string, unknown>[]> {
+  const { Items = [] } = await DynamoDBDocument.from(local.low).query({
+    TableName: table,
+    KeyConditionExpression: "pk = :pk",
+    ExpressionAttributeValues: { ":pk": pk },
+    ConsistentRead: true,
+  });
+  return Items;
 }

@@ -3,7 +3,7 @@ import { toEpochSeconds } from "@agent-state/core";
 import { ManualClock } from "@agent-state/core/testing";
 import { DynamoDBDocument } from "@aws-sdk/lib-dynamodb";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createLocalStore, type LocalStore } from "./local.js";
+import { createLocalStore, type LocalStore, partitionItems } from "./local.js";
 
 describe("message items' ttl in a session that stays active", () => {
   const clock = new ManualClock();
@@ -16,16 +16,10 @@ describe("message items' ttl in a session that stays active", () => {
   });
 
   async function storedTtls(sessionId: string): Promise<{ messages: number[]; floor: number }> {
-    const doc = DynamoDBDocument.from(local.low);
-    const { Items = [] } = await doc.query({
-      TableName: local.tables.sessions,
-      KeyConditionExpression: "pk = :pk",
-      ExpressionAttributeValues: { ":pk": `session#${sessionId}` },
-      ConsistentRead: true,
-    });
-    const meta = Items.find((item) => item.sk === "meta");
+    const items = await partitionItems(local, local.tables.sessions, `session#${sessionId}`);
+    const meta = items.find((item) => item.sk === "meta");
     return {
-      messages: Items.filter((item) => item.sk !== "meta").map((item) => Number(item.ttl)),
+      messages: items.filter((item) => item.sk !== "meta").map((item) => Number(item.ttl)),
       floor: Number(meta?.messagesTtl),
     };
   }

@@ -1,6 +1,5 @@
-import { randomBytes } from "node:crypto";
 import { type Json, LIMITS, withLimitAllowance } from "@agent-state/core";
-import { codeOf } from "@agent-state/core/testing";
+import { codeOf, incompressible, objectOfSize } from "@agent-state/core/testing";
 import { MemoryStateStore } from "@agent-state/memory";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { withEncryption } from "../src/index.js";
@@ -13,18 +12,6 @@ import { testKeyring } from "./support/keys.js";
 const MAX = LIMITS.maxValueBytes;
 const MiB = 1024 * 1024;
 const TIMEOUT_MS = 60_000;
-
-/** Text of `bytes` bytes that does not compress. */
-function incompressible(bytes: number): string {
-  return randomBytes(Math.ceil((bytes * 3) / 4))
-    .toString("base64url")
-    .slice(0, bytes);
-}
-
-/** `{"s":"…"}` whose JSON is exactly `bytes` bytes. */
-function objectOfSize(bytes: number, text: (n: number) => string = incompressible): { s: string } {
-  return { s: text(bytes - 8) };
-}
 
 const compressible = (n: number) => "a".repeat(n);
 const keyring = testKeyring();

@@ -3,24 +3,12 @@ import { createTables, DynamoStateStore } from "@agent-state/dynamodb";
 import { dropTables, localClientConfig, uniqueTableNames } from "@agent-state/dynamodb/testing";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocument } from "@aws-sdk/lib-dynamodb";
-import { createEvent, type Event, type Session } from "@google/adk";
+import type { Session } from "@google/adk";
 import { afterAll, describe, expect, inject, it } from "vitest";
 // The DAX double the dax package's own tests use (DAX has no local server; only DAX gets a double).
 import { DaxDouble } from "../../dax/test/support/dax-double.js";
 import { AgentStateSessionService } from "../src/index.js";
-
-const key = { appName: "app", userId: "ada", sessionId: "s1" };
-let clock = Date.UTC(2026, 0, 1);
-
-function event(id: string, stateDelta: Record<string, unknown> = {}): Event {
-  return createEvent({
-    id,
-    invocationId: "inv",
-    author: "user",
-    actions: { stateDelta },
-    timestamp: ++clock,
-  });
-}
+import { event, key } from "./support.js";
 
 // Two processes, each with its own withDax (its own L1 cache), over one DynamoDB Local table set and one DAX
 // cluster (the double): cached reads must never let a stale Session object write, nor lose shared state.

@@ -1,21 +1,9 @@
 import { DynamoStateStore } from "@agent-state/dynamodb";
 import { type LocalRegions, startLocalRegions, uniqueTableNames } from "@agent-state/dynamodb/testing";
-import { createEvent, type Event, type Session } from "@google/adk";
+import type { Session } from "@google/adk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AgentStateSessionService } from "../src/index.js";
-
-const key = { appName: "app", userId: "ada", sessionId: "s1" };
-let clock = Date.UTC(2026, 0, 1);
-
-function event(id: string, stateDelta: Record<string, unknown> = {}): Event {
-  return createEvent({
-    id,
-    invocationId: "inv",
-    author: "user",
-    actions: { stateDelta },
-    timestamp: ++clock,
-  });
-}
+import { event, key } from "./support.js";
 
 // Two DynamoDB Local processes as the regions of a Global Table, with the store's stream replicator between
 // them (roomy timeouts: starting JVMs is slow on a loaded machine; no test measures time).

@@ -1,3 +1,4 @@
+import type { StateStore } from "@agent-state/core";
 import { describeEachBackend } from "@agent-state/test-backends";
 import type { MastraDBMessage } from "@mastra/core/memory";
 import type { MemoryStorage, WorkflowsStorage } from "@mastra/core/storage";
@@ -17,16 +18,18 @@ function message(id: string, threadId: string, at: number): MastraDBMessage {
   } as MastraDBMessage;
 }
 
+/** `length` Mastra processes on one store, each its own AgentStateMastraStore (nothing shared in memory). */
+function processes<T>(store: StateStore, length: number, domain: "memory" | "workflows"): Promise<T[]> {
+  return Promise.all(
+    Array.from({ length }, async () => (await new AgentStateMastraStore({ store }).getStore(domain)) as T),
+  );
+}
+
 // Several Mastra processes on one store: each its own AgentStateMastraStore (nothing shared in memory).
 describeEachBackend("AgentStateMastraStore under concurrent writers", (backend) => {
   it("8 writers saving 5 messages each to one thread: nothing lost, the total exact", async () => {
     const store = await backend.createStore();
-    const writers = await Promise.all(
-      Array.from(
-        { length: 8 },
-        async () => (await new AgentStateMastraStore({ store }).getStore("memory")) as MemoryStorage,
-      ),
-    );
+    const writers = await processes<MemoryStorage>(store, 8, "memory");
     const at = Date.UTC(2026, 0, 1);
     await writers[0]?.saveThread({
       thread: { id: "shared", resourceId: "user-1", createdAt: new Date(at), updatedAt: new Date(at) },
@@ -49,12 +52,7 @@ describeEachBackend("AgentStateMastraStore under concurrent writers", (backend) 
 
   it("concurrent metadata updates of one thread and one resource all survive (merged, not overwritten)", async () => {
     const store = await backend.createStore();
-    const memories = await Promise.all(
-      Array.from(
-        { length: 6 },
-        async () => (await new AgentStateMastraStore({ store }).getStore("memory")) as MemoryStorage,
-      ),
-    );
+    const memories = await processes<MemoryStorage>(store, 6, "memory");
     const now = new Date();
     await memories[0]?.saveThread({ thread: { id: "t", resourceId: "r", createdAt: now, updatedAt: now } });
     await Promise.all(memories.map((m, i) => m.updateThread({ id: "t", metadata: { [`k${i}`]: i } })));
@@ -68,12 +66,7 @@ describeEachBackend("AgentStateMastraStore under concurrent writers", (backend) 
 
   it("concurrent step results of one workflow run all land in its snapshot", async () => {
     const store = await backend.createStore();
-    const workflows = await Promise.all(
-      Array.from(
-        { length: 6 },
-        async () => (await new AgentStateMastraStore({ store }).getStore("workflows")) as WorkflowsStorage,
-      ),
-    );
+    const workflows = await processes<WorkflowsStorage>(store, 6, "workflows");
     const snapshot = {
       runId: "run-1",
       status: "running",

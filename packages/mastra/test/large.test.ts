@@ -1,37 +1,8 @@
-import type { RecordStore, StateStore } from "@agent-state/core";
-import { describeEachBackend } from "@agent-state/test-backends";
+import { describeEachBackend, instrumented } from "@agent-state/test-backends";
 import type { MastraDBMessage } from "@mastra/core/memory";
 import type { MemoryStorage } from "@mastra/core/storage";
 import { expect, it } from "vitest";
 import { AgentStateMastraStore } from "../src/index.js";
-
-/** `store` whose record calls (one store call each: get, range, write, clear) are counted. */
-function counted(store: StateStore): { store: StateStore; calls: string[] } {
-  const calls: string[] = [];
-  const inner = store.records;
-  const records: RecordStore = {
-    get(scope, keys) {
-      calls.push("get");
-      return inner.get(scope, keys);
-    },
-    range(scope, opts) {
-      calls.push("range");
-      return inner.range(scope, opts);
-    },
-    write(scope, ops, opts) {
-      calls.push("write");
-      return inner.write(scope, ops, opts);
-    },
-    clear(scope) {
-      calls.push("clear");
-      return inner.clear(scope);
-    },
-  };
-  const wrapped = new Proxy(store, {
-    get: (target, property) => (property === "records" ? records : Reflect.get(target, property, target)),
-  });
-  return { store: wrapped, calls };
-}
 
 function message(i: number, text: string, at: number): MastraDBMessage {
   return {
@@ -58,7 +29,8 @@ async function cost(calls: string[], fn: () => Promise<unknown>): Promise<string
 
 describeEachBackend("a large Mastra thread", (backend) => {
   it("a 2 MB message among 5,000 messages: saved, paged and read back with a fixed number of calls", async () => {
-    const { store, calls } = counted(await backend.createStore());
+    // Each records call (one store round trip) in order; `write!` would be an atomic write.
+    const { store, records: calls } = instrumented(await backend.createStore());
     const memory = (await new AgentStateMastraStore({ store }).getStore("memory")) as MemoryStorage;
     const at = Date.UTC(2026, 0, 1);
     await memory.saveThread({

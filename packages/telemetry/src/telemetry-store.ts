@@ -146,34 +146,23 @@ export class TelemetryStateStore implements StateStore {
       description: "Duration of agent-state store calls.",
       advice: { explicitBucketBoundaries: DURATION_BUCKETS_SECONDS },
     });
-    this.capacity = meter.createCounter(METRICS.capacity, {
-      unit: "{capacity_unit}",
-      description: "DynamoDB read and write capacity units consumed, as DynamoDB reported them.",
-    });
-    this.requests = meter.createCounter(METRICS.requests, {
-      unit: "{request}",
-      description: "DynamoDB requests sent.",
-    });
-    this.lookups = meter.createCounter(METRICS.toolCacheLookups, {
-      unit: "{lookup}",
-      description: "Tool-cache lookups, hits and misses.",
-    });
-    this.readsServed = meter.createCounter(METRICS.readsServed, {
-      unit: "{read}",
-      description: "Cacheable reads by where they were answered: in-process cache, DAX, DynamoDB.",
-    });
-    this.failovers = meter.createCounter(METRICS.failovers, {
-      unit: "{failover}",
-      description: "Region failovers.",
-    });
-    this.throttles = meter.createCounter(METRICS.throttles, {
-      unit: "{request}",
-      description: "Requests the backend throttled.",
-    });
-    this.retries = meter.createCounter(METRICS.retries, {
-      unit: "{request}",
-      description: "Requests the backend's client re-sent.",
-    });
+    const counter = (name: string, unit: string, description: string): Counter =>
+      meter.createCounter(name, { unit, description });
+    this.capacity = counter(
+      METRICS.capacity,
+      "{capacity_unit}",
+      "DynamoDB read and write capacity units consumed, as DynamoDB reported them.",
+    );
+    this.requests = counter(METRICS.requests, "{request}", "DynamoDB requests sent.");
+    this.lookups = counter(METRICS.toolCacheLookups, "{lookup}", "Tool-cache lookups, hits and misses.");
+    this.readsServed = counter(
+      METRICS.readsServed,
+      "{read}",
+      "Cacheable reads by where they were answered: in-process cache, DAX, DynamoDB.",
+    );
+    this.failovers = counter(METRICS.failovers, "{failover}", "Region failovers.");
+    this.throttles = counter(METRICS.throttles, "{request}", "Requests the backend throttled.");
+    this.retries = counter(METRICS.retries, "{request}", "Requests the backend's client re-sent.");
     this.recorder = new UsageRecorder(options.now ?? Date.now);
     this.calls = observation?.emitsEvents ? new AsyncLocalStorage<CallContext>() : null;
     this.unsubscribe = observation?.emitsEvents
@@ -410,9 +399,7 @@ export class TelemetryStateStore implements StateStore {
           sessions_append,
           sessionId,
           () => inner.append(sessionId, messages, opts),
-          (appended, span) => {
-            if (span.isRecording()) span.setAttribute(ATTR.messageCount, appended.length);
-          },
+          countOf(ATTR.messageCount, (appended) => appended.length),
         );
       },
       truncate: (sessionId, opts) => {
@@ -421,9 +408,7 @@ export class TelemetryStateStore implements StateStore {
           sessions_truncate,
           sessionId,
           () => inner.truncate(sessionId, opts),
-          (removed, span) => {
-            if (span.isRecording()) span.setAttribute(ATTR.messageCount, removed.length);
-          },
+          countOf(ATTR.messageCount, (removed) => removed.length),
         );
       },
       messages: (sessionId, opts) => {
@@ -432,9 +417,7 @@ export class TelemetryStateStore implements StateStore {
           sessions_messages,
           sessionId,
           () => inner.messages(sessionId, opts),
-          (page, span) => {
-            if (span.isRecording()) span.setAttribute(ATTR.messageCount, page.items.length);
-          },
+          countOf(ATTR.messageCount, (page) => page.items.length),
         );
       },
       delete: (sessionId) => {
@@ -511,9 +494,7 @@ export class TelemetryStateStore implements StateStore {
     const records_get = this.op("records.get", "records");
     const records_range = this.op("records.range", "records");
     const records_write = this.op("records.write", "records");
-    const count = (n: number) => (_r: unknown, span: Span) => {
-      if (span.isRecording()) span.setAttribute(ATTR.recordCount, n);
-    };
+    const count = (n: number) => countOf(ATTR.recordCount, () => n);
     return {
       get: (scope, keys) =>
         this.run(records_get, undefined, () => inner.get(scope, keys), count(lengthOf(keys))),
@@ -522,9 +503,7 @@ export class TelemetryStateStore implements StateStore {
           records_range,
           undefined,
           () => inner.range(scope, opts),
-          (page, span) => {
-            if (span.isRecording()) span.setAttribute(ATTR.recordCount, page.items.length);
-          },
+          countOf(ATTR.recordCount, (page) => page.items.length),
         ),
       write: (scope, ops, opts) =>
         this.run(records_write, undefined, () => inner.write(scope, ops, opts), count(lengthOf(ops))),
@@ -563,4 +542,11 @@ function lengthOf(list: unknown): number {
   } catch {
     return 0;
   }
+}
+
+/** A result description that sets the span's `attribute` to the count read from the result (when it records). */
+function countOf<T>(attribute: string, count: (result: T) => number): (result: T, span: Span) => void {
+  return (result, span) => {
+    if (span.isRecording()) span.setAttribute(attribute, count(result));
+  };
 }

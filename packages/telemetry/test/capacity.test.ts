@@ -1,9 +1,9 @@
 import { attachCostCounter } from "@agent-state/dynamodb/testing";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ATTR, METRICS, type TelemetryStateStore, withTelemetry } from "../src/index.js";
-import { type OpenedStore, openStore } from "./support/backends.js";
-import { type OtelHarness, otelHarness, spanData } from "./support/otel.js";
+import { describe, expect, it } from "vitest";
+import { ATTR, METRICS } from "../src/index.js";
+import { useTelemetryStore } from "./support/fixture.js";
+import { spanData } from "./support/otel.js";
 
 /** What DynamoDB Local itself reported, request by request (its `ConsumedCapacity`), and the failed conditions. */
 function localReports(low: DynamoDBClient) {
@@ -33,39 +33,24 @@ function localReports(low: DynamoDBClient) {
 }
 
 describe("capacity: what the DynamoDB backend reports is what DynamoDB Local reported", () => {
-  let otel: OtelHarness;
-  let opened: OpenedStore;
-  let store: TelemetryStateStore;
-  beforeEach(async () => {
-    otel = otelHarness();
-    opened = await openStore("dynamodb");
-    store = withTelemetry(opened.store, {
-      tracerProvider: otel.tracerProvider,
-      meterProvider: otel.meterProvider,
-    });
-  });
-  afterEach(async () => {
-    await store.close();
-    await opened.dispose();
-    await otel.shutdown();
-  });
+  const fx = useTelemetryStore("dynamodb");
 
   it("a known sequence: units and requests per call equal Local's ConsumedCapacity, plus 1 WCU per failed condition", async () => {
-    const low = opened.low as DynamoDBClient;
+    const low = fx.opened.low as DynamoDBClient;
     const local = localReports(low);
     const counter = attachCostCounter(low);
-    const { sessionId } = await store.sessions.create({ userId: "u", state: { step: 0 } });
-    await store.sessions.update(sessionId, { state: { step: 1, notes: "n".repeat(3_000) } });
-    const conflict = await store.sessions
+    const { sessionId } = await fx.store.sessions.create({ userId: "u", state: { step: 0 } });
+    await fx.store.sessions.update(sessionId, { state: { step: 1, notes: "n".repeat(3_000) } });
+    const conflict = await fx.store.sessions
       .update(sessionId, { state: { step: 2 } }, { expectedVersion: 1 })
       .catch((e: unknown) => e);
     expect((conflict as { code?: string }).code).toBe("VERSION_CONFLICT");
-    await store.sessions.get(sessionId);
-    await store.toolCache.set("search", { q: "x" }, { text: "r".repeat(9_000) }, { ttlSeconds: 600 });
-    await store.toolCache.get("search", { q: "x" });
-    await store.preferences.set("u", "agent", { theme: "dark" });
+    await fx.store.sessions.get(sessionId);
+    await fx.store.toolCache.set("search", { q: "x" }, { text: "r".repeat(9_000) }, { ttlSeconds: 600 });
+    await fx.store.toolCache.get("search", { q: "x" });
+    await fx.store.preferences.set("u", "agent", { theme: "dark" });
 
-    const usage = store.usage();
+    const usage = fx.store.usage();
     const read = usage.capacity.reduce((sum, c) => sum + c.readUnits, 0);
     const write = usage.capacity.reduce((sum, c) => sum + c.writeUnits, 0);
     const requests = usage.capacity.reduce((sum, c) => sum + c.requests, 0);
@@ -81,7 +66,7 @@ describe("capacity: what the DynamoDB backend reports is what DynamoDB Local rep
     });
 
     // Each call's span carries what its own requests consumed; the metric has them per table and operation.
-    const spans = (await otel.spans()).map(spanData);
+    const spans = (await fx.otel.spans()).map(spanData);
     const update = spans.filter((s) => s.attributes[ATTR.operation] === "sessions.update");
     expect(update[1]?.attributes[ATTR.errorType]).toBe("VERSION_CONFLICT");
     expect(update[1]?.attributes[ATTR.writeUnits]).toBe(1);
@@ -89,24 +74,24 @@ describe("capacity: what the DynamoDB backend reports is what DynamoDB Local rep
     const set = spans.find((s) => s.attributes[ATTR.operation] === "toolCache.set");
     const setUsage = usage.capacity.filter((c) => c.operation === "toolCache.set");
     expect(set?.attributes[ATTR.writeUnits]).toBe(setUsage.reduce((sum, c) => sum + c.writeUnits, 0));
-    expect(setUsage.every((c) => c.table === opened.tables?.toolCache)).toBe(true);
-    const metricWrite = await otel.counter(METRICS.capacity, { [ATTR.capacityType]: "write" });
-    const metricRead = await otel.counter(METRICS.capacity, { [ATTR.capacityType]: "read" });
+    expect(setUsage.every((c) => c.table === fx.opened.tables?.toolCache)).toBe(true);
+    const metricWrite = await fx.otel.counter(METRICS.capacity, { [ATTR.capacityType]: "write" });
+    const metricRead = await fx.otel.counter(METRICS.capacity, { [ATTR.capacityType]: "read" });
     expect({ metricRead, metricWrite }).toEqual({ metricRead: read, metricWrite: write });
-    expect(await otel.counter(METRICS.requests)).toBe(requests);
+    expect(await fx.otel.counter(METRICS.requests)).toBe(requests);
   });
 
   it("an append's extra items (message, meta, idempotency) are all reported on its span", async () => {
-    const low = opened.low as DynamoDBClient;
+    const low = fx.opened.low as DynamoDBClient;
     const local = localReports(low);
-    const { sessionId } = await store.sessions.create();
+    const { sessionId } = await fx.store.sessions.create();
     const before = { ...local };
-    await store.sessions.append(
+    await fx.store.sessions.append(
       sessionId,
       { role: "user", content: "x".repeat(1_500) },
       { idempotencyKey: "k1" },
     );
-    const spans = (await otel.spans()).map(spanData);
+    const spans = (await fx.otel.spans()).map(spanData);
     const append = spans.find((s) => s.attributes[ATTR.operation] === "sessions.append");
     expect(append?.attributes[ATTR.requests]).toBe(local.requests - before.requests);
     expect(append?.attributes[ATTR.writeUnits]).toBe(local.units - before.units);
@@ -114,8 +99,8 @@ describe("capacity: what the DynamoDB backend reports is what DynamoDB Local rep
   });
 
   it("without telemetry the store sends exactly what it sent before (no ReturnConsumedCapacity, no extra request)", async () => {
-    await store.close();
-    const low = opened.low as DynamoDBClient;
+    await fx.store.close();
+    const low = fx.opened.low as DynamoDBClient;
     const inputs: Array<Record<string, unknown>> = [];
     low.middlewareStack.add(
       (next) => async (args) => {
@@ -124,14 +109,14 @@ describe("capacity: what the DynamoDB backend reports is what DynamoDB Local rep
       },
       { step: "initialize", name: "inputs" },
     );
-    const { sessionId } = await opened.store.sessions.create();
-    await opened.store.sessions.get(sessionId);
+    const { sessionId } = await fx.opened.store.sessions.create();
+    await fx.opened.store.sessions.get(sessionId);
     expect(inputs).toHaveLength(2);
     expect(inputs.every((input) => input.ReturnConsumedCapacity === undefined)).toBe(true);
   });
 
   it("throttling and the SDK's retries are counted (DynamoDB Local never throttles: the first attempts are refused here)", async () => {
-    const low = opened.low as DynamoDBClient;
+    const low = fx.opened.low as DynamoDBClient;
     let refuse = 0;
     low.middlewareStack.add(
       (next) => async (args) => {
@@ -148,17 +133,17 @@ describe("capacity: what the DynamoDB backend reports is what DynamoDB Local rep
       // Inside the SDK's retry loop: each attempt passes here.
       { step: "deserialize", name: "injectThrottling" },
     );
-    const { sessionId } = await store.sessions.create();
+    const { sessionId } = await fx.store.sessions.create();
     refuse = 1; // refused once, then answered: one retry
-    await store.sessions.get(sessionId);
-    expect(store.usage()).toMatchObject({ retries: 1, throttles: 0 });
+    await fx.store.sessions.get(sessionId);
+    expect(fx.store.usage()).toMatchObject({ retries: 1, throttles: 0 });
     refuse = 10; // refused on every attempt: the call fails THROTTLED, one throttled request
-    const error = await store.sessions.get(sessionId).catch((e: unknown) => e);
+    const error = await fx.store.sessions.get(sessionId).catch((e: unknown) => e);
     expect((error as { code?: string }).code).toBe("THROTTLED");
-    const usage = store.usage();
+    const usage = fx.store.usage();
     expect(usage.throttles).toBe(1);
     expect(usage.retries).toBeGreaterThan(1);
-    expect(await otel.counter(METRICS.throttles, { [ATTR.operation]: "sessions.get" })).toBe(1);
-    expect(await otel.counter(METRICS.retries)).toBe(usage.retries);
+    expect(await fx.otel.counter(METRICS.throttles, { [ATTR.operation]: "sessions.get" })).toBe(1);
+    expect(await fx.otel.counter(METRICS.retries)).toBe(usage.retries);
   });
 });

@@ -67,6 +67,7 @@ export { describeRecordsBadInputContract } from "./records-bad-input.js";
 export { describeRecordsConcurrencyContract } from "./records-concurrency.js";
 export { describeReplaceContract } from "./replace.js";
 export { describeSessionsContract } from "./sessions.js";
+export { incompressible, objectOfSize } from "./sized.js";
 export { describeToolCacheContract } from "./tool-cache.js";
 export { describeTruncationContract } from "./truncation.js";
 export { describeVersionsContract } from "./versions.js";

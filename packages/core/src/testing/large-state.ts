@@ -1,25 +1,13 @@
-import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { canonicalJson } from "../canonical.js";
 import { LIMITS } from "../limits.js";
 import type { Json } from "../types.js";
 import { codeOf, SLOW_TEST_TIMEOUT_MS, type StateStoreContractOptions, settle, useStore } from "./harness.js";
+import { incompressible, objectOfSize } from "./sized.js";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
 const MAX = LIMITS.maxValueBytes;
-
-/** Text of `bytes` UTF-8 bytes that does not compress (random base64url, one byte per character). */
-function incompressible(bytes: number): string {
-  return randomBytes(Math.ceil((bytes * 3) / 4))
-    .toString("base64url")
-    .slice(0, bytes);
-}
-
-/** `{"s":"…"}` whose JSON text is exactly `bytes` bytes (8 bytes of it are the braces, key and quotes). */
-function objectOfSize(bytes: number, text: (n: number) => string = incompressible): { s: string } {
-  return { s: text(bytes - 8) };
-}
 
 /** Deep equality (object key order aside, as `toEqual`) without printing megabytes when it fails. */
 function same(a: unknown, b: unknown): boolean {

@@ -2,15 +2,9 @@ import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { LIMITS } from "../limits.js";
 import { codeOf, SLOW_TEST_TIMEOUT_MS, type StateStoreContractOptions, useStore } from "./harness.js";
+import { incompressible } from "./sized.js";
 
 const MiB = 1024 * 1024;
-
-/** Text of `bytes` UTF-8 bytes that does not compress (random base64url, so one byte per character). */
-function incompressibleText(bytes: number): string {
-  return randomBytes(Math.ceil((bytes * 3) / 4))
-    .toString("base64url")
-    .slice(0, bytes);
-}
 
 /**
  * Values up to the documented maximum (`LIMITS.maxRecordValueBytes`, `LIMITS.maxMessageBytes`) work on
@@ -23,7 +17,7 @@ export function describeLargeValuesContract(options: StateStoreContractOptions):
     it(
       "a 2 MB record (JSON and bytes) round-trips through get and range, and can be replaced and deleted",
       async () => {
-        const text = incompressibleText(2 * MiB);
+        const text = incompressible(2 * MiB);
         const bytes = new Uint8Array(randomBytes(2 * MiB));
         await t.store.records.write("large", [
           { put: "json", value: { text, n: 1 } },
@@ -78,7 +72,7 @@ export function describeLargeValuesContract(options: StateStoreContractOptions):
     it(
       "an atomic batch of several large values commits all or nothing",
       async () => {
-        const values = [1, 2, 3].map(() => incompressibleText(1.5 * MiB));
+        const values = [1, 2, 3].map(() => incompressible(1.5 * MiB));
         await t.store.records.write("large-batch", [{ put: "guard", value: 1 }]);
         const failed = await codeOf(
           t.store.records.write(
@@ -107,8 +101,8 @@ export function describeLargeValuesContract(options: StateStoreContractOptions):
       "a 2 MB message and a maximum-size message round-trip; one byte more is ITEM_TOO_LARGE",
       async () => {
         const { sessionId } = await t.store.sessions.create();
-        const twoMb = incompressibleText(2 * MiB);
-        const metadata = { blob: incompressibleText(100 * 1024) };
+        const twoMb = incompressible(2 * MiB);
+        const metadata = { blob: incompressible(100 * 1024) };
         const [, big] = await t.store.sessions.append(sessionId, [
           { role: "user", content: "before" },
           { role: "tool", content: twoMb, metadata },
@@ -142,7 +136,7 @@ export function describeLargeValuesContract(options: StateStoreContractOptions):
       "large messages die with their session: a reused id starts empty",
       async () => {
         await t.store.sessions.create({ sessionId: "large-reuse" });
-        await t.store.sessions.append("large-reuse", { role: "user", content: incompressibleText(1 * MiB) });
+        await t.store.sessions.append("large-reuse", { role: "user", content: incompressible(1 * MiB) });
         await t.store.sessions.delete("large-reuse");
         await t.store.sessions.create({ sessionId: "large-reuse" });
         expect((await t.store.sessions.messages("large-reuse")).items).toEqual([]);

@@ -1,6 +1,6 @@
 import { ApiError, api, apiPath, type Json } from "../api.js";
 import { describeFailure, failureBox, heading, type ViewContext } from "../app.js";
-import { confirmAction } from "../dialog.js";
+import { confirmAction, confirmButton } from "../dialog.js";
 import { append, facts, formatTime, h, relative, replace, storedText } from "../dom.js";
 import { jsonView } from "../json-view.js";
 
@@ -140,36 +140,29 @@ async function lookUp(
     const entry = await api.get<Entry>(
       apiPath(["cache", c.tool], { params: c.params, user: c.user || undefined }),
     );
-    const invalidate = h(
-      "button",
-      {
-        type: "button",
-        class: "danger",
-        on: {
-          click: async () => {
-            const ok = await confirmAction({
-              title: "Invalidate this entry?",
-              body: h(
-                "p",
-                {},
-                "The cached result for these parameters is removed; the next call computes it again.",
-              ),
-              confirmLabel: "Invalidate entry",
-              danger: true,
-            });
-            if (!ok) return invalidate.focus();
-            try {
-              await api.del(apiPath(["cache", c.tool], { params: c.params, user: c.user || undefined }));
-              replace(result, h("p", {}, "The entry was invalidated."));
-              ctx.announce("The entry was invalidated.");
-            } catch (error) {
-              replace(result, failureBox(error));
-            }
-          },
-        },
+    const invalidate = confirmButton({
+      label: "Invalidate this entry",
+      class: "danger",
+      confirm: () => ({
+        title: "Invalidate this entry?",
+        body: h(
+          "p",
+          {},
+          "The cached result for these parameters is removed; the next call computes it again.",
+        ),
+        confirmLabel: "Invalidate entry",
+        danger: true,
+      }),
+      run: async () => {
+        try {
+          await api.del(apiPath(["cache", c.tool], { params: c.params, user: c.user || undefined }));
+          replace(result, h("p", {}, "The entry was invalidated."));
+          ctx.announce("The entry was invalidated.");
+        } catch (error) {
+          replace(result, failureBox(error));
+        }
       },
-      "Invalidate this entry",
-    );
+    });
     replace(
       result,
       h("h2", {}, "Entry"),

@@ -1,6 +1,6 @@
 import { api, apiPath, type Json, type Message, type Session } from "../api.js";
 import { describeFailure, failureBox, heading, section, type ViewContext } from "../app.js";
-import { confirmAction } from "../dialog.js";
+import { confirmButton } from "../dialog.js";
 import { append, consolePath, facts, formatTime, h, relative, replace, storedText } from "../dom.js";
 import { jsonView } from "../json-view.js";
 
@@ -117,38 +117,31 @@ function messageItem(ctx: ViewContext, session: Session, m: Message): HTMLLIElem
     if (TOOL_KEYS.includes(key)) toolPart[key] = value;
     else rest[key] = value;
   }
-  const truncate = h(
-    "button",
-    {
-      type: "button",
-      class: "small",
-      on: {
-        click: async () => {
-          const ok = await confirmAction({
-            title: "Remove every message after this one?",
-            body: h(
-              "p",
-              {},
-              "The messages after this one are removed from the session for good. This message stays.",
-            ),
-            confirmLabel: "Remove later messages",
-            danger: true,
-          });
-          if (!ok) return truncate.focus();
-          try {
-            const result = await api.del<{ removed: number }>(
-              apiPath(["sessions", session.sessionId, "messages"], { after: m.id }),
-            );
-            ctx.navigate(location.pathname + location.search, { replace: true });
-            ctx.announce(`Removed ${result.removed} message${result.removed === 1 ? "" : "s"}.`);
-          } catch (error) {
-            ctx.announce(describeFailure(error));
-          }
-        },
-      },
+  const truncate = confirmButton({
+    label: "Truncate after this",
+    class: "small",
+    confirm: () => ({
+      title: "Remove every message after this one?",
+      body: h(
+        "p",
+        {},
+        "The messages after this one are removed from the session for good. This message stays.",
+      ),
+      confirmLabel: "Remove later messages",
+      danger: true,
+    }),
+    run: async () => {
+      try {
+        const result = await api.del<{ removed: number }>(
+          apiPath(["sessions", session.sessionId, "messages"], { after: m.id }),
+        );
+        ctx.navigate(location.pathname + location.search, { replace: true });
+        ctx.announce(`Removed ${result.removed} message${result.removed === 1 ? "" : "s"}.`);
+      } catch (error) {
+        ctx.announce(describeFailure(error));
+      }
     },
-    "Truncate after this",
-  );
+  });
   return h(
     "li",
     {
@@ -179,37 +172,29 @@ function messageItem(ctx: ViewContext, session: Session, m: Message): HTMLLIElem
 }
 
 function deleteButton(ctx: ViewContext, session: Session): HTMLButtonElement {
-  const button = h(
-    "button",
-    {
-      type: "button",
-      class: "danger",
-      on: {
-        click: async () => {
-          const ok = await confirmAction({
-            title: "Delete this session?",
-            body: h(
-              "p",
-              {},
-              "The session, its state and all ",
-              session.messageCount.toLocaleString("en"),
-              " messages are deleted for good.",
-            ),
-            confirmLabel: "Delete session",
-            danger: true,
-          });
-          if (!ok) return button.focus();
-          try {
-            await api.del(apiPath(["sessions", session.sessionId]));
-            ctx.navigate(session.userId === null ? "/console" : consolePath("users", session.userId));
-            ctx.announce("The session was deleted.");
-          } catch (error) {
-            ctx.announce(describeFailure(error));
-          }
-        },
-      },
+  return confirmButton({
+    label: "Delete session",
+    class: "danger",
+    confirm: () => ({
+      title: "Delete this session?",
+      body: h(
+        "p",
+        {},
+        "The session, its state and all ",
+        session.messageCount.toLocaleString("en"),
+        " messages are deleted for good.",
+      ),
+      confirmLabel: "Delete session",
+      danger: true,
+    }),
+    run: async () => {
+      try {
+        await api.del(apiPath(["sessions", session.sessionId]));
+        ctx.navigate(session.userId === null ? "/console" : consolePath("users", session.userId));
+        ctx.announce("The session was deleted.");
+      } catch (error) {
+        ctx.announce(describeFailure(error));
+      }
     },
-    "Delete session",
-  );
-  return button;
+  });
 }
