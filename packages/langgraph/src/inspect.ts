@@ -15,11 +15,11 @@ import {
   type ResolvedSaverOptions,
   resolveSaverOptions,
 } from "./options.js";
-import { configOf } from "./read.js";
-import { decodeIndexEntry } from "./records.js";
+import { configOf, type Located, TupleReader } from "./read.js";
+import { decodeThreadEntry } from "./records.js";
 import { AgentStateSaver } from "./saver.js";
 
-/** A thread seen in the cross-thread index, with its newest checkpoint in the page that found it. */
+/** A thread in the cross-thread index, with its newest checkpoint (of the root graph when it has one). */
 export interface ThreadSummary {
   threadId: string;
   latestCheckpointId: string;
@@ -71,40 +71,58 @@ export interface CheckpointDetail extends CheckpointSummary {
  */
 export class ThreadInspector {
   private readonly saver: AgentStateSaver;
+  private readonly reader: TupleReader;
   private readonly o: ResolvedSaverOptions;
 
   constructor(store: StateStore, opts: AgentStateSaverOptions = {}) {
     this.o = resolveSaverOptions(store, opts);
     this.saver = new AgentStateSaver(store, opts);
+    this.reader = new TupleReader(this.o, this.saver.serde);
   }
 
   /**
-   * Threads with recent checkpoints, newest first: one page of `limit` index entries, distinct threads in it.
-   * A thread can show up again on a later page (with an older checkpoint); callers merge by `threadId`.
+   * One page of `limit` threads from the cross-thread index, in the order of their escaped ids, each with its
+   * newest checkpoint (of the root graph; of any namespace when the root has none). Threads without a visible
+   * checkpoint are left out. One range of the index, then one range per thread, in parallel.
    */
   async threads(opts: { limit?: number; cursor?: string } = {}): Promise<Page<ThreadSummary>> {
     const page = await this.o.store.records.range(indexScope(this.o), {
       prefix: indexKeys.prefix,
-      order: "desc",
       limit: opts.limit ?? 100,
       ...(opts.cursor === undefined ? {} : { cursor: opts.cursor }),
     });
-    const seen = new Map<string, ThreadSummary>();
-    for (const record of page.items) {
-      const entry = decodeIndexEntry(record.value);
-      if (seen.has(entry.threadId)) continue;
-      const metadata = (await this.saver.serde.loadsTyped(entry.metadataType, entry.metadataBytes)) as
-        | CheckpointMetadata
-        | undefined;
-      seen.set(entry.threadId, {
-        threadId: entry.threadId,
-        latestCheckpointId: entry.id,
-        ns: entry.ns,
-        step: typeof metadata?.step === "number" ? metadata.step : null,
-        source: typeof metadata?.source === "string" ? metadata.source : null,
-      });
+    const summaries = await Promise.all(
+      page.items.map(async (record) => {
+        const { threadId } = decodeThreadEntry(record.value);
+        const newest = await this.newest(threadId);
+        if (!newest) return null;
+        const metadata = (await this.saver.serde.loadsTyped(
+          newest.head.metadataType,
+          newest.head.metadataBytes,
+        )) as CheckpointMetadata | undefined;
+        const summary: ThreadSummary = {
+          threadId,
+          latestCheckpointId: newest.id,
+          ns: newest.ns,
+          step: typeof metadata?.step === "number" ? metadata.step : null,
+          source: typeof metadata?.source === "string" ? metadata.source : null,
+        };
+        return summary;
+      }),
+    );
+    return { items: summaries.filter((s) => s !== null), cursor: page.cursor };
+  }
+
+  /** The newest checkpoint head of a thread's root graph, else of any of its namespaces. */
+  private async newest(threadId: string): Promise<Located | undefined> {
+    const root = await this.reader.latest(threadId, "");
+    if (root) return root;
+    for await (const tuple of this.saver.list({ configurable: { thread_id: threadId } }, { limit: 1 })) {
+      const { checkpoint_ns: ns, checkpoint_id: id } = tuple.config.configurable ?? {};
+      const head = await this.reader.head(threadId, String(ns ?? ""), String(id));
+      if (head) return { ns: String(ns ?? ""), id: head.id, head };
     }
-    return { items: [...seen.values()], cursor: page.cursor };
+    return undefined;
   }
 
   /** The thread's checkpoints of every namespace, newest first; `cursor` is the last checkpoint id of the previous page. */

@@ -35,11 +35,13 @@ export const threadKeys = {
   namespacePrefix: "n/",
 } as const;
 
-/** Keys of the cross-thread index scope: `g/<id>/<thread>/<ns>`, in checkpoint order across threads. */
+/**
+ * Keys of the cross-thread index scope: one entry per thread, `t/<thread>` → `{ threadId }`, written with a
+ * saver's first put in the thread (not with every put: the index costs no request on the hot path).
+ */
 export const indexKeys = {
-  entry: (id: string, threadId: string, ns: string) => `g/${segment(id)}/${segment(threadId)}/${segment(ns)}`,
-  prefix: "g/",
-  before: (id: string) => `g/${segment(id)}`,
+  thread: (threadId: string) => `t/${segment(threadId)}`,
+  prefix: "t/",
 } as const;
 
 /** The first key after every key that starts with `prefix` (for exclusive `after` bounds). */

@@ -2,7 +2,7 @@ import { type RecordOp, type StoredRecord, ValidationError } from "@agent-state/
 import { indexKeys, segment, threadKeys } from "./keys.js";
 import { namespacesOf } from "./list.js";
 import { indexScope, type ResolvedSaverOptions, threadScope } from "./options.js";
-import { type CheckpointHead, decodeHead, encodeHead, encodeIndexEntry } from "./records.js";
+import { type CheckpointHead, decodeHead, encodeHead } from "./records.js";
 import { writeInBatches } from "./write-batches.js";
 
 // Storage lifecycle of threads: pruning old checkpoints, copying a thread. Both work on records alone, so they
@@ -35,8 +35,7 @@ async function rangeAll(
 
 /**
  * Removes the checkpoints of a thread older than the last `keepLast` of each namespace (or older than the
- * checkpoint `before`), with their pending writes, their values no kept checkpoint still needs and their
- * cross-thread index entries. A removed checkpoint whose values a kept one still uses stays as a hollow
+ * checkpoint `before`), with their pending writes and their values no kept checkpoint still needs. A removed checkpoint whose values a kept one still uses stays as a hollow
  * head holding just those values (never listed, never returned). Returns how many checkpoints it removed.
  */
 export async function pruneThread(
@@ -80,7 +79,7 @@ export async function pruneThread(
         }
       }
     }
-    // Heads first (hollowed or deleted): an index entry or write without its head is never read.
+    // Heads first (hollowed or deleted): a write or value without its head is never read.
     const headOps: RecordOp[] = pruned.map((h): RecordOp => {
       const key = threadKeys.checkpoint(ns, h.id);
       const used = usedInline.get(h.id);
@@ -107,13 +106,7 @@ export async function pruneThread(
       ...writes.map((r): RecordOp => ({ delete: r.key })),
       ...blobs.filter((r) => !usedBlobs.has(r.key)).map((r): RecordOp => ({ delete: r.key })),
     ];
-    const indexDeletes = o.crossThreadIndex
-      ? pruned.map((h): RecordOp => ({ delete: indexKeys.entry(h.id, thread, ns) }))
-      : [];
-    await Promise.all([
-      deletes.length > 0 ? writeInBatches(o.store.records, scope, deletes) : null,
-      indexDeletes.length > 0 ? writeInBatches(o.store.records, indexScope(o), indexDeletes) : null,
-    ]);
+    if (deletes.length > 0) await writeInBatches(o.store.records, scope, deletes);
   }
   return removed;
 }
@@ -136,9 +129,9 @@ function hollow(head: CheckpointHead, channels: Set<string>): Uint8Array {
 }
 
 /**
- * Copies every checkpoint, value and pending write of `from` into `to`, which must hold nothing yet, and
- * indexes the copies. Values first, then heads in generations (a head only after the heads holding values
- * it uses), so the copy never shows a checkpoint missing a value.
+ * Copies every checkpoint, value and pending write of `from` into `to`, which must hold nothing yet, then
+ * writes `to`'s cross-thread index entry. Values first, then heads in generations (a head only after the
+ * heads holding values it uses), so the copy never shows a checkpoint missing a value.
  */
 export async function copyThreadRecords(o: ResolvedSaverOptions, from: string, to: string): Promise<number> {
   const source = threadScope(o, from);
@@ -188,30 +181,18 @@ export async function copyThreadRecords(o: ResolvedSaverOptions, from: string, t
   let copied = 0;
   for (const g of [...byGeneration.keys()].sort((a, b) => a - b)) {
     const batch = byGeneration.get(g) ?? [];
-    const index = o.crossThreadIndex
-      ? batch
-          .filter((d) => d.head.visibleUntil === null || d.head.visibleUntil > 0)
-          .map((d) => {
-            const entry = encodeIndexEntry({
-              threadId: to,
-              ns: d.ns,
-              id: d.head.id,
-              metadataType: d.head.metadataType,
-              metadataBytes: d.head.metadataBytes,
-            });
-            const op: RecordOp = { put: indexKeys.entry(d.head.id, to, d.ns), value: entry };
-            return o.ttlSeconds === undefined ? op : { ...op, ttlSeconds: o.ttlSeconds };
-          })
-      : [];
-    await Promise.all([
-      writeInBatches(
-        o.store.records,
-        target,
-        batch.map((d) => copy(d.record)),
-      ),
-      index.length > 0 ? writeInBatches(o.store.records, indexScope(o), index) : null,
-    ]);
+    await writeInBatches(
+      o.store.records,
+      target,
+      batch.map((d) => copy(d.record)),
+    );
     copied += batch.filter((d) => d.head.visibleUntil === null || d.head.visibleUntil > 0).length;
+  }
+  if (o.crossThreadIndex) {
+    const entry: RecordOp = { put: indexKeys.thread(to), value: { threadId: to } };
+    await o.store.records.write(indexScope(o), [
+      o.blobTtlSeconds === undefined ? entry : { ...entry, ttlSeconds: o.blobTtlSeconds },
+    ]);
   }
   return copied;
 }

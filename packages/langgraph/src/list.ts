@@ -8,23 +8,18 @@ import { type Located, type Prefetched, sortWrites, type TupleReader, writesKey 
 import {
   type BlobPointers,
   decodeHead,
-  decodeIndexEntry,
   decodeTaskWrites,
+  decodeThreadEntry,
   type StoredWrite,
 } from "./records.js";
 
 const PAGE = 100;
 
-interface Wanted {
-  threadId: string;
-  ns: string;
-  id: string;
-}
-
 /**
  * `list`, newest first. With a thread and a namespace it ranges that namespace's heads; with a thread only,
- * the heads of each of its namespaces, merged; with neither, the cross-thread index (whose entries carry the metadata, so a
- * filter reads no head it rejects). `filter` matches metadata keys by deep equality, in the client.
+ * the heads of each of its namespaces, merged; with no thread, thread after thread from the cross-thread index
+ * (in the order of their escaped ids), each newest first. `filter` matches metadata keys by deep equality, in
+ * the client.
  */
 export async function* listCheckpoints(
   o: ResolvedSaverOptions,
@@ -60,8 +55,7 @@ export async function* listCheckpoints(
     const picked: typeof candidates = [];
     for (const l of candidates) {
       if (picked.length >= remaining) break;
-      if (threadId === undefined || (await matches(l.head.metadataType, l.head.metadataBytes)))
-        picked.push(l);
+      if (await matches(l.head.metadataType, l.head.metadataBytes)) picked.push(l);
     }
     for (const tuple of await assembleInOrder(reader, picked, prefetched)) {
       yield tuple;
@@ -69,7 +63,24 @@ export async function* listCheckpoints(
     }
   }
 
-  if (threadId !== undefined && ns === undefined) {
+  if (threadId === undefined) {
+    for await (const thread of indexedThreads(o)) {
+      const listing = listCheckpoints(
+        o,
+        reader,
+        { configurable: { ...c, thread_id: thread } },
+        { ...options, limit: remaining },
+        guessOf,
+      );
+      for await (const tuple of listing) {
+        yield tuple;
+        remaining -= 1;
+      }
+      if (remaining <= 0) return;
+    }
+    return;
+  }
+  if (ns === undefined) {
     for await (const batch of mergedHeads(o, reader, threadId, beforeId, pageSize)) {
       yield* emit(
         batch.filter((l) => onlyId === undefined || l.id === onlyId).map((l) => ({ ...l, threadId })),
@@ -84,53 +95,47 @@ export async function* listCheckpoints(
   // one round trip per page when they cover it (the heads' order is the writes' order).
   let upper = beforeId;
   while (remaining > 0) {
-    if (threadId !== undefined && ns !== undefined) {
-      const size = pageSize();
-      const guess = guessOf?.(threadId, ns);
-      const [page, writesAhead, sources] = await Promise.all([
-        pageOf(o, threadId, ns, beforeId, size, cursor),
-        o.store.records.range(threadScope(o, threadId), {
-          prefix: threadKeys.writesOfNamespace(ns),
-          order: "desc",
-          limit: Math.min(1000, size * 2 + 8),
-          ...(upper === undefined ? {} : { before: threadKeys.writesPrefix(ns, upper) }),
-        }),
-        guess ? reader.fetch(threadId, reader.sourceKeys(ns, guess.id, guess.pointers)) : undefined,
-      ]);
-      const candidates = page.items.flatMap((r) => {
-        const head = reader.decode(r);
-        return head && (onlyId === undefined || head.id === onlyId)
-          ? [{ threadId, ns, id: head.id, head }]
-          : [];
-      });
-      yield* emit(candidates, {
-        records: sources ?? new Map(),
-        writes: writesCovered(ns, candidates, writesAhead),
-      });
-      const last = page.items[page.items.length - 1];
-      if (last) upper = reader.decode(last)?.id ?? decodeHead(last.value).id;
-      cursor = page.cursor ?? undefined;
-      if (cursor === undefined) return;
-      continue;
-    }
-    const page = await pageOf(o, threadId, ns, beforeId, pageSize(), cursor);
-    let candidates: (Located & { threadId: string })[];
-    if (threadId === undefined) {
-      const wanted: Wanted[] = [];
-      for (const record of page.items) {
-        const e = decodeIndexEntry(record.value);
-        if (ns !== undefined && e.ns !== ns) continue;
-        if (onlyId !== undefined && e.id !== onlyId) continue;
-        if (await matches(e.metadataType, e.metadataBytes)) wanted.push(e);
-      }
-      candidates = await headsOf(reader, wanted);
-    } else {
-      candidates = [];
-    }
-    yield* emit(candidates);
+    const size = pageSize();
+    const guess = guessOf?.(threadId, ns);
+    const [page, writesAhead, sources] = await Promise.all([
+      pageOf(o, threadId, ns, beforeId, size, cursor),
+      o.store.records.range(threadScope(o, threadId), {
+        prefix: threadKeys.writesOfNamespace(ns),
+        order: "desc",
+        limit: Math.min(1000, size * 2 + 8),
+        ...(upper === undefined ? {} : { before: threadKeys.writesPrefix(ns, upper) }),
+      }),
+      guess ? reader.fetch(threadId, reader.sourceKeys(threadId, ns, guess.id, guess.pointers)) : undefined,
+    ]);
+    const candidates = page.items.flatMap((r) => {
+      const head = reader.decode(r);
+      return head && (onlyId === undefined || head.id === onlyId)
+        ? [{ threadId, ns, id: head.id, head }]
+        : [];
+    });
+    yield* emit(candidates, {
+      records: sources ?? new Map(),
+      writes: writesCovered(ns, candidates, writesAhead),
+    });
+    const last = page.items[page.items.length - 1];
+    if (last) upper = reader.decode(last)?.id ?? decodeHead(last.value).id;
     cursor = page.cursor ?? undefined;
     if (cursor === undefined) return;
   }
+}
+
+/** The threads in the cross-thread index, page by page (in the order of their escaped ids). */
+export async function* indexedThreads(o: ResolvedSaverOptions): AsyncGenerator<string> {
+  let cursor: string | undefined;
+  do {
+    const page = await o.store.records.range(indexScope(o), {
+      prefix: indexKeys.prefix,
+      limit: PAGE,
+      ...(cursor === undefined ? {} : { cursor }),
+    });
+    for (const record of page.items) yield decodeThreadEntry(record.value).threadId;
+    cursor = page.cursor ?? undefined;
+  } while (cursor !== undefined);
 }
 
 /**
@@ -240,43 +245,18 @@ async function* mergedHeads(
 
 function pageOf(
   o: ResolvedSaverOptions,
-  threadId: string | undefined,
-  ns: string | undefined,
+  threadId: string,
+  ns: string,
   beforeId: string | undefined,
   limit: number,
   cursor: string | undefined,
 ) {
-  const common = { order: "desc" as const, limit, ...(cursor === undefined ? {} : { cursor }) };
-  if (threadId === undefined) {
-    return o.store.records.range(indexScope(o), {
-      ...common,
-      prefix: indexKeys.prefix,
-      ...(beforeId === undefined ? {} : { before: indexKeys.before(beforeId) }),
-    });
-  }
   return o.store.records.range(threadScope(o, threadId), {
-    ...common,
-    prefix: threadKeys.checkpointPrefix(ns ?? ""),
-    ...(beforeId === undefined ? {} : { before: threadKeys.checkpoint(ns ?? "", beforeId) }),
-  });
-}
-
-/** Heads of entries from several threads (one batched get per thread), in the entries' order; missing ones dropped. */
-async function headsOf(reader: TupleReader, wanted: Wanted[]): Promise<(Located & { threadId: string })[]> {
-  const byThread = groupByThread(wanted);
-  const found = new Map<Wanted, Located>();
-  await Promise.all(
-    [...byThread].map(async ([threadId, list]) => {
-      const heads = await reader.heads(threadId, list);
-      for (const h of heads) {
-        const w = list.find((x) => x.ns === h.ns && x.id === h.id);
-        if (w) found.set(w, h);
-      }
-    }),
-  );
-  return wanted.flatMap((w) => {
-    const h = found.get(w);
-    return h ? [{ ...h, threadId: w.threadId }] : [];
+    order: "desc",
+    limit,
+    ...(cursor === undefined ? {} : { cursor }),
+    prefix: threadKeys.checkpointPrefix(ns),
+    ...(beforeId === undefined ? {} : { before: threadKeys.checkpoint(ns, beforeId) }),
   });
 }
 

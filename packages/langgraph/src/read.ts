@@ -21,6 +21,7 @@ import {
   decodeTaskWrites,
   type StoredWrite,
 } from "./records.js";
+import type { ValueCache } from "./value-cache.js";
 
 const MAX_KEYS_PER_GET = 100;
 const MAX_PAGE = 1000;
@@ -49,6 +50,8 @@ export class TupleReader {
   constructor(
     private readonly o: ResolvedSaverOptions,
     private readonly serde: SerializerProtocol,
+    /** Values recently written or read: what it holds is not read again. */
+    private readonly values?: ValueCache,
   ) {}
 
   /** A checkpoint's metadata from its serialized form. */
@@ -115,10 +118,14 @@ export class TupleReader {
     return sortWrites(writes);
   }
 
-  /** Keys of the records holding the values of a head's channels, other than the head itself. */
-  sourceKeys(ns: string, id: string, pointers: BlobPointers): string[] {
+  /**
+   * Keys of the records holding the values of a head's channels, other than the head itself and those whose
+   * values are cached.
+   */
+  sourceKeys(threadId: string, ns: string, id: string, pointers: BlobPointers): string[] {
     const keys = new Set<string>();
     for (const [channel, p] of Object.entries(pointers)) {
+      if (this.values?.get(threadId, ns, p.writer, channel, p.version)) continue;
       if (!p.inHead) keys.add(threadKeys.blob(ns, p.writer, channel, String(p.version)));
       else if (p.writer !== id) keys.add(threadKeys.checkpoint(ns, p.writer));
     }
@@ -140,7 +147,7 @@ export class TupleReader {
     for (const l of located) known.set(threadKeys.checkpoint(l.ns, l.id), l.head);
     const wanted = new Set<string>();
     for (const { ns, id, head } of located) {
-      for (const key of this.sourceKeys(ns, id, head.pointers)) {
+      for (const key of this.sourceKeys(threadId, ns, id, head.pointers)) {
         if (!known.has(key) && !prefetched?.records.has(key)) wanted.add(key);
       }
     }
@@ -154,22 +161,39 @@ export class TupleReader {
       ),
     ]);
     const bytesOf = (ns: string, id: string, channel: string, p: BlobPointer): Uint8Array | undefined => {
-      if (!p.inHead) {
-        const key = threadKeys.blob(ns, p.writer, channel, String(p.version));
-        const value = (fetched.get(key) ?? prefetched?.records.get(key))?.value;
-        return value instanceof Uint8Array ? value : undefined;
-      }
-      const key = threadKeys.checkpoint(ns, p.writer);
-      let writer = p.writer === id ? known.get(threadKeys.checkpoint(ns, id)) : known.get(key);
-      if (writer === undefined) {
-        const record = fetched.get(key) ?? prefetched?.records.get(key);
-        // An ancestor's head is read for its values alone: its own visible life does not matter here.
-        writer = record ? decodeHead(record.value) : undefined;
-        if (writer) known.set(key, writer);
-      }
-      return writer?.inline.get(channel);
+      if (p.writer === id && p.inHead) return known.get(threadKeys.checkpoint(ns, id))?.inline.get(channel);
+      const cached = this.values?.get(threadId, ns, p.writer, channel, p.version);
+      if (cached) return cached;
+      const bytes = this.storedBytes(ns, channel, p, known, fetched, prefetched);
+      if (bytes) this.values?.set(threadId, ns, p.writer, channel, p.version, bytes);
+      return bytes;
     };
     return Promise.all(located.map((l, i) => this.tuple(threadId, l, bytesOf, writes[i] ?? [])));
+  }
+
+  /** A carried-over or blob value from the records read for it (an ancestor's head is decoded once). */
+  private storedBytes(
+    ns: string,
+    channel: string,
+    p: BlobPointer,
+    known: Map<string, CheckpointHead>,
+    fetched: Map<string, StoredRecord | null>,
+    prefetched: Prefetched | undefined,
+  ): Uint8Array | undefined {
+    if (!p.inHead) {
+      const key = threadKeys.blob(ns, p.writer, channel, String(p.version));
+      const value = (fetched.get(key) ?? prefetched?.records.get(key))?.value;
+      return value instanceof Uint8Array ? value : undefined;
+    }
+    const key = threadKeys.checkpoint(ns, p.writer);
+    let writer = known.get(key);
+    if (writer === undefined) {
+      const record = fetched.get(key) ?? prefetched?.records.get(key);
+      // An ancestor's head is read for its values alone: its own visible life does not matter here.
+      writer = record ? decodeHead(record.value) : undefined;
+      if (writer) known.set(key, writer);
+    }
+    return writer?.inline.get(channel);
   }
 
   private async tuple(

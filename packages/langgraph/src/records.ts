@@ -132,21 +132,13 @@ export function decodeTaskWrites(value: unknown): StoredWrite[] {
   });
 }
 
-/** A cross-thread index entry: where the checkpoint is, and its metadata (so filters need no extra read). */
-export interface IndexEntry {
+/** A cross-thread index entry: the thread's id (its key holds it escaped, or hashed when long). */
+export interface ThreadEntry {
   threadId: string;
-  ns: string;
-  id: string;
-  metadataType: string;
-  metadataBytes: Uint8Array;
 }
 
-export function encodeIndexEntry(e: IndexEntry): Uint8Array {
-  return seal({ th: e.threadId, ns: e.ns, id: e.id, mt: e.metadataType }, [e.metadataBytes]);
-}
-
-export function decodeIndexEntry(value: unknown): IndexEntry {
-  const { header, payload } = open(value);
-  const h = header as { th: string; ns: string; id: string; mt: string };
-  return { threadId: h.th, ns: h.ns, id: h.id, metadataType: h.mt, metadataBytes: payload };
+export function decodeThreadEntry(value: unknown): ThreadEntry {
+  const threadId = (value as Partial<ThreadEntry> | null)?.threadId;
+  if (typeof threadId !== "string") throw new Error("internal: not a thread index entry");
+  return { threadId };
 }

@@ -19,7 +19,7 @@ import {
 } from "@langchain/langgraph-checkpoint";
 import { indexKeys, threadKeys } from "./keys.js";
 import { checkpointRecords, copyThreadRecords, type PruneOptions, pruneThread } from "./lifecycle.js";
-import { listCheckpoints, namespacesOf } from "./list.js";
+import { listCheckpoints } from "./list.js";
 import {
   type AgentStateSaverOptions,
   indexScope,
@@ -34,10 +34,10 @@ import {
   decodeHead,
   decodeTaskWrites,
   encodeHead,
-  encodeIndexEntry,
   encodeTaskWrites,
   type StoredWrite,
 } from "./records.js";
+import { ValueCache } from "./value-cache.js";
 import { writeInBatches } from "./write-batches.js";
 
 /**
@@ -49,13 +49,18 @@ export class AgentStateSaver extends BaseCheckpointSaver {
   private readonly o: ResolvedSaverOptions;
   private readonly reader: TupleReader;
   private readonly pointers = new PointerCache(1000);
-  /** Namespaces this saver wrote an entry for, by thread and namespace: when the entry expires (ms), or null. */
-  private readonly namespaces = new Map<string, number | null>();
+  private readonly values: ValueCache;
+  /**
+   * Entries this saver wrote (a thread's namespace entries, its cross-thread index entry), by `entryKey`:
+   * when the entry expires (ms), or null.
+   */
+  private readonly entries = new Map<string, number | null>();
 
   constructor(store: StateStore, opts: AgentStateSaverOptions = {}) {
     super(opts.serde);
     this.o = resolveSaverOptions(store, opts);
-    this.reader = new TupleReader(this.o, this.serde);
+    this.values = new ValueCache(this.o.valueCacheBytes);
+    this.reader = new TupleReader(this.o, this.serde, this.values);
   }
 
   /**
@@ -74,7 +79,7 @@ export class AgentStateSaver extends BaseCheckpointSaver {
     let prefetched: Prefetched | undefined;
     if (guess) {
       const headKey = threadKeys.checkpoint(ns, guess.id);
-      const sources = this.reader.sourceKeys(ns, guess.id, guess.pointers);
+      const sources = this.reader.sourceKeys(thread, ns, guess.id, guess.pointers);
       const [found, records, writes] = await Promise.all([
         id ? Promise.resolve(undefined) : this.reader.latest(thread, ns),
         this.reader.fetch(thread, id ? [headKey, ...sources] : sources),
@@ -111,9 +116,9 @@ export class AgentStateSaver extends BaseCheckpointSaver {
 
   /**
    * Writes the checkpoint head, holding the values of the channels in `newVersions` (what makes the checkpoint
-   * visible, all at once), together with its cross-thread index entry (and the namespace's entry, the first
-   * time this saver puts in it): one round trip. A value too large to go inline is written first, as a blob
-   * record of its own (one more).
+   * visible, all at once), with the namespace's entry the first time this saver puts in it: one request. The
+   * first put of a thread by this saver also writes the thread's cross-thread index entry, in parallel: still
+   * one round trip. A value too large to go inline is written first, as a blob record of its own (one more).
    */
   async put(
     config: RunnableConfig,
@@ -215,16 +220,16 @@ export class AgentStateSaver extends BaseCheckpointSaver {
       inline,
       visibleUntil: this.o.ttlSeconds === undefined ? null : now + this.o.ttlSeconds * 1000,
     });
-    const namespaceKnown = this.namespaces.get(namespaceKey(thread, ns));
-    // The namespace entry must outlive every head of the namespace that is still visible.
-    const writeNamespace =
-      namespaceKnown === undefined ||
-      (this.o.ttlSeconds !== undefined &&
-        namespaceKnown !== null &&
-        namespaceKnown < now + this.o.ttlSeconds * 1000);
-    // Head and index entry are new records (a conditional put is the cheapest write on DynamoDB); a put of
-    // a checkpoint id already stored (a retried put) replaces them.
-    const writeAll = async (ifVersion: 0 | undefined) => {
+    const writeNamespace = this.entryDue(entryKey(thread, ns), now);
+    const writeThreadEntry = this.o.crossThreadIndex && this.entryDue(entryKey(thread, null), now);
+    const threadEntry: Promise<StoredRecord[]> | null = writeThreadEntry
+      ? this.o.store.records.write(indexScope(this.o), [
+          this.put_(indexKeys.thread(thread), { threadId: thread }, this.o.blobTtlSeconds),
+        ])
+      : null;
+    // The head is a new record (a conditional put is the cheapest write on DynamoDB); a put of a checkpoint
+    // id already stored (a retried put) replaces it.
+    const writeHead = async (ifVersion: 0 | undefined) => {
       const condition = ifVersion === undefined ? {} : { ifVersion };
       const headOps: RecordOp[] = [
         {
@@ -233,37 +238,31 @@ export class AgentStateSaver extends BaseCheckpointSaver {
         } as RecordOp,
       ];
       if (writeNamespace) headOps.push(this.put_(threadKeys.namespace(ns), { ns }, this.o.blobTtlSeconds));
-      const writes: Promise<StoredRecord[]>[] = [this.o.store.records.write(scope, headOps)];
-      if (this.o.crossThreadIndex) {
-        const entry = encodeIndexEntry({ threadId: thread, ns, id, metadataType, metadataBytes });
-        const op = this.put_(indexKeys.entry(id, thread, ns), entry, this.o.ttlSeconds);
-        writes.push(this.o.store.records.write(indexScope(this.o), [{ ...op, ...condition } as RecordOp]));
-      }
-      const [headWritten] = await Promise.all(writes);
-      return headWritten;
+      return this.o.store.records.write(scope, headOps);
     };
     const removable =
       this.o.shallow && !refresh && parentId !== undefined && parentId !== id
         ? checkpointRecords(this.o, scope, ns, parentId)
         : null;
-    const headWritten = await writeAll(refresh ? undefined : 0).catch((error: unknown) => {
-      if (isStateStoreError(error, "VERSION_CONFLICT")) return writeAll(undefined);
-      throw error;
-    });
-    if (removable !== null && parentId !== undefined) {
-      // Only once the new head is stored: the namespace never lacks a checkpoint.
-      await Promise.all([
-        writeInBatches(this.o.store.records, scope, await removable),
-        this.o.crossThreadIndex
-          ? this.o.store.records.write(indexScope(this.o), [
-              { delete: indexKeys.entry(parentId, thread, ns) },
-            ])
-          : null,
-      ]);
-    }
-    if (writeNamespace) this.rememberNamespace(thread, ns, headWritten?.[1]?.expiresAt ?? null);
+    const [headWritten, threadEntryWritten] = await Promise.all([
+      writeHead(refresh ? undefined : 0).catch((error: unknown) => {
+        if (isStateStoreError(error, "VERSION_CONFLICT")) return writeHead(undefined);
+        throw error;
+      }),
+      threadEntry,
+    ]);
+    // Only once the new head is stored: the namespace never lacks a checkpoint.
+    if (removable !== null) await writeInBatches(this.o.store.records, scope, await removable);
+    if (writeNamespace) this.rememberEntry(entryKey(thread, ns), headWritten[1]?.expiresAt ?? null);
+    if (threadEntryWritten)
+      this.rememberEntry(entryKey(thread, null), threadEntryWritten[0]?.expiresAt ?? null);
     this.pointers.set(thread, ns, id, pointers);
     this.pointers.setLatest(thread, ns, id);
+    // What this put wrote is what later checkpoints carry over: their getTuple need not read it back.
+    toWrite.forEach((w, i) => {
+      const bytes = values[i]?.[1];
+      if (bytes) this.values.set(thread, ns, id, w.channel, w.version, bytes);
+    });
     return configOf(thread, ns, id);
   }
 
@@ -307,30 +306,20 @@ export class AgentStateSaver extends BaseCheckpointSaver {
     }
   }
 
-  /** Removes every checkpoint, blob and write of the thread, and its cross-thread index entries. */
+  /**
+   * Removes every checkpoint, blob and write of the thread (one `clear` of its scope), then its cross-thread
+   * index entry (one write).
+   */
   async deleteThread(threadId: string): Promise<void> {
     const thread = requireString("threadId", threadId);
-    const scope = threadScope(this.o, thread);
+    await this.o.store.records.clear(threadScope(this.o, thread));
+    // After the thread's records: an entry whose thread is empty lists nothing, a thread without one is unlisted.
     if (this.o.crossThreadIndex) {
-      for (const ns of await namespacesOf(this.o, thread)) {
-        let cursor: string | undefined;
-        do {
-          const page = await this.o.store.records.range(scope, {
-            prefix: threadKeys.checkpointPrefix(ns),
-            limit: 100,
-            ...(cursor === undefined ? {} : { cursor }),
-          });
-          const deletes = page.items.map(
-            (r): RecordOp => ({ delete: indexKeys.entry(decodeHead(r.value).id, thread, ns) }),
-          );
-          if (deletes.length > 0) await writeInBatches(this.o.store.records, indexScope(this.o), deletes);
-          cursor = page.cursor ?? undefined;
-        } while (cursor !== undefined);
-      }
+      await this.o.store.records.write(indexScope(this.o), [{ delete: indexKeys.thread(thread) }]);
     }
-    await this.o.store.records.clear(scope);
     this.pointers.dropThread(thread);
-    this.forgetNamespaces(thread);
+    this.values.dropThread(thread);
+    this.forgetEntries(thread);
   }
 
   /**
@@ -388,19 +377,27 @@ export class AgentStateSaver extends BaseCheckpointSaver {
     }
   }
 
-  private rememberNamespace(thread: string, ns: string, expiresAt: number | null): void {
-    const key = namespaceKey(thread, ns);
-    this.namespaces.delete(key);
-    this.namespaces.set(key, expiresAt);
-    if (this.namespaces.size > 1000) {
-      const oldest = this.namespaces.keys().next().value;
-      if (oldest !== undefined) this.namespaces.delete(oldest);
+  /** True when this saver has not written the entry yet, or it expires before a head written now would. */
+  private entryDue(key: string, now: number): boolean {
+    const expiresAt = this.entries.get(key);
+    return (
+      expiresAt === undefined ||
+      (this.o.ttlSeconds !== undefined && expiresAt !== null && expiresAt < now + this.o.ttlSeconds * 1000)
+    );
+  }
+
+  private rememberEntry(key: string, expiresAt: number | null): void {
+    this.entries.delete(key);
+    this.entries.set(key, expiresAt);
+    if (this.entries.size > 1000) {
+      const oldest = this.entries.keys().next().value;
+      if (oldest !== undefined) this.entries.delete(oldest);
     }
   }
 
-  private forgetNamespaces(thread: string): void {
-    const prefix = namespaceKey(thread, "").slice(0, -2);
-    for (const key of this.namespaces.keys()) if (key.startsWith(prefix)) this.namespaces.delete(key);
+  private forgetEntries(thread: string): void {
+    const prefix = entryKey(thread, "").slice(0, -3);
+    for (const key of this.entries.keys()) if (key.startsWith(prefix)) this.entries.delete(key);
   }
 
   private async parentPointers(thread: string, ns: string, parentId: string): Promise<BlobPointers> {
@@ -448,6 +445,7 @@ function mergeWrites(stored: StoredWrite[], incoming: StoredWrite[]): StoredWrit
   return [...byIdx.values()];
 }
 
-function namespaceKey(thread: string, ns: string): string {
+/** The key of a thread's namespace entry (`ns`) or cross-thread index entry (null) in `AgentStateSaver.entries`. */
+function entryKey(thread: string, ns: string | null): string {
   return JSON.stringify([thread, ns]);
 }

@@ -51,8 +51,8 @@ describe("ThreadInspector on the memory store", () => {
 
     const threads = await inspector.threads();
     expect(threads.items.map((t) => [t.threadId, t.step, t.source])).toEqual([
-      ["two", 2, "loop"],
       ["one", 2, "loop"],
+      ["two", 2, "loop"],
     ]);
 
     const first = await inspector.checkpoints("one", { limit: 2 });
