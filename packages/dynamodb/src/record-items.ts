@@ -57,9 +57,16 @@ export function toStoredRecord(item: RecordItem, payload: Uint8Array): StoredRec
 
 /**
  * The condition that the head is in `state` (expressions use #sk, #version, #expiresAt, #vid and :now).
- * "No live record" includes an expired one.
+ * "No live record" includes an expired one, unless `noItem`: then it is "no item at all", the simpler
+ * condition a first try assumes (a failure returns the item in the way; when that one has expired, the
+ * next try states the full condition).
  */
-export function stateCondition(state: HeadState, values: Record<string, unknown>): string {
+export function stateCondition(
+  state: HeadState,
+  values: Record<string, unknown>,
+  noItem = false,
+): string {
+  if (state === null && noItem) return "attribute_not_exists(#sk)";
   if (state === null) return "(attribute_not_exists(#sk) OR #expiresAt <= :now)";
   values[":stateVersion"] = state.version;
   let condition = "#version = :stateVersion AND (attribute_not_exists(#expiresAt) OR #expiresAt > :now)";

@@ -170,9 +170,14 @@ function conflictWith(scope: string, op: CheckedRecordOp, actual: HeadState): Ve
     : VersionConflictError.forRecord(scope, op.key, op.ifVersion, actualVersion);
 }
 
-function conditionParts(state: HeadState, now: number) {
-  const values: Record<string, unknown> = { ":now": now };
-  const condition = stateCondition(state, values);
+/**
+ * The condition parts for a write assuming `state`; `firstTry` assumes "no live record" means no item at all
+ * (true for every new key), so that the condition is the simplest one DynamoDB can check.
+ */
+function conditionParts(state: HeadState, now: number, firstTry: boolean) {
+  const values: Record<string, unknown> = {};
+  const condition = stateCondition(state, values, firstTry);
+  if (condition.includes(":now")) values[":now"] = now;
   const names: Record<string, string> = {};
   for (const [placeholder, name] of Object.entries(RECORD_NAMES)) {
     if (condition.includes(placeholder)) names[placeholder] = name;
@@ -180,7 +185,7 @@ function conditionParts(state: HeadState, now: number) {
   return {
     ConditionExpression: condition,
     ExpressionAttributeNames: names,
-    ExpressionAttributeValues: values,
+    ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
   };
 }
 
@@ -208,7 +213,7 @@ async function writeOne(
         const output = await context.writer.delete({
           TableName: table,
           Key: key,
-          ...(p.op.ifVersion !== undefined ? conditionParts(state, now) : {}),
+          ...(p.op.ifVersion !== undefined ? conditionParts(state, now, attempt === 1) : {}),
           ReturnValues: "ALL_OLD",
           ReturnValuesOnConditionCheckFailure: "ALL_OLD",
         });
@@ -217,7 +222,7 @@ async function writeOne(
         const output = await context.writer.put({
           TableName: table,
           Item: { ...p.head, version: (state?.version ?? 0) + 1 },
-          ...conditionParts(state, now),
+          ...conditionParts(state, now, attempt === 1),
           ReturnValues: "ALL_OLD",
           ReturnValuesOnConditionCheckFailure: "ALL_OLD",
         });
@@ -298,7 +303,7 @@ async function writeTransaction(
       const state = states[i] ?? null;
       const parts = {
         TableName: table,
-        ...conditionParts(state, now),
+        ...conditionParts(state, now, attempt === 1),
         ReturnValuesOnConditionCheckFailure: "ALL_OLD" as const,
       };
       return p.head === null

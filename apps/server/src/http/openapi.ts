@@ -225,7 +225,8 @@ export function openApiDocument(version: string): Record<string, unknown> {
       },
       "/state/threads": {
         get: {
-          summary: "LangGraph threads (AgentStateSaver's cross-thread index), most recent checkpoint first",
+          summary:
+            "LangGraph threads (AgentStateSaver's cross-thread index, by thread id), each with its latest checkpoint",
           description:
             "A page of index entries, distinct threads in it; a thread may appear again on a later page.",
           parameters: [limit, cursor],

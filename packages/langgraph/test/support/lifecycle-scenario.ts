@@ -120,6 +120,44 @@ export function describeLifecycleScenario(
       });
     });
 
+    it("the cross-thread index: one entry per thread, written by a saver's first put in it; list goes thread by thread", async () => {
+      await withSaver({}, async (saver, store, scopePrefix) => {
+        await thread(saver, "b", 3);
+        await thread(saver, "a", 2);
+        await thread(saver, "a", 1, "child:1");
+        const index = async () =>
+          (await store.records.range(`${scopePrefix}index`, { limit: 100 })).items.map((r) => [
+            r.value,
+            r.version,
+          ]);
+        expect(await index()).toEqual([
+          [{ threadId: "a" }, 1],
+          [{ threadId: "b" }, 1],
+        ]);
+        const listed = (await all(saver.list({}))).map((t) => [t.config.configurable?.thread_id, stepOf(t)]);
+        // Thread by thread; within one, newest first across its namespaces (child:1's checkpoint is the newest).
+        expect(listed).toEqual([
+          ["a", 0],
+          ["a", 1],
+          ["a", 0],
+          ["b", 2],
+          ["b", 1],
+          ["b", 0],
+        ]);
+        expect(await all(saver.list({}, { limit: 4 }))).toHaveLength(4);
+        expect(await all(saver.list({ configurable: { checkpoint_ns: "child:1" } }))).toHaveLength(1);
+        // Another saver (another process) writes the entry again with its first put in the thread.
+        await thread(new AgentStateSaver(store, { scopePrefix }), "b", 1);
+        expect(await index()).toEqual([
+          [{ threadId: "a" }, 1],
+          [{ threadId: "b" }, 2],
+        ]);
+        await saver.deleteThread("a");
+        expect(await index()).toEqual([[{ threadId: "b" }, 2]]);
+        expect((await all(saver.list({}))).every((t) => t.config.configurable?.thread_id === "b")).toBe(true);
+      });
+    });
+
     it("copyThread gives a new thread with the same history; both go on independently", async () => {
       await withSaver({}, async (saver, store, scopePrefix) => {
         await thread(saver, "src", 4);

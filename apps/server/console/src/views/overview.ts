@@ -159,7 +159,7 @@ function startHere(): HTMLElement {
         "li",
         {},
         h("a", { href: "/console/threads" }, "LangGraph threads"),
-        " stored by AgentStateSaver, newest first.",
+        " stored by AgentStateSaver, with their latest checkpoints.",
       ),
       h("li", {}, h("a", { href: "/console/cache" }, "The tool cache"), ": look up and invalidate entries."),
     ),

@@ -44,7 +44,7 @@ const PAGE = 50;
 const cols = (...names: string[]) =>
   h("thead", {}, h("tr", {}, ...names.map((n) => h("th", { scope: "col" }, n))));
 
-/** `/console/threads`: LangGraph threads from the saver's cross-thread index, most recent checkpoint first. */
+/** `/console/threads`: LangGraph threads from the saver's cross-thread index (by thread id), with their latest checkpoint. */
 export async function threadsView({ main }: ViewContext): Promise<void> {
   const tbody = h("tbody");
   const more = h("div", { class: "more" });
@@ -54,7 +54,7 @@ export async function threadsView({ main }: ViewContext): Promise<void> {
     h(
       "p",
       { class: "muted" },
-      "Threads that AgentStateSaver keeps in this store, by their most recent checkpoint.",
+      "Threads that AgentStateSaver keeps in this store, by thread id, each with its latest checkpoint.",
     ),
     h(
       "table",
