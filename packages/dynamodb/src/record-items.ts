@@ -61,11 +61,7 @@ export function toStoredRecord(item: RecordItem, payload: Uint8Array): StoredRec
  * condition a first try assumes (a failure returns the item in the way; when that one has expired, the
  * next try states the full condition).
  */
-export function stateCondition(
-  state: HeadState,
-  values: Record<string, unknown>,
-  noItem = false,
-): string {
+export function stateCondition(state: HeadState, values: Record<string, unknown>, noItem = false): string {
   if (state === null && noItem) return "attribute_not_exists(#sk)";
   if (state === null) return "(attribute_not_exists(#sk) OR #expiresAt <= :now)";
   values[":stateVersion"] = state.version;
