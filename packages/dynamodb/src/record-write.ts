@@ -219,11 +219,13 @@ async function writeOne(
         });
         old = output.Attributes;
       } else {
+        // A first try at a new key conditions on there being no item at all: it replaces nothing.
+        const replaces = !(attempt === 1 && state === null);
         const output = await context.writer.put({
           TableName: table,
           Item: { ...p.head, version: (state?.version ?? 0) + 1 },
           ...conditionParts(state, now, attempt === 1),
-          ReturnValues: "ALL_OLD",
+          ...(replaces ? { ReturnValues: "ALL_OLD" as const } : {}),
           ReturnValuesOnConditionCheckFailure: "ALL_OLD",
         });
         old = output.Attributes;
