@@ -75,3 +75,90 @@ function argumentBytes(args: RedisArg[]): number {
     bytes += typeof arg === "string" ? Buffer.byteLength(arg) : Buffer.isBuffer(arg) ? arg.length : 8;
   return bytes;
 }
+
+/** One command of a `transaction`: its name and arguments. */
+export type TransactionCommand = readonly [name: string, args: RedisArg[]];
+
+/**
+ * Runs `commands` as one MULTI/EXEC transaction, in one round trip: they see the data at one moment. Resolves
+ * with the EXEC reply (one entry per command; a command's error reply is an Error in its place). Rejects with
+ * the server's EXECABORT error when it refused a queued command (see `isTransactionRefused`). Every key must be
+ * in one Cluster slot.
+ */
+export function transaction(
+  client: RedisClient,
+  commands: readonly TransactionCommand[],
+): Promise<unknown[]> {
+  if ("isCluster" in client && client.isCluster) return clusterTransaction(client as Cluster, commands);
+  return standaloneTransaction(client as Redis, commands);
+}
+
+/**
+ * Whether a transaction failed as a whole on the server, with nothing run: EXECABORT (a queued command was
+ * refused: every command while Redis is over `maxmemory`, reads too) or EXEC without MULTI (the connection was
+ * replaced between the two). A caller may then do the same work another way.
+ */
+export function isTransactionRefused(error: unknown): boolean {
+  return (
+    error instanceof Error &&
+    (error.message.startsWith("EXECABORT") || error.message.startsWith("ERR EXEC without MULTI"))
+  );
+}
+
+const ignore = () => {};
+
+/** What `sendCommand` writes a command to instead of the socket: ioredis's pipeline stream shape. */
+type CommandSink = Extract<NonNullable<Parameters<Redis["sendCommand"]>[1]>, { isPipeline: true }>;
+
+/**
+ * MULTI, the commands and EXEC handed to the socket in one write (ioredis's `multi()` does the same with a
+ * pipeline object and a promise per reply, which costs more client time than the commands' own work). The
+ * commands go through `sendCommand` as usual, so the offline queue, timeouts and key prefix apply; they are
+ * buffered until EXEC's turn, also when ioredis re-sends unanswered commands after a reconnect.
+ */
+function standaloneTransaction(client: Redis, commands: readonly TransactionCommand[]): Promise<unknown[]> {
+  const chunks: (string | Buffer)[] = [];
+  const buffering: CommandSink = {
+    isPipeline: true,
+    destination: { redis: client },
+    write(chunk: string | Buffer) {
+      chunks.push(chunk);
+    },
+  };
+  const flushing: CommandSink = {
+    isPipeline: true,
+    destination: { redis: client },
+    write(chunk: string | Buffer) {
+      chunks.push(chunk);
+      const all = chunks.every((c) => typeof c === "string")
+        ? chunks.join("")
+        : Buffer.concat(chunks.map((c) => (typeof c === "string" ? Buffer.from(c) : c)));
+      chunks.length = 0;
+      client.stream.write(all);
+    },
+  };
+  const { keyPrefix } = client.options;
+  const queuedOptions = keyPrefix === undefined ? {} : { keyPrefix };
+  const queue = (name: string, args: RedisArg[]) => {
+    const command = new Command(name, args, queuedOptions);
+    // Its reply is QUEUED or the reason EXEC aborts; EXEC's reply carries what matters.
+    command.promise.catch(ignore);
+    client.sendCommand(command, buffering);
+  };
+  queue("multi", []);
+  for (const [name, args] of commands) queue(name, args);
+  const exec = new Command("exec", [], { replyEncoding: "utf8" });
+  client.sendCommand(exec, flushing);
+  return exec.promise as Promise<unknown[]>;
+}
+
+/** On a Cluster, ioredis's own `multi()` (it routes the transaction by its keys and follows MOVED/ASK). */
+async function clusterTransaction(
+  client: Cluster,
+  commands: readonly TransactionCommand[],
+): Promise<unknown[]> {
+  const multi = client.multi();
+  for (const [name, args] of commands) multi.call(name, ...args);
+  const replies = (await multi.exec()) ?? [];
+  return replies.map(([error, reply]) => error ?? reply);
+}

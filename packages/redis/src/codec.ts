@@ -45,6 +45,47 @@ export function sessionFromFields(fields: Map<string, string>, now: number): Ses
   };
 }
 
+/**
+ * The meta-hash fields a `Session` is made of, in the order `sessionFromValues` reads them: what a read asks
+ * for with HMGET (fewer strings to send and decode than HGETALL's every field and its name).
+ */
+export const SESSION_FIELDS = [
+  "id",
+  "user",
+  "agent",
+  "state",
+  "version",
+  "count",
+  "tool",
+  "created",
+  "active",
+  "expires",
+] as const;
+
+/**
+ * The session in an HMGET reply for SESSION_FIELDS (null for a missing field), or null when there is none
+ * or it has expired by `now`.
+ */
+export function sessionFromValues(values: unknown, now: number): Session | null {
+  if (!Array.isArray(values)) return null;
+  const sessionId = values[0];
+  const expiresAt = Number(values[9] ?? Number.NaN);
+  if (typeof sessionId !== "string" || !(now < expiresAt)) return null;
+  return {
+    sessionId,
+    userId: values[1] || null,
+    agentId: values[2] || null,
+    state: JSON.parse(values[3] ?? "{}") as Record<string, Json>,
+    version: Number(values[4] ?? Number.NaN),
+    messageCount: Number(values[5] ?? Number.NaN),
+    lastToolCall: values[6] || null,
+    lastActiveRegion: null,
+    createdAt: Number(values[7] ?? Number.NaN),
+    lastActiveAt: Number(values[8] ?? Number.NaN),
+    expiresAt,
+  };
+}
+
 /** What a stream entry's `m` field holds: the message without its id (the id is the entry's sequence). */
 export function encodeMessage(input: MessageInput, now: number): string {
   const stored: Omit<Message, "id"> = {
@@ -72,6 +113,13 @@ export function messagesFromFlatNewestFirst(flat: unknown[]): Message[] {
   return messages;
 }
 
+/** Stream entries `[id "0-<n>", ["m", json]]`, newest first (an XREVRANGE reply), as messages oldest first. */
+export function messagesFromEntriesNewestFirst(entries: unknown[]): Message[] {
+  const messages: Message[] = new Array(entries.length);
+  for (let i = 0, last = entries.length - 1; i <= last; i++) messages[last - i] = messageOfEntry(entries[i]);
+  return messages;
+}
+
 /** The message for one stream entry (a hot path: one literal of a fixed shape, no spread). */
 export function messageOfEntry(entry: unknown): Message {
   const [entryId, values] = entry as [string, string[]];
@@ -79,7 +127,9 @@ export function messageOfEntry(entry: unknown): Message {
 }
 
 function messageFrom(sequence: number, values: string[]): Message {
-  return messageFromJson(sequence, values[values.indexOf("m") + 1] ?? "{}");
+  // The store writes `m` as an entry's one field.
+  const json = values[0] === "m" ? values[1] : values[values.indexOf("m") + 1];
+  return messageFromJson(sequence, json ?? "{}");
 }
 
 function messageFromJson(sequence: number, json: string): Message {

@@ -1,3 +1,4 @@
+import { SESSION_FIELDS } from "../codec.js";
 import { PHYSICAL_EXPIRY_MARGIN_MS } from "../expiry.js";
 import { LuaScript } from "../script.js";
 
@@ -205,19 +206,18 @@ return {'ok', removed, registration, m[4]}
 );
 
 /**
- * ARGV: now, recentCount. Returns {metaFields, recent}: the meta hash as it is (the store judges expiry)
- * and, when the session is live, its last `recentCount` messages newest first, flat as
- * {entryId, messageJson, entryId, messageJson, …}. Flat because every nested table a script returns costs
- * the server a conversion (about half the script's time for 20 entries) and the client a nested decode.
+ * ARGV: now, recentCount. Returns {session, recent}: the meta hash's SESSION_FIELDS (HMGET, as the store's
+ * other reads; the store judges expiry) and, when the session is live, its last `recentCount` messages newest
+ * first, flat as {entryId, messageJson, entryId, messageJson, …}. Flat because every nested table a script
+ * returns costs the server a conversion (about half the script's time for 20 entries) and the client a nested
+ * decode. The store's fallback for `get` with recent messages when Redis refuses a transaction (over
+ * maxmemory: this script is read-only, so it still runs).
  */
 export const GET_SESSION_WITH_RECENT = new LuaScript(
   "getSessionWithRecent",
   `#!lua flags=no-writes
-local meta = redis.call('HGETALL', KEYS[1])
-local expires
-for i = 1, #meta, 2 do
-  if meta[i] == 'expires' then expires = meta[i + 1] break end
-end
+local meta = redis.call('HMGET', KEYS[1], ${SESSION_FIELDS.map((field) => `'${field}'`).join(", ")})
+local expires = meta[${SESSION_FIELDS.indexOf("expires") + 1}]
 if not expires or tonumber(expires) <= tonumber(ARGV[1]) then return {meta, {}} end
 local entries = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', ARGV[2])
 local recent = {}
