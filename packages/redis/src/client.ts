@@ -35,45 +35,49 @@ function sendWithDeadline(
   args: RedisArg[],
   replyEncoding: "utf8" | null,
 ): Promise<unknown> {
-  const options = connectionOptions(client);
-  const base = options.commandTimeout;
-  const bytes = typeof base === "number" ? argumentBytes(args) : 0;
-  if (typeof base !== "number" || bytes < LARGE_COMMAND_BYTES) {
+  const base = commandTimeoutOf(client);
+  const bytes = typeof base === "number" ? largeArgumentBytes(args) : 0;
+  if (typeof base !== "number" || bytes === 0) {
     return (
       replyEncoding === null ? client.callBuffer(command, args) : client.call(command, args)
     ) as Promise<unknown>;
   }
+  const keyPrefix = keyPrefixOf(client);
   const sent = new Command(command, args, {
     replyEncoding,
-    ...(options.keyPrefix === undefined ? {} : { keyPrefix: options.keyPrefix }),
+    ...(keyPrefix === undefined ? {} : { keyPrefix }),
   });
   sent.setTimeout(base + Math.ceil((bytes / MIB) * COMMAND_TIMEOUT_MS_PER_MIB));
   return client.sendCommand(sent) as Promise<unknown>;
 }
 
-/** The options a command is sent with: a connection's own, or (Cluster) those of its node connections. */
-function connectionOptions(client: RedisClient): { commandTimeout?: number; keyPrefix?: string } {
-  if ("isCluster" in client && client.isCluster) {
-    const cluster = client as Cluster;
-    return {
-      ...(cluster.options.redisOptions?.commandTimeout === undefined
-        ? {}
-        : { commandTimeout: cluster.options.redisOptions.commandTimeout }),
-      ...(cluster.options.keyPrefix === undefined ? {} : { keyPrefix: cluster.options.keyPrefix }),
-    };
-  }
-  const { commandTimeout, keyPrefix } = (client as Redis).options;
-  return {
-    ...(commandTimeout === undefined ? {} : { commandTimeout }),
-    ...(keyPrefix === undefined ? {} : { keyPrefix }),
-  };
+function isCluster(client: RedisClient): client is Cluster {
+  return "isCluster" in client && client.isCluster;
 }
 
-function argumentBytes(args: RedisArg[]): number {
+/** The `commandTimeout` commands are sent with: a connection's own, or (Cluster) that of its node connections. */
+function commandTimeoutOf(client: RedisClient): number | undefined {
+  return isCluster(client) ? client.options.redisOptions?.commandTimeout : client.options.commandTimeout;
+}
+
+function keyPrefixOf(client: RedisClient): string | undefined {
+  return client.options.keyPrefix;
+}
+
+/**
+ * The bytes `args` carry when that is at least LARGE_COMMAND_BYTES, else 0. Counting bytes takes a pass over
+ * every string, so it is only done when the strings' lengths allow that many (UTF-8 is at most 3 bytes per
+ * UTF-16 code unit): the hot paths' small commands never pay for it.
+ */
+function largeArgumentBytes(args: RedisArg[]): number {
+  let most = 0;
+  for (const arg of args)
+    most += typeof arg === "string" ? 3 * arg.length : Buffer.isBuffer(arg) ? arg.length : 8;
+  if (most < LARGE_COMMAND_BYTES) return 0;
   let bytes = 0;
   for (const arg of args)
     bytes += typeof arg === "string" ? Buffer.byteLength(arg) : Buffer.isBuffer(arg) ? arg.length : 8;
-  return bytes;
+  return bytes < LARGE_COMMAND_BYTES ? 0 : bytes;
 }
 
 /** One command of a `transaction`: its name and arguments. */
@@ -89,7 +93,7 @@ export function transaction(
   client: RedisClient,
   commands: readonly TransactionCommand[],
 ): Promise<unknown[]> {
-  if ("isCluster" in client && client.isCluster) return clusterTransaction(client as Cluster, commands);
+  if (isCluster(client)) return clusterTransaction(client, commands);
   return standaloneTransaction(client as Redis, commands);
 }
 
@@ -137,7 +141,7 @@ function standaloneTransaction(client: Redis, commands: readonly TransactionComm
       client.stream.write(all);
     },
   };
-  const { keyPrefix } = client.options;
+  const keyPrefix = keyPrefixOf(client);
   const queuedOptions = keyPrefix === undefined ? {} : { keyPrefix };
   const queue = (name: string, args: RedisArg[]) => {
     const command = new Command(name, args, queuedOptions);
