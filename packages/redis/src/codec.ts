@@ -4,7 +4,7 @@ import {
   type MessageInput,
   type Preferences,
   type Session,
-  sequenceMessageId,
+  sequenceMessageIdOfDigits,
 } from "@agent-state/core";
 
 /**
@@ -100,15 +100,15 @@ export function encodeMessage(input: MessageInput, now: number): string {
 /** The message for one stream entry `[id "0-<n>", ["m", json]]`, with its sequence. */
 export function messageFromEntry(entry: unknown): { sequence: number; message: Message } {
   const [entryId, values] = entry as [string, string[]];
-  const sequence = Number(String(entryId).slice(2));
-  return { sequence, message: messageFrom(sequence, values) };
+  const digits = sequenceDigits(entryId);
+  return { sequence: Number(digits), message: messageFrom(digits, values) };
 }
 
 /** Messages from flat {entryId, messageJson, …} pairs, newest first, as oldest first. */
 export function messagesFromFlatNewestFirst(flat: unknown[]): Message[] {
   const messages: Message[] = [];
   for (let i = flat.length - 2; i >= 0; i -= 2) {
-    messages.push(messageFromJson(Number(String(flat[i]).slice(2)), String(flat[i + 1])));
+    messages.push(messageFromJson(sequenceDigits(flat[i]), String(flat[i + 1])));
   }
   return messages;
 }
@@ -123,20 +123,25 @@ export function messagesFromEntriesNewestFirst(entries: unknown[]): Message[] {
 /** The message for one stream entry (a hot path: one literal of a fixed shape, no spread). */
 export function messageOfEntry(entry: unknown): Message {
   const [entryId, values] = entry as [string, string[]];
-  return messageFrom(Number(String(entryId).slice(2)), values);
+  return messageFrom(sequenceDigits(entryId), values);
 }
 
-function messageFrom(sequence: number, values: string[]): Message {
+/** The sequence in a stream entry id `0-<n>`, as its digits. */
+function sequenceDigits(entryId: unknown): string {
+  return String(entryId).slice(2);
+}
+
+function messageFrom(digits: string, values: string[]): Message {
   // The store writes `m` as an entry's one field.
   const json = values[0] === "m" ? values[1] : values[values.indexOf("m") + 1];
-  return messageFromJson(sequence, json ?? "{}");
+  return messageFromJson(digits, json ?? "{}");
 }
 
-function messageFromJson(sequence: number, json: string): Message {
+function messageFromJson(digits: string, json: string): Message {
   // The fields encodeMessage stores, in its order; `metadata` only when it was given.
   const stored = JSON.parse(json) as Omit<Message, "id">;
   const message: Message = {
-    id: sequenceMessageId(sequence),
+    id: sequenceMessageIdOfDigits(digits),
     role: stored.role,
     content: stored.content,
     timestamp: stored.timestamp,
