@@ -31,6 +31,27 @@ describe.each([
     }, 60_000);
     afterAll(() => destroy?.());
 
+    it("as a new store's first calls, sent before it has connected (queued until it has)", async () => {
+      const keyPrefix = `first-${randomUUID()}:`;
+      const writer = new RedisStateStore({ ...connection, keyPrefix });
+      const reader = new RedisStateStore({ ...connection, keyPrefix });
+      try {
+        await writer.sessions.create({ sessionId: "s" });
+        await writer.sessions.append("s", [
+          { role: "user", content: "q" },
+          { role: "assistant", content: "a" },
+        ]);
+        const [both, last] = await Promise.all([
+          reader.sessions.get("s", { recentMessages: 5 }),
+          reader.sessions.get("s", { recentMessages: 1 }),
+        ]);
+        expect(both?.recentMessages?.map((m) => m.content)).toEqual(["q", "a"]);
+        expect(last?.recentMessages?.map((m) => m.content)).toEqual(["a"]);
+      } finally {
+        await Promise.all([writer.close(), reader.close()]);
+      }
+    });
+
     it("while appends run on another connection", async () => {
       const keyPrefix = `moment-${randomUUID()}:`;
       const writer = new RedisStateStore({ ...connection, keyPrefix });
