@@ -23,6 +23,19 @@ export function sequenceMessageId(sequence: number): string {
   return `m${sequence.toString().padStart(SEQUENCE_WIDTH, "0")}`;
 }
 
+const SEQUENCE_DIGITS = /^[1-9]\d{0,11}$/;
+const ZEROS = "0".repeat(SEQUENCE_WIDTH);
+
+/**
+ * `sequenceMessageId(Number(digits))` for a sequence written as its decimal digits (as a backend that stores
+ * the sequence as text reads it back), padded as text without a round trip through a number: it runs once
+ * per message read. Throws `RangeError` as `sequenceMessageId` does.
+ */
+export function sequenceMessageIdOfDigits(digits: string): string {
+  if (!SEQUENCE_DIGITS.test(digits)) return sequenceMessageId(Number(digits));
+  return `m${ZEROS.slice(digits.length)}${digits}`;
+}
+
 /** The sequence number in an id made by `sequenceMessageId`, or null for any other string. */
 export function parseSequenceMessageId(id: string): number | null {
   // Number() alone would also read " 0000000001", "0x000000001" or "0000000001e1".

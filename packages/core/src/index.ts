@@ -16,7 +16,13 @@ export {
 } from "./errors.js";
 export type { CachedToolCall, CachedToolOutcome } from "./helpers.js";
 export { cachedTool, cachedToolCall, getOrCreate, transact } from "./helpers.js";
-export { createSortableIdGenerator, newSessionId, parseSequenceMessageId, sequenceMessageId } from "./ids.js";
+export {
+  createSortableIdGenerator,
+  newSessionId,
+  parseSequenceMessageId,
+  sequenceMessageId,
+  sequenceMessageIdOfDigits,
+} from "./ids.js";
 export {
   DEFAULT_PAGE_SIZE,
   DEFAULT_PREFERENCES_TTL_SECONDS,

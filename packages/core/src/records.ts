@@ -278,12 +278,15 @@ export function compareKeys(a: string, b: string): number {
 export interface EncodedRecordValue {
   type: "json" | "bytes";
   bytes: Uint8Array;
+  /** JSON values (from `encodeRecordValue`): the text `bytes` hold, for a backend that sends strings. */
+  text?: string;
 }
 
 /** JSON as its UTF-8 text, bytes as they are. */
 export function encodeRecordValue(value: RecordValue): EncodedRecordValue {
   if (value instanceof Uint8Array) return { type: "bytes", bytes: value };
-  return { type: "json", bytes: Buffer.from(JSON.stringify(value), "utf8") };
+  const text = JSON.stringify(value);
+  return { type: "json", bytes: Buffer.from(text, "utf8"), text };
 }
 
 /** The inverse of `encodeRecordValue`: bytes come back as a plain `Uint8Array`. */

@@ -4,6 +4,7 @@ import {
   newSessionId,
   parseSequenceMessageId,
   sequenceMessageId,
+  sequenceMessageIdOfDigits,
 } from "../src/ids.js";
 
 const LARGEST_SEQUENCE = 10 ** 12 - 1;
@@ -36,6 +37,30 @@ describe("sequenceMessageId", () => {
   it("refuses sequences it cannot write in order (0, negatives, fractions, 10^12 and up)", () => {
     for (const bad of [0, -1, 1.5, Number.NaN, LARGEST_SEQUENCE + 1, Number.MAX_SAFE_INTEGER]) {
       expect(() => sequenceMessageId(bad)).toThrow(RangeError);
+    }
+  });
+});
+
+describe("sequenceMessageIdOfDigits", () => {
+  it("is sequenceMessageId of the number the digits write", () => {
+    for (let power = 0; power <= 12; power++) {
+      for (const n of [
+        10 ** power - 1,
+        10 ** power,
+        10 ** power + 1,
+        Math.floor(Math.random() * 10 ** power),
+      ]) {
+        if (n < 1 || n > LARGEST_SEQUENCE) continue;
+        expect(sequenceMessageIdOfDigits(String(n))).toBe(sequenceMessageId(n));
+      }
+    }
+    // Digits it does not pad itself go through sequenceMessageId: leading zeros are the same number.
+    expect(sequenceMessageIdOfDigits("007")).toBe("m000000000007");
+  });
+
+  it("refuses what sequenceMessageId refuses", () => {
+    for (const bad of ["", "0", "-1", "1.5", "x", String(LARGEST_SEQUENCE + 1), "1e3x"]) {
+      expect(() => sequenceMessageIdOfDigits(bad)).toThrow(RangeError);
     }
   });
 });

@@ -35,43 +35,134 @@ function sendWithDeadline(
   args: RedisArg[],
   replyEncoding: "utf8" | null,
 ): Promise<unknown> {
-  const options = connectionOptions(client);
-  const base = options.commandTimeout;
-  const bytes = typeof base === "number" ? argumentBytes(args) : 0;
-  if (typeof base !== "number" || bytes < LARGE_COMMAND_BYTES) {
+  const base = commandTimeoutOf(client);
+  const bytes = typeof base === "number" ? largeArgumentBytes(args) : 0;
+  if (typeof base !== "number" || bytes === 0) {
     return (
       replyEncoding === null ? client.callBuffer(command, args) : client.call(command, args)
     ) as Promise<unknown>;
   }
+  const keyPrefix = keyPrefixOf(client);
   const sent = new Command(command, args, {
     replyEncoding,
-    ...(options.keyPrefix === undefined ? {} : { keyPrefix: options.keyPrefix }),
+    ...(keyPrefix === undefined ? {} : { keyPrefix }),
   });
   sent.setTimeout(base + Math.ceil((bytes / MIB) * COMMAND_TIMEOUT_MS_PER_MIB));
   return client.sendCommand(sent) as Promise<unknown>;
 }
 
-/** The options a command is sent with: a connection's own, or (Cluster) those of its node connections. */
-function connectionOptions(client: RedisClient): { commandTimeout?: number; keyPrefix?: string } {
-  if ("isCluster" in client && client.isCluster) {
-    const cluster = client as Cluster;
-    return {
-      ...(cluster.options.redisOptions?.commandTimeout === undefined
-        ? {}
-        : { commandTimeout: cluster.options.redisOptions.commandTimeout }),
-      ...(cluster.options.keyPrefix === undefined ? {} : { keyPrefix: cluster.options.keyPrefix }),
-    };
-  }
-  const { commandTimeout, keyPrefix } = (client as Redis).options;
-  return {
-    ...(commandTimeout === undefined ? {} : { commandTimeout }),
-    ...(keyPrefix === undefined ? {} : { keyPrefix }),
-  };
+function isCluster(client: RedisClient): client is Cluster {
+  return "isCluster" in client && client.isCluster;
 }
 
-function argumentBytes(args: RedisArg[]): number {
+/** The `commandTimeout` commands are sent with: a connection's own, or (Cluster) that of its node connections. */
+function commandTimeoutOf(client: RedisClient): number | undefined {
+  return isCluster(client) ? client.options.redisOptions?.commandTimeout : client.options.commandTimeout;
+}
+
+function keyPrefixOf(client: RedisClient): string | undefined {
+  return client.options.keyPrefix;
+}
+
+/**
+ * The bytes `args` carry when that is at least LARGE_COMMAND_BYTES, else 0. Counting bytes takes a pass over
+ * every string, so it is only done when the strings' lengths allow that many (UTF-8 is at most 3 bytes per
+ * UTF-16 code unit): the hot paths' small commands never pay for it.
+ */
+function largeArgumentBytes(args: RedisArg[]): number {
+  let most = 0;
+  for (const arg of args)
+    most += typeof arg === "string" ? 3 * arg.length : Buffer.isBuffer(arg) ? arg.length : 8;
+  if (most < LARGE_COMMAND_BYTES) return 0;
   let bytes = 0;
   for (const arg of args)
     bytes += typeof arg === "string" ? Buffer.byteLength(arg) : Buffer.isBuffer(arg) ? arg.length : 8;
-  return bytes;
+  return bytes < LARGE_COMMAND_BYTES ? 0 : bytes;
+}
+
+/** One command of a `transaction`: its name and arguments. */
+export type TransactionCommand = readonly [name: string, args: RedisArg[]];
+
+/**
+ * Runs `commands` as one MULTI/EXEC transaction, in one round trip: they see the data at one moment. Resolves
+ * with the EXEC reply (one entry per command; a command's error reply is an Error in its place). Rejects with
+ * the server's EXECABORT error when it refused a queued command (see `isTransactionRefused`). Every key must be
+ * in one Cluster slot.
+ */
+export function transaction(
+  client: RedisClient,
+  commands: readonly TransactionCommand[],
+): Promise<unknown[]> {
+  if (isCluster(client)) return clusterTransaction(client, commands);
+  return standaloneTransaction(client as Redis, commands);
+}
+
+/**
+ * Whether a transaction failed as a whole on the server, with nothing run: EXECABORT (a queued command was
+ * refused: every command while Redis is over `maxmemory`, reads too) or EXEC without MULTI (the connection was
+ * replaced between the two). A caller may then do the same work another way.
+ */
+export function isTransactionRefused(error: unknown): boolean {
+  return (
+    error instanceof Error &&
+    (error.message.startsWith("EXECABORT") || error.message.startsWith("ERR EXEC without MULTI"))
+  );
+}
+
+const ignore = () => {};
+
+/** What `sendCommand` writes a command to instead of the socket: ioredis's pipeline stream shape. */
+type CommandSink = Extract<NonNullable<Parameters<Redis["sendCommand"]>[1]>, { isPipeline: true }>;
+
+/**
+ * MULTI, the commands and EXEC handed to the socket in one write (ioredis's `multi()` does the same with a
+ * pipeline object and a promise per reply, which costs more client time than the commands' own work). The
+ * commands go through `sendCommand` as usual, so the offline queue, timeouts and key prefix apply; they are
+ * buffered until EXEC's turn, also when ioredis re-sends unanswered commands after a reconnect.
+ */
+function standaloneTransaction(client: Redis, commands: readonly TransactionCommand[]): Promise<unknown[]> {
+  const chunks: (string | Buffer)[] = [];
+  const buffering: CommandSink = {
+    isPipeline: true,
+    destination: { redis: client },
+    write(chunk: string | Buffer) {
+      chunks.push(chunk);
+    },
+  };
+  const flushing: CommandSink = {
+    isPipeline: true,
+    destination: { redis: client },
+    write(chunk: string | Buffer) {
+      chunks.push(chunk);
+      const all = chunks.every((c) => typeof c === "string")
+        ? chunks.join("")
+        : Buffer.concat(chunks.map((c) => (typeof c === "string" ? Buffer.from(c) : c)));
+      chunks.length = 0;
+      client.stream.write(all);
+    },
+  };
+  const keyPrefix = keyPrefixOf(client);
+  const queuedOptions = keyPrefix === undefined ? {} : { keyPrefix };
+  const queue = (name: string, args: RedisArg[]) => {
+    const command = new Command(name, args, queuedOptions);
+    // Its reply is QUEUED or the reason EXEC aborts; EXEC's reply carries what matters.
+    command.promise.catch(ignore);
+    client.sendCommand(command, buffering);
+  };
+  queue("multi", []);
+  for (const [name, args] of commands) queue(name, args);
+  const exec = new Command("exec", [], { replyEncoding: "utf8" });
+  client.sendCommand(exec, flushing);
+  return exec.promise as Promise<unknown[]>;
+}
+
+/** On a Cluster, ioredis's own `multi()` (it routes the transaction by its keys and follows MOVED/ASK). */
+async function clusterTransaction(
+  client: Cluster,
+  commands: readonly TransactionCommand[],
+): Promise<unknown[]> {
+  const multi = client.multi();
+  for (const [name, args] of commands) multi.call(name, ...args);
+  const replies = (await multi.exec()) ?? [];
+  return replies.map(([error, reply]) => error ?? reply);
 }

@@ -4,7 +4,7 @@ import {
   type MessageInput,
   type Preferences,
   type Session,
-  sequenceMessageId,
+  sequenceMessageIdOfDigits,
 } from "@agent-state/core";
 
 /**
@@ -45,6 +45,47 @@ export function sessionFromFields(fields: Map<string, string>, now: number): Ses
   };
 }
 
+/**
+ * The meta-hash fields a `Session` is made of, in the order `sessionFromValues` reads them: what a read asks
+ * for with HMGET (fewer strings to send and decode than HGETALL's every field and its name).
+ */
+export const SESSION_FIELDS = [
+  "id",
+  "user",
+  "agent",
+  "state",
+  "version",
+  "count",
+  "tool",
+  "created",
+  "active",
+  "expires",
+] as const;
+
+/**
+ * The session in an HMGET reply for SESSION_FIELDS (null for a missing field), or null when there is none
+ * or it has expired by `now`.
+ */
+export function sessionFromValues(values: unknown, now: number): Session | null {
+  if (!Array.isArray(values)) return null;
+  const sessionId = values[0];
+  const expiresAt = Number(values[9] ?? Number.NaN);
+  if (typeof sessionId !== "string" || !(now < expiresAt)) return null;
+  return {
+    sessionId,
+    userId: values[1] || null,
+    agentId: values[2] || null,
+    state: JSON.parse(values[3] ?? "{}") as Record<string, Json>,
+    version: Number(values[4] ?? Number.NaN),
+    messageCount: Number(values[5] ?? Number.NaN),
+    lastToolCall: values[6] || null,
+    lastActiveRegion: null,
+    createdAt: Number(values[7] ?? Number.NaN),
+    lastActiveAt: Number(values[8] ?? Number.NaN),
+    expiresAt,
+  };
+}
+
 /** What a stream entry's `m` field holds: the message without its id (the id is the entry's sequence). */
 export function encodeMessage(input: MessageInput, now: number): string {
   const stored: Omit<Message, "id"> = {
@@ -59,34 +100,48 @@ export function encodeMessage(input: MessageInput, now: number): string {
 /** The message for one stream entry `[id "0-<n>", ["m", json]]`, with its sequence. */
 export function messageFromEntry(entry: unknown): { sequence: number; message: Message } {
   const [entryId, values] = entry as [string, string[]];
-  const sequence = Number(String(entryId).slice(2));
-  return { sequence, message: messageFrom(sequence, values) };
+  const digits = sequenceDigits(entryId);
+  return { sequence: Number(digits), message: messageFrom(digits, values) };
 }
 
 /** Messages from flat {entryId, messageJson, …} pairs, newest first, as oldest first. */
 export function messagesFromFlatNewestFirst(flat: unknown[]): Message[] {
   const messages: Message[] = [];
   for (let i = flat.length - 2; i >= 0; i -= 2) {
-    messages.push(messageFromJson(Number(String(flat[i]).slice(2)), String(flat[i + 1])));
+    messages.push(messageFromJson(sequenceDigits(flat[i]), String(flat[i + 1])));
   }
+  return messages;
+}
+
+/** Stream entries `[id "0-<n>", ["m", json]]`, newest first (an XREVRANGE reply), as messages oldest first. */
+export function messagesFromEntriesNewestFirst(entries: unknown[]): Message[] {
+  const messages: Message[] = new Array(entries.length);
+  for (let i = 0, last = entries.length - 1; i <= last; i++) messages[last - i] = messageOfEntry(entries[i]);
   return messages;
 }
 
 /** The message for one stream entry (a hot path: one literal of a fixed shape, no spread). */
 export function messageOfEntry(entry: unknown): Message {
   const [entryId, values] = entry as [string, string[]];
-  return messageFrom(Number(String(entryId).slice(2)), values);
+  return messageFrom(sequenceDigits(entryId), values);
 }
 
-function messageFrom(sequence: number, values: string[]): Message {
-  return messageFromJson(sequence, values[values.indexOf("m") + 1] ?? "{}");
+/** The sequence in a stream entry id `0-<n>`, as its digits. */
+function sequenceDigits(entryId: unknown): string {
+  return String(entryId).slice(2);
 }
 
-function messageFromJson(sequence: number, json: string): Message {
+function messageFrom(digits: string, values: string[]): Message {
+  // The store writes `m` as an entry's one field.
+  const json = values[0] === "m" ? values[1] : values[values.indexOf("m") + 1];
+  return messageFromJson(digits, json ?? "{}");
+}
+
+function messageFromJson(digits: string, json: string): Message {
   // The fields encodeMessage stores, in its order; `metadata` only when it was given.
   const stored = JSON.parse(json) as Omit<Message, "id">;
   const message: Message = {
-    id: sequenceMessageId(sequence),
+    id: sequenceMessageIdOfDigits(digits),
     role: stored.role,
     content: stored.content,
     timestamp: stored.timestamp,

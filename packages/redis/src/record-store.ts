@@ -40,26 +40,24 @@ export class RedisRecordStore implements RecordStore {
     const scope = validateScope(rawScope);
     const keys = validateRecordKeys(rawKeys);
     if (keys.length === 0) return [];
-    const unique = [...new Set(keys)];
     const prefix = this.context.keys.recordKeyPrefix(scope);
     const now = this.context.options.clock();
-    // One key: one HMGET, liveness judged here (a script only to read several keys as of one moment).
-    const reply = (await guarded("records.get", async () =>
-      unique.length === 1
-        ? [
-            liveFields(
-              (await sendBuffer(this.context.client, "HMGET", [
-                prefix + unique[0],
-                ...RECORD_FIELDS,
-              ])) as (Buffer | null)[],
-              now,
-            ),
-          ]
-        : RECORD_GET.runBuffer(
-            this.context.client,
-            unique.map((key) => prefix + key),
-            [String(now)],
-          ),
+    if (keys.length === 1) {
+      // One key: one HMGET, liveness judged here (a script only to read several keys as of one moment).
+      const key = keys[0] as string;
+      const reply = (await guarded("records.get", () =>
+        sendBuffer(this.context.client, "HMGET", [prefix + key, ...RECORD_FIELDS]),
+      )) as (Buffer | null)[];
+      const found = liveFields(reply, now);
+      return [found ? recordFrom(key, found) : null];
+    }
+    const unique = [...new Set(keys)];
+    const reply = (await guarded("records.get", () =>
+      RECORD_GET.runBuffer(
+        this.context.client,
+        unique.map((key) => prefix + key),
+        [String(now)],
+      ),
     )) as (Buffer[] | null)[];
     const fields = new Map(unique.map((key, i) => [key, reply[i] ?? null]));
     // Each position gets its own decoded value, so duplicate keys never share one object.
@@ -131,13 +129,17 @@ export class RedisRecordStore implements RecordStore {
         continue;
       }
       const expiresAt = op.ttlSeconds === undefined ? null : expiresAtFrom(now, op.ttlSeconds);
-      const { bytes, type } = op.encoded;
+      const { bytes, type, text } = op.encoded;
       args.push(
         "p",
         op.key,
         ifVersion,
         type === "bytes" ? "b" : "j",
-        Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+        // JSON as its text: a command of strings only is written as one string (with a Buffer among its
+        // arguments, ioredis assembles the whole command as Buffers, which costs more than the script).
+        type === "json" && text !== undefined
+          ? text
+          : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
         expiresAt === null ? "" : String(expiresAt),
         expiresAt === null ? "" : String(physicalTtlMs(expiresAt, now)),
       );

@@ -31,12 +31,18 @@ export class LuaScript {
     args: RedisArg[],
     via: typeof send,
   ): Promise<unknown> {
-    const tail: RedisArg[] = [keys.length, ...keys, ...args];
+    // EVALSHA's arguments, built in one array: sha1, numkeys, keys, args.
+    const sent: RedisArg[] = new Array(2 + keys.length + args.length);
+    sent[0] = this.sha1;
+    sent[1] = keys.length;
+    for (let i = 0; i < keys.length; i++) sent[2 + i] = keys[i] as string;
+    for (let i = 0; i < args.length; i++) sent[2 + keys.length + i] = args[i] as RedisArg;
     try {
-      return await via(client, "EVALSHA", [this.sha1, ...tail]);
+      return await via(client, "EVALSHA", sent);
     } catch (error) {
       if (!isNoScript(error)) throw error;
-      return await via(client, "EVAL", [this.source, ...tail]);
+      sent[0] = this.source;
+      return await via(client, "EVAL", sent);
     }
   }
 }

@@ -144,6 +144,15 @@ describe("redis records: layout and round trips on a standalone server", () => {
     await store.records.write(scope, [{ put: "short", value: 4 }]);
     expect(await probe.pttl(`${base}k:short`)).toBe(-1);
     expect(await probe.zrange(`${base}x`, "0", "-1")).toEqual(["long"]);
+    // Rewriting a permanent record without ttl changes no expiry (the script skips those commands).
+    await store.records.write(scope, [{ put: "short", value: 5 }]);
+    for (const key of [`${base}k:short`, `${base}i`, `${base}x`]) expect(await probe.pttl(key)).toBe(-1);
+    expect(await probe.zrange(`${base}x`, "0", "-1")).toEqual(["long"]);
+    // With a ttl it is permanent no more, and neither are the indexes.
+    await store.records.write(scope, [{ put: "short", value: 6, ttlSeconds: 60 }]);
+    expect(Number(await probe.pttl(`${base}k:short`))).toBeGreaterThan(0);
+    expect(Number(await probe.pttl(`${base}i`))).toBeGreaterThan(60_000);
+    expect(await probe.zrange(`${base}x`, "0", "-1")).toEqual(["short", "long"]);
     await store.records.clear(scope);
   });
 

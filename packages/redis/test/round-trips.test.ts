@@ -40,13 +40,19 @@ afterAll(async () => {
 });
 
 describe("redis: one round trip per operation", () => {
-  it("each hot operation is exactly one command (a script by SHA, or one read)", async () => {
+  it("each hot operation is exactly one command (a script by SHA, or one read) or one transaction", async () => {
     await store.sessions.create({ sessionId: "s1", userId: "u1" });
     let appended: Message[] = [];
     let replaced: Message[] = [];
-    const operations: [string, () => Promise<unknown>, string][] = [
-      ["sessions.get", () => store.sessions.get("s1"), "HGETALL"],
-      ["sessions.get with 20 recent", () => store.sessions.get("s1", { recentMessages: 20 }), "EVALSHA"],
+    // The commands each operation sends, in order: one, or one MULTI/EXEC transaction written at once (see
+    // the next test).
+    const operations: [string, () => Promise<unknown>, string | string[]][] = [
+      ["sessions.get", () => store.sessions.get("s1"), "HMGET"],
+      [
+        "sessions.get with 20 recent",
+        () => store.sessions.get("s1", { recentMessages: 20 }),
+        ["MULTI", "HMGET", "XREVRANGE", "EXEC"],
+      ],
       ["sessions.update", () => store.sessions.update("s1", { state: { a: 1 } }), "EVALSHA"],
       [
         "sessions.update with expectedVersion",
@@ -99,12 +105,60 @@ describe("redis: one round trip per operation", () => {
       ],
       ["preferences.get", () => store.preferences.get("u", "a"), "HGETALL"],
     ];
-    for (const [name, run, command] of operations) {
+    for (const [name, run, commands] of operations) {
       const seen = await monitor.during(run);
-      expect({ name, commands: seen.map((c) => c.name) }).toEqual({ name, commands: [command] });
+      expect({ name, commands: seen.map((c) => c.name) }).toEqual({ name, commands: [commands].flat() });
     }
     const stored = await store.sessions.messages("s1");
     expect(stored.items.map((m) => m.content)).toEqual(["1", "2c"]);
+  });
+
+  it("sessions.get with recent messages writes its transaction to the socket at once: one round trip", async () => {
+    await store.sessions.create({ sessionId: "tx" });
+    await store.sessions.append("tx", [
+      { role: "user", content: "q" },
+      { role: "assistant", content: "a" },
+    ]);
+    const socket = (store.client as Redis).stream;
+    const write = socket.write;
+    let writes = 0;
+    socket.write = function (this: typeof socket, ...args: Parameters<typeof write>) {
+      writes += 1;
+      return write.apply(this, args);
+    } as typeof write;
+    let session: Awaited<ReturnType<typeof store.sessions.get>>;
+    try {
+      session = await store.sessions.get("tx", { recentMessages: 5 });
+    } finally {
+      socket.write = write;
+    }
+    expect(writes).toBe(1);
+    expect(session?.messageCount).toBe(2);
+    expect(session?.recentMessages?.map((m) => m.content)).toEqual(["q", "a"]);
+  });
+
+  it("sessions.get with recent messages falls back to its read-only script when Redis refuses the transaction", async () => {
+    await store.sessions.create({ sessionId: "oom" });
+    await store.sessions.append("oom", { role: "user", content: "kept" });
+    const admin = new Redis({ host: server.host, port: server.port });
+    try {
+      await admin.config("SET", "maxmemory", "1");
+      // Over maxmemory Redis refuses every command queued in MULTI (reads too), so EXEC aborts; the script
+      // (flagged no-writes) still runs: one more round trip, only then.
+      // MONITOR shows MULTI and the aborted EXEC, not the refused commands. The first fallback on this server
+      // loads the script (NOSCRIPT, then EVAL); the second is the steady state.
+      for (const script of [["EVALSHA", "EVAL"], ["EVALSHA"]]) {
+        const seen = await monitor.during(async () => {
+          const session = await store.sessions.get("oom", { recentMessages: 5 });
+          expect(session?.recentMessages?.map((m) => m.content)).toEqual(["kept"]);
+          expect(session?.messageCount).toBe(1);
+        });
+        expect(seen.map((c) => c.name)).toEqual(["MULTI", "EXEC", ...script]);
+      }
+    } finally {
+      await admin.config("SET", "maxmemory", "0");
+      await admin.quit();
+    }
   });
 
   it("an append slides expiry on every key of the session inside its one script, relative to the server", async () => {

@@ -38,16 +38,22 @@ if #expired > 0 then
   redis.call('ZREM', KEYS[2], unpack(expired))
 end
 local count = (#ARGV - 3) / 7
-local current, passed, failed = {}, {}, false
+local current, passed, failed, existed, forever = {}, {}, false, {}, {}
 for i = 1, count do
   local base = 3 + (i - 1) * 7
   local m = redis.call('HMGET', KEYS[i + 2], 'n', 'e')
   current[i] = isLive(m[1], m[2], now) and tonumber(m[1]) or 0
+  -- Whether the record's hash exists, and whether it never expires (then its key has no Redis expiry, it is
+  -- not in the ttl index, and the indexes never expire either: see the end).
+  existed[i] = m[1] ~= false
+  forever[i] = existed[i] and m[2] == ''
   local wanted = ARGV[base + 3]
   passed[i] = wanted == '' or tonumber(wanted) == current[i]
   if not passed[i] then failed = true end
 end
 local reply = {}
+-- keepsForever: this call leaves a record that never expires; hadForever: one of them never expired before.
+local keepsForever, hadForever = false, false
 for i = 1, count do
   local base = 3 + (i - 1) * 7
   local key, member = KEYS[i + 2], ARGV[base + 2]
@@ -62,8 +68,14 @@ for i = 1, count do
     local expires = ARGV[base + 6]
     redis.call('HSET', key, 'v', ARGV[base + 5], 't', ARGV[base + 4], 'n', version, 'u', ARGV[1], 'e', expires)
     if expires == '' then
-      redis.call('PERSIST', key)
-      redis.call('ZREM', KEYS[2], member)
+      keepsForever = true
+      if forever[i] then
+        hadForever = true
+      else
+        -- A hash HSET just made has no expiry; one that had a ttl loses it.
+        if existed[i] then redis.call('PERSIST', key) end
+        redis.call('ZREM', KEYS[2], member)
+      end
     else
       redis.call('PEXPIRE', key, ARGV[base + 7])
       redis.call('ZADD', KEYS[2], expires, member)
@@ -79,13 +91,16 @@ for i = 1, count do
     reply[#reply + 1] = 0
   end
 end
-local total = redis.call('ZCARD', KEYS[1])
+local total = keepsForever and 1 or redis.call('ZCARD', KEYS[1])
 if total == 0 then
   redis.call('UNLINK', KEYS[1], KEYS[2])
-elseif redis.call('ZCARD', KEYS[2]) < total then
-  -- Some record never expires: so do the indexes.
-  redis.call('PERSIST', KEYS[1])
-  redis.call('PERSIST', KEYS[2])
+elseif keepsForever or redis.call('ZCARD', KEYS[2]) < total then
+  -- Some record never expires: so do the indexes (they already did when one never expired before this call,
+  -- since every write ends here).
+  if not hadForever then
+    redis.call('PERSIST', KEYS[1])
+    redis.call('PERSIST', KEYS[2])
+  end
 else
   -- Every record has a ttl: the indexes live as long as the longest-lived one (never shortened).
   local latest = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')

@@ -1,3 +1,4 @@
+import { SESSION_FIELDS } from "../codec.js";
 import { PHYSICAL_EXPIRY_MARGIN_MS } from "../expiry.js";
 import { LuaScript } from "../script.js";
 
@@ -30,11 +31,16 @@ return 'ok'
 // Shared by update, append and truncate: slides expiry of the session's keys to now + the session's ttl
 // and, when that passes the session's registration in the user index and stats registry, moves the
 // registration one ttl further (returned so the store refreshes those two other-slot keys; rare by design).
+// \`fields\` (optional): more meta fields {name, value, …} to set in the same HSET.
 const SLIDE = `
-local function slide(now, ttl, registered)
+local function slide(now, ttl, registered, fields)
   local expires = now + ttl
   local expiresText = string.format('%.0f', expires)
-  redis.call('HSET', KEYS[1], 'active', ARGV[1], 'expires', expiresText)
+  if fields then
+    redis.call('HSET', KEYS[1], 'active', ARGV[1], 'expires', expiresText, unpack(fields))
+  else
+    redis.call('HSET', KEYS[1], 'active', ARGV[1], 'expires', expiresText)
+  end
   local physical = string.format('%.0f', ttl + ${PHYSICAL_EXPIRY_MARGIN_MS})
   for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], physical) end
   if expires > registered then
@@ -66,26 +72,29 @@ return {'ok', redis.call('HGETALL', KEYS[1]), registration}
 `,
 );
 
-// The sequence of a stream entry id '0-<n>', and the session's counters (with the fallbacks above).
+// The sequence of a stream entry id '0-<n>', and the session's counters (with the fallbacks above): from the
+// meta fields count, seq and last as read (countersOf), or read now (counters).
 const COUNTERS = `
 local function sequenceOf(entryId) return string.sub(entryId, 3) end
-local function counters()
-  local c = redis.call('HMGET', KEYS[1], 'count', 'seq', 'last')
-  local last = c[3]
+local function countersOf(count, seq, last)
   if not last then
     local newest = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
     last = newest[1] and sequenceOf(newest[1][1]) or ''
   end
-  return tonumber(c[1]), tonumber(c[2] or c[1]), last
+  return tonumber(count), tonumber(seq or count), last
+end
+local function counters()
+  local c = redis.call('HMGET', KEYS[1], 'count', 'seq', 'last')
+  return countersOf(c[1], c[2], c[3])
 end
 `;
 
-// How append and truncate begin: the helpers, then m = {expires, ttl, reg, user} of a live session, or
-// {'missing'} back to the store.
+// How append and truncate begin: the helpers, then m = {expires, ttl, reg, user, count, seq, last} of a
+// live session (one read of the meta hash), or {'missing'} back to the store.
 const MESSAGE_WRITE_PRELUDE = `${SLIDE}
 ${COUNTERS}
 local now = tonumber(ARGV[1])
-local m = redis.call('HMGET', KEYS[1], 'expires', 'ttl', 'reg', 'user')
+local m = redis.call('HMGET', KEYS[1], 'expires', 'ttl', 'reg', 'user', 'count', 'seq', 'last')
 if not m[1] or tonumber(m[1]) <= now then return {'missing'} end`;
 
 // Shared by truncate and an append's replace: what to remove and removing it. `newest(mode, position, max)`
@@ -160,7 +169,7 @@ if key ~= '' then
     return {'replay', redis.call('XRANGE', KEYS[2], '0-' .. first, '0-' .. last)}
   end
 end
-local count, seq, last = counters()
+local count, seq, last = countersOf(m[5], m[6], m[7])
 if ARGV[2] == '1' and ARGV[3] ~= last then return {'conflict', last} end
 if ARGV[6] ~= '' then
   local removed, newLast = newest(ARGV[6], ARGV[7], tonumber(ARGV[8]))
@@ -176,11 +185,11 @@ for i = 1, n do
   redis.call('XADD', KEYS[2], '0-' .. string.format('%d', seq + i), 'm', ARGV[i + 8])
 end
 local lastText = string.format('%d', seq + n)
-redis.call('HSET', KEYS[1], 'count', string.format('%d', count + n), 'seq', lastText, 'last', lastText)
 if key ~= '' then
   redis.call('HSET', KEYS[3], key, string.format('%d', first) .. ':' .. lastText .. ':' .. ARGV[5])
 end
-local registration = slide(now, tonumber(m[2]), tonumber(m[3]))
+local registration = slide(now, tonumber(m[2]), tonumber(m[3]),
+  {'count', string.format('%d', count + n), 'seq', lastText, 'last', lastText})
 return {'ok', first, registration, m[4]}
 `,
 );
@@ -205,19 +214,18 @@ return {'ok', removed, registration, m[4]}
 );
 
 /**
- * ARGV: now, recentCount. Returns {metaFields, recent}: the meta hash as it is (the store judges expiry)
- * and, when the session is live, its last `recentCount` messages newest first, flat as
- * {entryId, messageJson, entryId, messageJson, …}. Flat because every nested table a script returns costs
- * the server a conversion (about half the script's time for 20 entries) and the client a nested decode.
+ * ARGV: now, recentCount. Returns {session, recent}: the meta hash's SESSION_FIELDS (HMGET, as the store's
+ * other reads; the store judges expiry) and, when the session is live, its last `recentCount` messages newest
+ * first, flat as {entryId, messageJson, entryId, messageJson, …}. Flat because every nested table a script
+ * returns costs the server a conversion (about half the script's time for 20 entries) and the client a nested
+ * decode. The store's fallback for `get` with recent messages when Redis refuses a transaction (over
+ * maxmemory: this script is read-only, so it still runs).
  */
 export const GET_SESSION_WITH_RECENT = new LuaScript(
   "getSessionWithRecent",
   `#!lua flags=no-writes
-local meta = redis.call('HGETALL', KEYS[1])
-local expires
-for i = 1, #meta, 2 do
-  if meta[i] == 'expires' then expires = meta[i + 1] break end
-end
+local meta = redis.call('HMGET', KEYS[1], ${SESSION_FIELDS.map((field) => `'${field}'`).join(", ")})
+local expires = meta[${SESSION_FIELDS.indexOf("expires") + 1}]
 if not expires or tonumber(expires) <= tonumber(ARGV[1]) then return {meta, {}} end
 local entries = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', ARGV[2])
 local recent = {}
