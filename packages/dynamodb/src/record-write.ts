@@ -20,10 +20,12 @@ import {
 import {
   CHUNK_BYTES,
   type ChunkItem,
+  COMPRESS_THRESHOLD_BYTES,
   chooseInline,
   deleteChunksQuietly,
   INLINE_MAX_BYTES,
   layoutPayload,
+  type Payload,
   packPayload,
   writeChunks,
 } from "./large-values.js";
@@ -65,11 +67,22 @@ export async function writeRecords(
 ): Promise<StoredRecord[]> {
   const now = context.clock();
   const table = context.tables.sessions;
-  const prepared = await prepare(context, write, now);
+  const prepared = prepare(context, write, now, await packPayloads(write.ops));
   const allChunks = prepared.flatMap((p) => p.chunks);
-  await writeChunks(context, table, allChunks, "records.write");
+  if (allChunks.length > 0) await writeChunks(context, table, allChunks, "records.write");
   const atomic = write.atomic && prepared.length > 1;
   let outcomes: Outcome[];
+  const single = prepared.length === 1 ? prepared[0] : undefined;
+  if (single !== undefined && !atomic) {
+    // One op (most writes): no batching machinery between the caller and its request.
+    try {
+      const record = await writeOne(context, write.scope, single, now);
+      return record ? [record] : [];
+    } catch (error) {
+      if (certainlyNotWritten(error)) await dropChunks(context, single);
+      throw error;
+    }
+  }
   if (atomic) {
     try {
       outcomes = (await writeTransaction(context, write.scope, prepared, now)).map((record) => ({ record }));
@@ -105,15 +118,21 @@ export async function writeRecords(
   return outcomes.flatMap((o) => (o.record ? [o.record] : []));
 }
 
-async function prepare(
+/** The stored form of each put's value (null for a delete); only values big enough to compress wait. */
+function packPayloads(ops: CheckedRecordOp[]): (Payload | null)[] | Promise<(Payload | null)[]> {
+  if (ops.every((op) => op.kind !== "put" || op.encoded.bytes.byteLength < COMPRESS_THRESHOLD_BYTES)) {
+    return ops.map((op) => (op.kind === "put" ? { codec: "raw", data: op.encoded.bytes } : null));
+  }
+  return Promise.all(ops.map((op) => (op.kind === "put" ? packPayload(op.encoded.bytes) : null)));
+}
+
+function prepare(
   context: StoreContext,
   write: { scope: string; ops: CheckedRecordOp[]; atomic: boolean },
   now: number,
-): Promise<Prepared[]> {
+  payloads: (Payload | null)[],
+): Prepared[] {
   const pk = recordPk(write.scope);
-  const payloads = await Promise.all(
-    write.ops.map((op) => (op.kind === "put" ? packPayload(op.encoded.bytes) : null)),
-  );
   const sizes = payloads.map((p) => p?.data.byteLength ?? 0);
   const inline = write.atomic ? chooseInline(sizes) : sizes.map((size) => size <= INLINE_MAX_BYTES);
   // Heads of one atomic batch carry its id, so that readers know to read them serializably.
@@ -238,7 +257,9 @@ async function writeOne(
       state = actual;
       continue;
     }
-    await dropReplaced(context, scope, p, old as RecordItem | undefined);
+    if ((old as RecordItem | undefined)?.vid !== undefined) {
+      await dropReplaced(context, scope, p, old as RecordItem | undefined);
+    }
     return finish(context, scope, p, state);
   }
   throw new UnavailableError(`records.write: ${JSON.stringify(p.op.key)} kept changing during the write`);
