@@ -3,7 +3,8 @@
  * the checkpoint whose put wrote them, channel, version). Such a value never changes once written, so an
  * entry never goes stale: a `getTuple` takes the values its checkpoint carries over from here instead of
  * reading the records holding them (one request less). Least recently used entries go first once the
- * entries hold more than `capacityBytes`; a value over a quarter of it is not kept. `deleteThread` drops a
+ * entries hold more than `capacityBytes` (a value read as part of a larger record is copied, so that the
+ * bytes counted are the bytes held); a value over a quarter of it is not kept. `deleteThread` drops a
  * thread's entries.
  */
 export class ValueCache {
@@ -33,7 +34,9 @@ export class ValueCache {
     if (bytes.byteLength > this.capacityBytes / 4) return;
     const key = cacheKey(thread, ns, writer, channel, version);
     this.remove(key);
-    this.entries.set(key, bytes);
+    // A view into a larger buffer (a value inside a head read back) would keep all of it alive: keep a copy.
+    const own = bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+    this.entries.set(key, own);
     this.heldBytes += bytes.byteLength;
     for (const oldest of this.entries.keys()) {
       if (this.heldBytes <= this.capacityBytes) break;

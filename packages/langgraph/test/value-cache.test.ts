@@ -21,6 +21,18 @@ describe("ValueCache", () => {
     expect(cache.get("t", "", "c4", "a", 4)).toBeDefined();
   });
 
+  it("keeps a copy of a value that is a view into a larger buffer (so it does not hold the whole buffer)", () => {
+    const cache = new ValueCache(100);
+    const record = new Uint8Array(1000).fill(1);
+    cache.set("t", "", "c1", "a", 1, record.subarray(10, 20));
+    const kept = cache.get("t", "", "c1", "a", 1);
+    expect(kept?.byteLength).toBe(10);
+    expect(kept?.buffer.byteLength).toBe(10);
+    const own = new Uint8Array(5);
+    cache.set("t", "", "c1", "b", 1, own);
+    expect(cache.get("t", "", "c1", "b", 1)).toBe(own);
+  });
+
   it("does not keep a value over a quarter of its capacity, and drops a thread's entries", () => {
     const cache = new ValueCache(100);
     cache.set("t", "", "c1", "big", 1, bytes(26));
