@@ -20,8 +20,8 @@ import { RedisToolCache } from "./tool-cache.js";
 /**
  * The agent-state `StateStore` on Redis (standalone or Cluster) through ioredis. Every multi-step write
  * is one Lua script on keys sharing a hash tag; expiry is judged by the injected clock and also set on
- * every key, relative (PEXPIRE the remaining ttl plus a margin), so Redis reclaims the memory and never
- * drops a live record when the app's clock differs from the server's.
+ * every key, counted from the server's time (the remaining ttl plus a margin), so Redis reclaims the memory
+ * and never drops a live record when the app's clock differs from the server's.
  */
 export class RedisStateStore implements StateStore {
   readonly sessions: RedisSessionStore;

@@ -4,14 +4,15 @@ import { PHYSICAL_EXPIRY_MARGIN_MS, RedisStateStore } from "@agent-state/redis";
 import { type RedisServerHandle, startRedisServer } from "@agent-state/redis/testing";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CommandMonitor } from "./command-monitor.js";
+import { CommandMonitor, expiryDeadline } from "./command-monitor.js";
 
 const DAY_MS = 24 * 3600 * 1000;
 const TTL_SECONDS = 600;
 
-// Issue 12, item 8: Redis's own expiry must not follow the app's clock. An absolute PEXPIREAT computed from
-// a clock far behind the server's lies in the past (Redis deletes the key at once); from a clock far ahead
-// it keeps garbage for as long as the skew. Relative PEXPIRE leaves only the logical expiry to the clock.
+// Issue 12, item 8: Redis's own expiry must not follow the app's clock. An expiry time computed from a clock
+// far behind the server's lies in the past (Redis deletes the key at once); from a clock far ahead it keeps
+// garbage for as long as the skew. Every expiry counts from the server's own time (relative PEXPIRE, or
+// PEXPIREAT of the server's TIME read in the script), which leaves only the logical expiry to the clock.
 describe("redis: a store's clock far from the server's", () => {
   let server: RedisServerHandle;
   let probe: Redis;
@@ -41,6 +42,7 @@ describe("redis: a store's clock far from the server's", () => {
         ttlSeconds: { session: TTL_SECONDS, preferences: TTL_SECONDS },
       });
       const ttl = { ttlSeconds: TTL_SECONDS };
+      const serverBefore = await monitor.serverNowMs();
       const seen = await monitor.duringWithScripts(async () => {
         await store.sessions.create({ sessionId: "s", userId: "u" });
         await store.sessions.append("s", [
@@ -57,18 +59,25 @@ describe("redis: a store's clock far from the server's", () => {
           { put: "r2", value: 2, ...ttl },
         ]);
       });
+      const serverAfter = await monitor.serverNowMs();
 
-      // Only relative expiry, and exactly the remaining ttl plus the margin (the user index: until the
-      // session's registration, one ttl later).
-      expect(seen.filter((c) => c.name === "PEXPIREAT" || c.name === "EXPIREAT")).toEqual([]);
+      // Every expiry Redis was given lands exactly the remaining ttl plus the margin after the server's time
+      // while the calls ran (the user index: until the session's registration, one ttl later), whichever
+      // command set it: a time from the store's clock (30 days off) fails this. Only PEXPIRE and PEXPIREAT
+      // set any (no seconds-based command or SET option that this check would miss).
+      const otherExpiries = seen.filter(
+        (c) => /EXPIRE|SETEX|GETEX/.test(c.name) && !["PEXPIRE", "PEXPIREAT", "PEXPIRETIME"].includes(c.name),
+      );
+      expect(otherExpiries).toEqual([]);
       const physical = TTL_SECONDS * 1000 + PHYSICAL_EXPIRY_MARGIN_MS;
       const userIndex = 2 * TTL_SECONDS * 1000 + PHYSICAL_EXPIRY_MARGIN_MS;
-      const expiries = seen.filter((c) => c.name === "PEXPIRE");
-      expect(expiries.length).toBeGreaterThan(10);
-      for (const { args } of expiries) {
-        expect({ key: args[0], ms: Number(args[1]) }).toEqual({
-          key: args[0],
-          ms: args[0]?.includes("u:{u}") ? userIndex : physical,
+      const deadlines = seen.flatMap((c) => expiryDeadline(c, serverBefore, serverAfter) ?? []);
+      expect(deadlines.length).toBeGreaterThan(10);
+      for (const { key, earliest, latest } of deadlines) {
+        const ms = key.includes("u:{u}") ? userIndex : physical;
+        expect({ key, fromServerTime: earliest >= serverBefore + ms && latest <= serverAfter + ms }).toEqual({
+          key,
+          fromServerTime: true,
         });
       }
 

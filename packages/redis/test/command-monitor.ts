@@ -77,8 +77,31 @@ export class CommandMonitor {
     return seen;
   }
 
+  /** The server's clock (Redis TIME) in epoch ms, rounded down like the stores' scripts read it. */
+  async serverNowMs(): Promise<number> {
+    const [seconds, micros] = await this.probe.time();
+    return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+  }
+
   async close(): Promise<void> {
     this.monitor.disconnect();
     await Promise.all([this.probe.quit(), this.base.quit()]);
   }
+}
+
+/**
+ * When an expiry command makes its key expire, in server epoch ms, for a command that ran while the server's
+ * clock read between `fromMs` and `toMs`: exactly its time for PEXPIREAT, its milliseconds after some moment
+ * in that window for PEXPIRE. Null for any other command.
+ */
+export function expiryDeadline(
+  command: SeenCommand,
+  fromMs: number,
+  toMs: number,
+): { key: string; earliest: number; latest: number } | null {
+  const key = command.args[0] ?? "";
+  const ms = Number(command.args[1]);
+  if (command.name === "PEXPIREAT") return { key, earliest: ms, latest: ms };
+  if (command.name === "PEXPIRE") return { key, earliest: fromMs + ms, latest: toMs + ms };
+  return null;
 }

@@ -112,22 +112,28 @@ describe("redis records: layout and round trips on a standalone server", () => {
     expect(await probe.keys(`${base}*`)).toEqual([]);
   });
 
-  it("record keys expire relative to the server; the indexes persist while a record never expires", async () => {
+  it("record keys expire from the server's time; the indexes persist while a record never expires", async () => {
     const scope = "expiry";
     const base = `${keyPrefix}r:{expiry}:`;
+    const serverBefore = await monitor.serverNowMs();
     const seen = await monitor.duringWithScripts(() =>
       store.records.write(scope, [
         { put: "short", value: 1, ttlSeconds: 60 },
         { put: "long", value: 2, ttlSeconds: 600 },
       ]),
     );
-    expect(seen.filter((c) => c.name === "PEXPIREAT")).toEqual([]);
-    expect(seen.filter((c) => c.name === "PEXPIRE" && c.args[0]?.includes(":k:")).map((c) => c.args)).toEqual(
-      [
-        [`${base}k:short`, "61000"],
-        [`${base}k:long`, "601000"],
-      ],
-    );
+    const serverAfter = await monitor.serverNowMs();
+    // Each key: one instant of the server's clock (TIME, read once) plus its ttl and the margin.
+    expect(seen.filter((c) => c.name === "PEXPIRE" || c.name === "TIME").map((c) => c.name)).toEqual([
+      "TIME",
+    ]);
+    const expiries = seen.filter((c) => c.name === "PEXPIREAT" && c.args[0]?.includes(":k:"));
+    expect(expiries.map((c) => c.args[0])).toEqual([`${base}k:short`, `${base}k:long`]);
+    const instants = new Set([Number(expiries[0]?.args[1]) - 61_000, Number(expiries[1]?.args[1]) - 601_000]);
+    expect(instants.size).toBe(1);
+    const [instant] = instants;
+    expect(instant).toBeGreaterThanOrEqual(serverBefore);
+    expect(instant).toBeLessThanOrEqual(serverAfter);
     // Only ttl records: the indexes live as long as the longest-lived one, and no longer.
     for (const key of [`${base}i`, `${base}x`]) {
       const ttl = Number(await probe.pttl(key));

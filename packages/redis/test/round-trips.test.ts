@@ -161,22 +161,28 @@ describe("redis: one round trip per operation", () => {
     }
   });
 
-  it("an append slides expiry on every key of the session inside its one script, relative to the server", async () => {
+  it("an append slides expiry on every key of the session inside its one script, from one server instant", async () => {
     const created = await store.sessions.create({ sessionId: "slide", ttlSeconds: 600 });
     clock.advanceSeconds(30);
+    const serverBefore = await monitor.serverNowMs();
     const seen = await monitor.duringWithScripts(() =>
       store.sessions.append("slide", { role: "user", content: "m" }, { idempotencyKey: "k" }),
     );
+    const serverAfter = await monitor.serverNowMs();
     expect(seen.filter((c) => !c.fromScript).map((c) => c.name)).toEqual(["EVALSHA"]);
     const session = await store.sessions.get("slide");
     expect(session?.expiresAt).toBe(created.expiresAt + 30_000);
-    // Redis's expiry is the ttl plus a margin from when the script runs, never an absolute time from the
-    // store's clock (which here runs 30 s ahead of the server's).
-    const physical = String(600_000 + PHYSICAL_EXPIRY_MARGIN_MS);
+    // Redis's expiry is the ttl plus a margin from one instant of the server's clock, read once in the script
+    // (TIME), never a time from the store's clock (which here runs 30 s ahead of the server's).
+    const physical = 600_000 + PHYSICAL_EXPIRY_MARGIN_MS;
     const expiries = seen.filter((c) => c.name.startsWith("PEXPIRE")).map((c) => [c.name, ...c.args]);
+    const at = expiries[0]?.[2] ?? "";
     expect(expiries).toEqual(
-      ["meta", "msgs", "idem"].map((part) => ["PEXPIRE", `${keyPrefix}s:{slide}:${part}`, physical]),
+      ["meta", "msgs", "idem"].map((part) => ["PEXPIREAT", `${keyPrefix}s:{slide}:${part}`, at]),
     );
+    expect(Number(at) - physical).toBeGreaterThanOrEqual(serverBefore);
+    expect(Number(at) - physical).toBeLessThanOrEqual(serverAfter);
+    expect(seen.filter((c) => c.name === "TIME")).toHaveLength(1);
     const probe = new Redis({ host: server.host, port: server.port });
     try {
       const parts = ["meta", "msgs", "idem"];

@@ -1,3 +1,4 @@
+import { SERVER_NOW_MS } from "../expiry.js";
 import { LuaScript } from "../script.js";
 
 // KEYS[1] = one entry's hash, KEYS[2] = its tool's index; both under the tool's hash tag.
@@ -16,18 +17,22 @@ return {m[1], hits, m[2], m[3]}
 /**
  * ARGV: now, expiresAt, valueJson, paramsHash, physicalTtlMs. Replaces the entry (hit count 0), indexes it
  * under its tool scored by expiry, drops index members that have expired, and keeps the index alive as
- * long as its longest-lived entry. Redis's expiry is relative (physicalTtlMs = ttl + margin), so a clock
- * that differs from the server's never makes Redis drop a live entry.
+ * long as its longest-lived entry. Redis's expiry counts from the server's time (one TIME + physicalTtlMs =
+ * ttl + margin, for both keys), so a clock that differs from the server's never makes Redis drop a live entry.
  */
 export const CACHE_SET = new LuaScript(
   "cacheSet",
   `#!lua
+${SERVER_NOW_MS}
+local at = serverNowMs() + tonumber(ARGV[5])
+local atText = string.format('%.0f', at)
 redis.call('UNLINK', KEYS[1])
 redis.call('HSET', KEYS[1], 'value', ARGV[3], 'hits', 0, 'cachedAt', ARGV[1], 'expires', ARGV[2])
-redis.call('PEXPIRE', KEYS[1], ARGV[5])
+redis.call('PEXPIREAT', KEYS[1], atText)
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[4])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])
-if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[5]) then redis.call('PEXPIRE', KEYS[2], ARGV[5]) end
+-- PEXPIRETIME is -1 for an index without expiry: it gets one too.
+if redis.call('PEXPIRETIME', KEYS[2]) < at then redis.call('PEXPIREAT', KEYS[2], atText) end
 return 1
 `,
 );

@@ -1,12 +1,13 @@
-import { PHYSICAL_EXPIRY_MARGIN_MS } from "../expiry.js";
+import { PHYSICAL_EXPIRY_MARGIN_MS, SERVER_NOW_MS } from "../expiry.js";
 import { LuaScript } from "../script.js";
 
 // A scope's keys share its hash tag (one Cluster slot): the index `…:i` (every record key, all scores 0, so
 // lexical order = UTF-8 byte order), the ttl index `…:x` (keys of records with a ttl, scored by expiresAt)
 // and one hash per record `<recordKeyPrefix><key>` with fields v (value bytes), t ('j' JSON text | 'b'
 // bytes), n (version), u (updatedAt), e (expiresAt, '' = never). A record is live while it exists and
-// e is '' or now < e, now always being the store's clock. Redis's own expiry of a record key is relative
-// (the remaining ttl plus a margin), so it never comes before the logical one whatever the server's clock.
+// e is '' or now < e, now always being the store's clock. Redis's own expiry of a record key counts from the
+// server's time (one TIME per write script + the remaining ttl + a margin), so it never comes before the
+// logical one whatever the server's clock.
 // Record keys are reached through the index, so scripts read keys of their scope's slot that are not in
 // KEYS (always the same slot as KEYS[1]).
 
@@ -29,8 +30,15 @@ export const RECORD_WRITE = new LuaScript(
   "recordWrite",
   `#!lua
 ${LIVE}
+${SERVER_NOW_MS}
 local now = tonumber(ARGV[1])
 local prefix = ARGV[3]
+-- The server's time, read once (only by a write that sets an expiry): every key's expiry from one instant.
+local serverNow
+local function serverAt(ms)
+  serverNow = serverNow or serverNowMs()
+  return serverNow + ms
+end
 local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, 100)
 if #expired > 0 then
   for _, member in ipairs(expired) do redis.call('UNLINK', prefix .. member) end
@@ -77,7 +85,7 @@ for i = 1, count do
         redis.call('ZREM', KEYS[2], member)
       end
     else
-      redis.call('PEXPIRE', key, ARGV[base + 7])
+      redis.call('PEXPIREAT', key, string.format('%.0f', serverAt(tonumber(ARGV[base + 7]))))
       redis.call('ZADD', KEYS[2], expires, member)
     end
     redis.call('ZADD', KEYS[1], 0, member)
@@ -104,11 +112,11 @@ elseif keepsForever or redis.call('ZCARD', KEYS[2]) < total then
 else
   -- Every record has a ttl: the indexes live as long as the longest-lived one (never shortened).
   local latest = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
-  local ms = math.max(tonumber(latest[2]) - now, 0) + ${PHYSICAL_EXPIRY_MARGIN_MS}
-  ms = math.max(ms, redis.call('PTTL', prefix .. latest[1]), redis.call('PTTL', KEYS[1]))
-  local text = string.format('%.0f', ms)
-  redis.call('PEXPIRE', KEYS[1], text)
-  redis.call('PEXPIRE', KEYS[2], text)
+  local at = serverAt(math.max(tonumber(latest[2]) - now, 0) + ${PHYSICAL_EXPIRY_MARGIN_MS})
+  at = math.max(at, redis.call('PEXPIRETIME', prefix .. latest[1]), redis.call('PEXPIRETIME', KEYS[1]))
+  local text = string.format('%.0f', at)
+  redis.call('PEXPIREAT', KEYS[1], text)
+  redis.call('PEXPIREAT', KEYS[2], text)
 end
 return reply
 `,

@@ -1,16 +1,17 @@
 import { SESSION_FIELDS } from "../codec.js";
-import { PHYSICAL_EXPIRY_MARGIN_MS } from "../expiry.js";
+import { PHYSICAL_EXPIRY_MARGIN_MS, SERVER_NOW_MS } from "../expiry.js";
 import { LuaScript } from "../script.js";
 
 // Conventions for every script: "now" and every timestamp arrive as decimal strings from the store's
-// injected clock (never Redis TIME), and timestamps computed here are written with '%.0f' because Lua's
-// tostring would print 1.7e+12. A session's keys are KEYS[1] = meta hash, KEYS[2] = message stream,
-// KEYS[3] = idempotency hash (idempotency key → "first:last:fingerprint"), all under one hash tag. A session
-// is live while now < its `expires` field. Redis's own expiry is relative (PEXPIRE remaining ttl + margin),
-// so only the logical expiry follows the store's clock. The meta hash keeps `count` (messages held), `seq`
-// (the highest message sequence ever assigned: ids continue after removed ones) and `last` (the sequence of
-// the last message held, '' when none). Sessions written before `seq`/`last` existed fall back to `count`
-// and the stream's last entry.
+// injected clock (Redis TIME only anchors Redis's own expiry, never a logical time), and timestamps computed
+// here are written with '%.0f' because Lua's tostring would print 1.7e+12. A session's keys are KEYS[1] =
+// meta hash, KEYS[2] = message stream, KEYS[3] = idempotency hash (idempotency key →
+// "first:last:fingerprint"), all under one hash tag. A session is live while now < its `expires` field.
+// Redis's own expiry counts from the server's time (the remaining ttl + margin: PEXPIRE, or PEXPIREAT from
+// one TIME where a script sets several keys), so only the logical expiry follows the store's clock. The meta
+// hash keeps `count` (messages held), `seq` (the highest message sequence ever assigned: ids continue after
+// removed ones) and `last` (the sequence of the last message held, '' when none). Sessions written before
+// `seq`/`last` existed fall back to `count` and the stream's last entry.
 
 /** ARGV: now, expiresAt, ttlMs, registeredUntil, sessionId, userId|'', agentId|'', stateJson. */
 export const CREATE_SESSION = new LuaScript(
@@ -31,8 +32,9 @@ return 'ok'
 // Shared by update, append and truncate: slides expiry of the session's keys to now + the session's ttl
 // and, when that passes the session's registration in the user index and stats registry, moves the
 // registration one ttl further (returned so the store refreshes those two other-slot keys; rare by design).
+// Redis's expiry of the three keys: one server instant + ttl + margin, the same millisecond for all three.
 // \`fields\` (optional): more meta fields {name, value, …} to set in the same HSET.
-const SLIDE = `
+const SLIDE = `${SERVER_NOW_MS}
 local function slide(now, ttl, registered, fields)
   local expires = now + ttl
   local expiresText = string.format('%.0f', expires)
@@ -41,8 +43,8 @@ local function slide(now, ttl, registered, fields)
   else
     redis.call('HSET', KEYS[1], 'active', ARGV[1], 'expires', expiresText)
   end
-  local physical = string.format('%.0f', ttl + ${PHYSICAL_EXPIRY_MARGIN_MS})
-  for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], physical) end
+  local physicalAt = string.format('%.0f', serverNowMs() + ttl + ${PHYSICAL_EXPIRY_MARGIN_MS})
+  for i = 1, 3 do redis.call('PEXPIREAT', KEYS[i], physicalAt) end
   if expires > registered then
     local registeredUntil = string.format('%.0f', expires + ttl)
     redis.call('HSET', KEYS[1], 'reg', registeredUntil)
