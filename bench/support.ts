@@ -28,42 +28,66 @@ export interface DelayProxy {
   close(): Promise<void>;
 }
 
+// The proxy's relay, run in a worker thread: its socket reads and writes are the network's work, so they must not
+// queue behind (or be counted as) the measured client's work on the main thread. Plain CommonJS, evaluated.
+const PROXY_WORKER = `
+const { createConnection, createServer } = require("node:net");
+const { parentPort, workerData } = require("node:worker_threads");
+const delay = new Int32Array(workerData.delay);
+const sockets = new Set();
+const relay = (from, to) => {
+  from.on("data", (chunk) => {
+    const ms = Atomics.load(delay, 0);
+    if (ms <= 0) to.write(chunk);
+    else setTimeout(() => to.writable && to.write(chunk), ms);
+  });
+  from.on("end", () => setTimeout(() => to.end(), Atomics.load(delay, 0)));
+  from.on("error", () => to.destroy());
+};
+const server = createServer((client) => {
+  const upstream = createConnection(workerData.target);
+  client.setNoDelay(true);
+  upstream.setNoDelay(true);
+  for (const s of [client, upstream]) {
+    sockets.add(s);
+    s.on("close", () => sockets.delete(s));
+  }
+  relay(client, upstream);
+  relay(upstream, client);
+});
+server.listen(0, "127.0.0.1", () => parentPort.postMessage({ port: server.address().port }));
+parentPort.on("message", () => {
+  for (const s of sockets) s.destroy();
+  server.close(() => process.exit(0));
+});
+`;
+
 /**
- * Starts a delaying proxy to `target` on a free port. Chunks keep their order (timers of one duration fire
- * in the order they were set); with `delayMs` 0 they pass through at once.
+ * Starts a delaying proxy to `target` on a free port, in a worker thread of its own. Chunks keep their order
+ * (timers of one duration fire in the order they were set); with `delayMs` 0 they pass through at once.
  */
 export async function startDelayProxy(target: { host: string; port: number }): Promise<DelayProxy> {
-  const { createConnection, createServer } = await import("node:net");
-  const sockets = new Set<import("node:net").Socket>();
-  const proxy: DelayProxy = { port: 0, delayMs: 0, close: async () => undefined };
-  const relay = (from: import("node:net").Socket, to: import("node:net").Socket) => {
-    from.on("data", (chunk) => {
-      const delay = proxy.delayMs;
-      if (delay <= 0) to.write(chunk);
-      else setTimeout(() => to.writable && to.write(chunk), delay);
-    });
-    from.on("end", () => setTimeout(() => to.end(), proxy.delayMs));
-    from.on("error", () => to.destroy());
-  };
-  const server = createServer((client) => {
-    const upstream = createConnection(target);
-    client.setNoDelay(true);
-    upstream.setNoDelay(true);
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on("close", () => sockets.delete(s));
-    }
-    relay(client, upstream);
-    relay(upstream, client);
+  const { Worker } = await import("node:worker_threads");
+  const delay = new Int32Array(new SharedArrayBuffer(4));
+  const worker = new Worker(PROXY_WORKER, { eval: true, workerData: { target, delay: delay.buffer } });
+  const port = await new Promise<number>((resolve, reject) => {
+    worker.once("message", (m: { port: number }) => resolve(m.port));
+    worker.once("error", reject);
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  proxy.port = (server.address() as import("node:net").AddressInfo).port;
-  proxy.close = () =>
-    new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => resolve());
-    });
-  return proxy;
+  return {
+    port,
+    get delayMs() {
+      return Atomics.load(delay, 0);
+    },
+    set delayMs(ms: number) {
+      Atomics.store(delay, 0, Math.round(ms));
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        worker.once("exit", () => resolve());
+        worker.postMessage("close");
+      }),
+  };
 }
 
 /** Least-squares slope and intercept of y against x. */
