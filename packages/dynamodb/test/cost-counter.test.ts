@@ -1,5 +1,7 @@
+import { attachCostCounter, localClientConfig } from "@agent-state/dynamodb/testing";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocument } from "@aws-sdk/lib-dynamodb";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
 import { createLocalStore, type LocalStore } from "./local.js";
 
 describe("attachCostCounter corrects DynamoDB Local to DynamoDB's billing", () => {
@@ -63,5 +65,47 @@ describe("attachCostCounter corrects DynamoDB Local to DynamoDB's billing", () =
         .catch(() => undefined),
     );
     expect(cost).toEqual({ requests: 1, byOperation: { PutItem: 1 }, readUnits: 0, writeUnits: 1 });
+  });
+
+  it("onlyWhileMeasuring: outside measure a call goes out as it is (no capacity asked, no lookup after a transaction)", async () => {
+    const client = new DynamoDBClient(localClientConfig(inject("dynamoEndpoint")));
+    const sent: string[] = [];
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as { ReturnConsumedCapacity?: string };
+        sent.push(
+          `${(context as { commandName: string }).commandName} ${input.ReturnConsumedCapacity ?? "-"}`,
+        );
+        return next(args);
+      },
+      { step: "build", name: "sentLog" },
+    );
+    const counter = attachCostCounter(client, { onlyWhileMeasuring: true });
+    const doc = DynamoDBDocument.from(client);
+    const update = () =>
+      doc.transactWrite({
+        TransactItems: [
+          {
+            Update: {
+              TableName: local.tables.toolCache,
+              Key: { pk: "p", sk: "u" },
+              UpdateExpression: "SET n = :n",
+              ExpressionAttributeValues: { ":n": 1 },
+            },
+          },
+        ],
+      });
+    try {
+      await update();
+      expect(sent).toEqual(["TransactWriteItemsCommand -"]);
+      expect(counter.snapshot().requests).toBe(0);
+      sent.length = 0;
+      const cost = await counter.measure(update);
+      expect(cost).toMatchObject({ requests: 1, writeUnits: 2 });
+      // The counter's own lookup of the updated item (uncounted) follows the transaction.
+      expect(sent).toEqual(["TransactWriteItemsCommand TOTAL", "GetItemCommand -"]);
+    } finally {
+      client.destroy();
+    }
   });
 });

@@ -53,8 +53,18 @@ type TransactItem = {
  *   Update sizes by an uncounted strongly consistent GetItem of the item afterwards.
  * - A failed conditional write: DynamoDB bills 1 WCU (per failed condition in a transaction); Local reports none.
  */
-export function attachCostCounter(client: Pick<DynamoDBClient, "middlewareStack" | "send">): CostCounter {
+export function attachCostCounter(
+  client: Pick<DynamoDBClient, "middlewareStack" | "send">,
+  options: {
+    /**
+     * Count only inside `measure` (and leave other requests as they are: no `ReturnConsumedCapacity`, no
+     * lookup after a transaction), so that timing the same calls outside `measure` times them alone.
+     */
+    onlyWhileMeasuring?: boolean;
+  } = {},
+): CostCounter {
   let totals = empty();
+  let measuring = false;
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const input = args.input as Record<string | symbol, unknown>;
@@ -62,7 +72,10 @@ export function attachCostCounter(client: Pick<DynamoDBClient, "middlewareStack"
         /Command$/,
         "",
       );
-      const counted = DATA_OPERATIONS.has(operation) && input[UNCOUNTED] !== true;
+      const counted =
+        DATA_OPERATIONS.has(operation) &&
+        input[UNCOUNTED] !== true &&
+        (measuring || options.onlyWhileMeasuring !== true);
       if (!counted) return next(args);
       input.ReturnConsumedCapacity = "TOTAL";
       totals.requests++;
@@ -111,7 +124,12 @@ export function attachCostCounter(client: Pick<DynamoDBClient, "middlewareStack"
     },
     async measure(action) {
       totals = empty();
-      await action();
+      measuring = true;
+      try {
+        await action();
+      } finally {
+        measuring = false;
+      }
       return { ...totals, byOperation: { ...totals.byOperation } };
     },
   };
