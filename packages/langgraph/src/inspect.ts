@@ -15,7 +15,7 @@ import {
   type ResolvedSaverOptions,
   resolveSaverOptions,
 } from "./options.js";
-import { configOf, type Located, TupleReader } from "./read.js";
+import { configOf, TupleReader } from "./read.js";
 import { decodeThreadEntry } from "./records.js";
 import { AgentStateSaver } from "./saver.js";
 
@@ -92,35 +92,37 @@ export class ThreadInspector {
       ...(opts.cursor === undefined ? {} : { cursor: opts.cursor }),
     });
     const summaries = await Promise.all(
-      page.items.map(async (record) => {
+      page.items.map(async (record): Promise<ThreadSummary | null> => {
         const { threadId } = decodeThreadEntry(record.value);
         const newest = await this.newest(threadId);
         if (!newest) return null;
-        const metadata = (await this.saver.serde.loadsTyped(
-          newest.head.metadataType,
-          newest.head.metadataBytes,
-        )) as CheckpointMetadata | undefined;
-        const summary: ThreadSummary = {
+        const { metadata } = newest;
+        return {
           threadId,
           latestCheckpointId: newest.id,
           ns: newest.ns,
           step: typeof metadata?.step === "number" ? metadata.step : null,
           source: typeof metadata?.source === "string" ? metadata.source : null,
         };
-        return summary;
       }),
     );
     return { items: summaries.filter((s) => s !== null), cursor: page.cursor };
   }
 
-  /** The newest checkpoint head of a thread's root graph, else of any of its namespaces. */
-  private async newest(threadId: string): Promise<Located | undefined> {
+  /** The newest checkpoint of a thread's root graph (one range), else of any of its namespaces (a listing). */
+  private async newest(
+    threadId: string,
+  ): Promise<{ id: string; ns: string; metadata: CheckpointMetadata | undefined } | undefined> {
     const root = await this.reader.latest(threadId, "");
-    if (root) return root;
+    if (root) {
+      const metadata = (await this.reader.metadata(root.head.metadataType, root.head.metadataBytes)) as
+        | CheckpointMetadata
+        | undefined;
+      return { id: root.id, ns: "", metadata };
+    }
     for await (const tuple of this.saver.list({ configurable: { thread_id: threadId } }, { limit: 1 })) {
       const { checkpoint_ns: ns, checkpoint_id: id } = tuple.config.configurable ?? {};
-      const head = await this.reader.head(threadId, String(ns ?? ""), String(id));
-      if (head) return { ns: String(ns ?? ""), id: head.id, head };
+      return { id: String(id), ns: String(ns ?? ""), metadata: tuple.metadata };
     }
     return undefined;
   }
