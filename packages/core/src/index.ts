@@ -1,3 +1,4 @@
+export { BoundedMap } from "./bounded-map.js";
 export { canonicalJson, hashParams } from "./canonical.js";
 export { expiresAtFrom, isExpired, ManualClock, systemClock, toEpochSeconds } from "./clock.js";
 export { decodeCursor, encodeCursor } from "./cursor.js";

@@ -1,9 +1,8 @@
-import type { Clock, StoreEventHub } from "@agent-state/core";
-import type { BoundedMap } from "./bounded-map.js";
+import type { BoundedMap, Clock, StoreEventHub } from "@agent-state/core";
 import type { DynamoDocumentMethods, DynamoReader, DynamoWriter } from "./client.js";
 import type { SortableIdSource } from "./ids.js";
 import type { HeadStateCache } from "./record-items.js";
-import type { TableNames } from "./schema.js";
+import type { ResolvedTableNames } from "./schema.js";
 
 /** Everything the store's parts share. A view (`withClients`) differs only in `reader`, `writer`, `consistentReads`. */
 export interface StoreContext {
@@ -19,7 +18,7 @@ export interface StoreContext {
   reader: DynamoReader;
   /** True when `reader` is `main`: reads then ask for ConsistentRead (read-your-writes). */
   consistentReads: boolean;
-  tables: TableNames;
+  tables: ResolvedTableNames;
   clock: Clock;
   sessionTtlSeconds: number;
   preferencesTtlSeconds: number;
@@ -30,7 +29,7 @@ export interface StoreContext {
   /** Last-known record head states (a view shares its store's). */
   headStates: HeadStateCache;
   /** Last-known incarnation per session id (a hint: appends condition on it and correct it from ALL_OLD). */
-  incarnations: BoundedMap<string>;
+  incarnations: BoundedMap<string, string>;
   /** Background message-ttl refreshes in flight (see message-ttl.ts), awaited by close(). */
   refreshes: Map<string, Promise<void>>;
 }

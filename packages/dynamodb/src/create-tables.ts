@@ -7,14 +7,17 @@ import {
   UpdateTimeToLiveCommand,
 } from "@aws-sdk/client-dynamodb";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { resolveTableNames, type TableNames, USER_INDEX } from "./schema.js";
+import { type ResolvedTableNames, resolveTableNames, type TableNames, USER_INDEX } from "./schema.js";
 
 /** The TTL attribute on every table (epoch seconds). */
 export const TTL_ATTRIBUTE = "ttl";
 
 type ControlClient = Pick<DynamoDBClient, "send"> | Pick<DynamoDBDocumentClient, "send">;
 
-/** CreateTable inputs for the three tables (on-demand billing; the sessions table has the `byUser` GSI). */
+/**
+ * CreateTable inputs for the tables (on-demand billing; the sessions table has the `byUser` GSI): sessions,
+ * tool cache, preferences, and a records table when `records` names one other than the sessions table.
+ */
 export function tableDefinitions(tables?: Partial<TableNames>): CreateTableCommandInput[] {
   const names = resolveTableNames(tables);
   const keyed = (TableName: string): CreateTableCommandInput => ({
@@ -44,18 +47,20 @@ export function tableDefinitions(tables?: Partial<TableNames>): CreateTableComma
       Projection: { ProjectionType: "KEYS_ONLY" },
     },
   ];
-  return [sessions, keyed(names.toolCache), keyed(names.preferences)];
+  const definitions = [sessions, keyed(names.toolCache), keyed(names.preferences)];
+  if (names.records !== names.sessions) definitions.push(keyed(names.records));
+  return definitions;
 }
 
 /**
- * Creates the three tables if they do not exist, waits until they (and the GSI) are ACTIVE, and enables TTL
+ * Creates the tables (see `tableDefinitions`) if they do not exist, waits until they (and the GSI) are ACTIVE, and enables TTL
  * on `ttl`. Idempotent: safe to run at every start and from several processes at once.
  */
 export async function createTables(
   client: ControlClient,
   tables?: Partial<TableNames>,
   options: { timeoutMs?: number } = {},
-): Promise<TableNames> {
+): Promise<ResolvedTableNames> {
   const send = (client.send as (command: unknown) => Promise<unknown>).bind(client);
   const deadline = Date.now() + (options.timeoutMs ?? 120_000);
   await Promise.all(

@@ -1,4 +1,5 @@
 import {
+  BoundedMap,
   type Clock,
   type CommonStoreOptions,
   type PreferenceStore,
@@ -15,7 +16,6 @@ import {
 } from "@agent-state/core";
 import type { DynamoDBClient, DynamoDBClientConfig } from "@aws-sdk/client-dynamodb";
 import type { ScanCommandInput } from "@aws-sdk/lib-dynamodb";
-import { BoundedMap } from "./bounded-map.js";
 import { meteredClient, meteredWriter } from "./capacity.js";
 import {
   createDynamoClient,
@@ -31,7 +31,7 @@ import { type MultiRegionOptions, type RegionRouting, startRegionRouting } from 
 import { DynamoPreferences } from "./preferences.js";
 import { HeadStateCache } from "./record-items.js";
 import { DynamoRecords } from "./records.js";
-import { META_SK, resolveTableNames, type TableNames } from "./schema.js";
+import { META_SK, type ResolvedTableNames, resolveTableNames, type TableNames } from "./schema.js";
 import { DynamoSessions } from "./sessions.js";
 import { DynamoToolCache } from "./tool-cache.js";
 
@@ -138,7 +138,7 @@ export class DynamoStateStore implements StateStore {
         ids: new SortableIdSource(common.clock),
         refreshes: new Map(),
         headStates: new HeadStateCache(),
-        incarnations: new BoundedMap(),
+        incarnations: new BoundedMap(10_000),
       };
     }
     this.sessions = new DynamoSessions(this.context);
@@ -160,7 +160,7 @@ export class DynamoStateStore implements StateStore {
     const { tables, events } = this.context;
     return {
       system: "aws.dynamodb",
-      collections: { ...tables, records: tables.sessions },
+      collections: { ...tables },
       emitsEvents: true,
       subscribe: (listener) => events.subscribe(listener),
     };
@@ -180,7 +180,7 @@ export class DynamoStateStore implements StateStore {
   }
 
   /** The table names this store uses. */
-  get tables(): TableNames {
+  get tables(): ResolvedTableNames {
     return { ...this.context.tables };
   }
 

@@ -9,7 +9,7 @@ import {
   type RegionOption,
   regionClients,
 } from "./regions.js";
-import type { TableNames } from "./schema.js";
+import { distinctTables, type TableNames } from "./schema.js";
 
 /** The `regions` form of the store's options. */
 export interface MultiRegionOptions {
@@ -95,7 +95,7 @@ export async function verifyTableMode(
   client: Pick<DynamoDBClient, "send">,
   tables: TableNames,
 ): Promise<void> {
-  for (const TableName of [tables.sessions, tables.toolCache, tables.preferences]) {
+  for (const TableName of distinctTables(tables)) {
     const output = await client.send(new DescribeTableCommand({ TableName }));
     if (output.Table?.MultiRegionConsistency === "STRONG") {
       throw new UnsupportedTableModeError(`table ${TableName} is MultiRegionConsistency STRONG`);

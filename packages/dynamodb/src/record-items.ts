@@ -1,5 +1,4 @@
-import { decodeRecordValue, type StoredRecord } from "@agent-state/core";
-import { BoundedMap } from "./bounded-map.js";
+import { BoundedMap, decodeRecordValue, type StoredRecord } from "@agent-state/core";
 import type { ValueAttributes } from "./large-values.js";
 import { RECORD_SK_PREFIX, recordChunkBase } from "./schema.js";
 
@@ -86,7 +85,7 @@ export const RECORD_NAMES = {
  * (a wrong guess costs one more round trip: the failed condition's ALL_OLD item corrects it).
  */
 export class HeadStateCache {
-  private readonly states = new BoundedMap<HeadState>();
+  private readonly states = new BoundedMap<string, HeadState>(10_000);
 
   get(scope: string, key: string): HeadState | undefined {
     return this.states.get(`${scope}\u0000${key}`);
@@ -97,6 +96,7 @@ export class HeadStateCache {
   }
 
   forgetScope(scope: string): void {
-    this.states.deletePrefix(`${scope}\u0000`);
+    const prefix = `${scope}\u0000`;
+    this.states.deleteWhere((key) => key.startsWith(prefix));
   }
 }

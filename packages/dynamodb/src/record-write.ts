@@ -66,7 +66,7 @@ export async function writeRecords(
   write: { scope: string; ops: CheckedRecordOp[]; atomic: boolean },
 ): Promise<StoredRecord[]> {
   const now = context.clock();
-  const table = context.tables.sessions;
+  const table = context.tables.records;
   const prepared = prepare(context, write, now, await packPayloads(write.ops));
   const allChunks = prepared.flatMap((p) => p.chunks);
   if (allChunks.length > 0) await writeChunks(context, table, allChunks, "records.write");
@@ -214,7 +214,7 @@ async function writeOne(
   p: Prepared,
   now: number,
 ): Promise<StoredRecord | null> {
-  const table = context.tables.sessions;
+  const table = context.tables.records;
   const key = { pk: recordPk(scope), sk: recordSk(p.op.key) };
   let state = initialState(context, scope, p.op);
   if (p.head !== null && p.op.ifVersion === undefined) {
@@ -296,7 +296,7 @@ async function bumpLive(
   }
   try {
     const output = await context.writer.update({
-      TableName: context.tables.sessions,
+      TableName: context.tables.records,
       Key: key,
       UpdateExpression: `SET ${sets.join(", ")}${removes.length > 0 ? ` REMOVE ${removes.join(", ")}` : ""}`,
       ConditionExpression:
@@ -318,7 +318,7 @@ async function writeTransaction(
   prepared: Prepared[],
   now: number,
 ): Promise<Array<StoredRecord | null>> {
-  const table = context.tables.sessions;
+  const table = context.tables.records;
   const pk = recordPk(scope);
   const states = prepared.map((p) => initialState(context, scope, p.op));
   for (let attempt = 1; attempt <= WRITE_ATTEMPTS; attempt++) {
@@ -369,7 +369,7 @@ async function failedItem(
   returned: Record<string, unknown> | null,
   key: { pk: string; sk: string },
 ): Promise<RecordItem | null> {
-  const item = returned ?? (await strongGet(context, context.tables.sessions, key, "records.write"));
+  const item = returned ?? (await strongGet(context, context.tables.records, key, "records.write"));
   return item as RecordItem | null;
 }
 
@@ -389,7 +389,7 @@ async function dropReplaced(context: StoreContext, scope: string, p: Prepared, o
   if (old?.vid === undefined || old.vid === p.head?.vid) return;
   await deleteChunksQuietly(
     context,
-    context.tables.sessions,
+    context.tables.records,
     recordPk(scope),
     recordChunkBase(p.op.key, old.vid),
     old.vn ?? 0,
@@ -403,7 +403,7 @@ async function dropReplacedState(context: StoreContext, scope: string, p: Prepar
   const count = state.vn ?? MAX_CHUNKS;
   await deleteChunksQuietly(
     context,
-    context.tables.sessions,
+    context.tables.records,
     recordPk(scope),
     recordChunkBase(p.op.key, state.vid),
     count,
@@ -419,7 +419,7 @@ async function dropChunks(context: StoreContext, p: Prepared): Promise<void> {
   if (vid === undefined || p.head === null) return;
   await deleteChunksQuietly(
     context,
-    context.tables.sessions,
+    context.tables.records,
     p.head.pk,
     recordChunkBase(p.op.key, vid),
     p.chunks.length,

@@ -34,7 +34,7 @@ import { RECORD_SK_PREFIX, recordPk, recordSk } from "./schema.js";
 const READ_ATTEMPTS = 4;
 
 /**
- * `store.records` on the sessions table: one partition per scope (`records#<scope>`), a head item per key
+ * `store.records` on the records table (the sessions table unless named): one partition per scope (`records#<scope>`), a head item per key
  * (`r#<key>`), chunk items of large values below them (`c#…`). See README, "Records".
  */
 export class DynamoRecords implements RecordStore {
@@ -47,7 +47,7 @@ export class DynamoRecords implements RecordStore {
     const distinct = [...new Set(list)];
     const { context } = this;
     const pk = recordPk(validScope);
-    const table = context.tables.sessions;
+    const table = context.tables.records;
     const found = new Map<string, StoredRecord | null>();
     let pending = distinct;
     let strong = context.consistentReads;
@@ -100,7 +100,7 @@ export class DynamoRecords implements RecordStore {
       let output: Awaited<ReturnType<typeof context.reader.query>>;
       try {
         output = await context.reader.query({
-          TableName: context.tables.sessions,
+          TableName: context.tables.records,
           KeyConditionExpression: "#pk = :pk AND #sk BETWEEN :lo AND :hi",
           ExpressionAttributeNames: { "#pk": "pk", "#sk": "sk" },
           ExpressionAttributeValues: { ":pk": pk, ":lo": lo, ":hi": hi },
@@ -146,7 +146,7 @@ export class DynamoRecords implements RecordStore {
     const validScope = validateScope(scope);
     const { context } = this;
     const pk = recordPk(validScope);
-    const table = context.tables.sessions;
+    const table = context.tables.records;
     const now = context.clock();
     let held = false;
     await forEachQueryPage(
@@ -208,7 +208,7 @@ async function serializableHeads(
       try {
         const output = await transactGet({
           TransactItems: group.map((key) => ({
-            Get: { TableName: context.tables.sessions, Key: { pk, sk: recordSk(key) } },
+            Get: { TableName: context.tables.records, Key: { pk, sk: recordSk(key) } },
           })),
         });
         for (const response of output.Responses ?? []) {
@@ -253,7 +253,7 @@ async function decodeHeads(
 ): Promise<Array<StoredRecord | null>> {
   const payloads = await readPayloads(
     context,
-    context.tables.sessions,
+    context.tables.records,
     heads.map((item) => ({ pk: item.pk, base: chunkBaseOf(item), attributes: item })),
     operation,
   );

@@ -4,14 +4,17 @@ import { createLocalStore, type LocalStore } from "./local.js";
 
 const open = new Map<StateStore, LocalStore>();
 
-describeStateStoreContract("dynamodb", {
-  async create({ clock }) {
-    const local = await createLocalStore({ clock, region: "us-east-1" });
-    open.set(local.store, local);
-    return local.store;
-  },
-  async destroy(store) {
-    await open.get(store)?.dispose();
-    open.delete(store);
-  },
-});
+for (const recordsTable of [false, true]) {
+  // Records in the sessions table (the default), and in a table of their own (`tables.records`).
+  describeStateStoreContract(recordsTable ? "dynamodb, records table of their own" : "dynamodb", {
+    async create({ clock }) {
+      const local = await createLocalStore({ clock, region: "us-east-1" }, { recordsTable });
+      open.set(local.store, local);
+      return local.store;
+    },
+    async destroy(store) {
+      await open.get(store)?.dispose();
+      open.delete(store);
+    },
+  });
+}

@@ -27,10 +27,12 @@ export interface LocalStore {
 
 export async function createLocalStore(
   options: Omit<DynamoStateStoreOptions, "client" | "clientConfig"> = {},
+  /** `recordsTable: true`: records in a table of their own (else in the sessions table). */
+  layout: { recordsTable?: boolean } = {},
 ): Promise<LocalStore> {
   const low = new DynamoDBClient(localClientConfig(inject("dynamoEndpoint")));
   const counter = attachCostCounter(low);
-  const tables = uniqueTableNames("dyn");
+  const tables = uniqueTableNames("dyn", { records: layout.recordsTable === true });
   await createTables(low, tables);
   const doc = DynamoDBDocumentClient.from(low);
   const store = new DynamoStateStore({ ...options, client: doc, tables });

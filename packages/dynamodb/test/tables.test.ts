@@ -15,8 +15,9 @@ describe("createTables", () => {
   });
 
   it("is idempotent (twice in a row, and twice at once), leaves tables ACTIVE with TTL and the byUser index", async () => {
-    expect(await createTables(client, tables)).toEqual(tables);
-    expect(await createTables(client, tables)).toEqual(tables);
+    const resolved = { ...tables, records: tables.sessions };
+    expect(await createTables(client, tables)).toEqual(resolved);
+    expect(await createTables(client, tables)).toEqual(resolved);
     await Promise.all([createTables(client, tables), createTables(client, tables)]);
     for (const TableName of Object.values(tables)) {
       const { Table } = await client.send(new DescribeTableCommand({ TableName }));
@@ -29,5 +30,23 @@ describe("createTables", () => {
     expect(Table?.GlobalSecondaryIndexes?.map((index) => [index.IndexName, index.IndexStatus])).toEqual([
       ["byUser", "ACTIVE"],
     ]);
+  });
+
+  it("creates a records table of its own when `records` names one: same keys and TTL, no index", async () => {
+    const named = uniqueTableNames("ctr", { records: true });
+    try {
+      expect(await createTables(client, named)).toEqual(named);
+      const { Table } = await client.send(new DescribeTableCommand({ TableName: named.records }));
+      expect(Table?.TableStatus).toBe("ACTIVE");
+      expect(Table?.KeySchema).toEqual([
+        { AttributeName: "pk", KeyType: "HASH" },
+        { AttributeName: "sk", KeyType: "RANGE" },
+      ]);
+      expect(Table?.GlobalSecondaryIndexes).toBeUndefined();
+      const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName: named.records }));
+      expect(ttl.TimeToLiveDescription).toMatchObject({ TimeToLiveStatus: "ENABLED", AttributeName: "ttl" });
+    } finally {
+      await dropTables(client, named);
+    }
   });
 });

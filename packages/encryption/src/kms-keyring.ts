@@ -1,4 +1,5 @@
 import {
+  BoundedMap,
   DecryptionFailedError,
   type StateStoreError,
   ThrottledError,
@@ -6,7 +7,6 @@ import {
   ValidationError,
 } from "@agent-state/core";
 import type { DecryptCommand, GenerateDataKeyCommand, KMSClientConfig } from "@aws-sdk/client-kms";
-import { BoundedMap } from "./bounded-map.js";
 import { checkKeyId, type DataKey, type Keyring } from "./keyring.js";
 
 /** The part of a KMS client the keyring uses (any `KMSClient`). */
@@ -126,7 +126,7 @@ class KmsKeyring implements Keyring {
       throw new DecryptionFailedError("data key", `KMS key ${JSON.stringify(keyId)} is not in the keyring`);
     }
     const cacheKey = `${keyId}\u0000${Buffer.from(wrapped).toString("base64")}`;
-    const hit = this.unwrapped.get(cacheKey);
+    const hit = this.unwrapped.use(cacheKey);
     if (hit !== undefined && this.now() - hit.at < this.maxAgeMs) return hit.plaintext;
     let pending = this.unwrapping.get(cacheKey);
     if (pending === undefined) {

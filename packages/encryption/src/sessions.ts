@@ -1,6 +1,7 @@
 import {
   type AppendOptions,
   appendFingerprint,
+  BoundedMap,
   DecryptionFailedError,
   type Json,
   type Message,
@@ -22,7 +23,6 @@ import {
   validateSessionInit,
   withLimitAllowance,
 } from "@agent-state/core";
-import { BoundedMap } from "./bounded-map.js";
 import { keyedDigest, type ValueKey } from "./envelope.js";
 import { decodeJson, encodeJson, type ValueCrypto } from "./value-crypto.js";
 
@@ -221,7 +221,7 @@ export class EncryptedSessions implements SessionStore {
 
   /** The session's key: remembered, or read from its stored state (a new one for a plaintext legacy state). */
   private async sessionKey(sessionId: string): Promise<ValueKey> {
-    const known = this.sessionKeys.get(sessionId);
+    const known = this.sessionKeys.use(sessionId);
     if (known !== undefined) return known;
     const session = await this.inner.get(sessionId);
     if (session === null) throw new SessionNotFoundError(sessionId);

@@ -1,5 +1,4 @@
-import { DecryptionFailedError, isStateStoreError, type Json } from "@agent-state/core";
-import { BoundedMap } from "./bounded-map.js";
+import { BoundedMap, DecryptionFailedError, isStateStoreError, type Json } from "@agent-state/core";
 import {
   deriveValueKey,
   openEnvelope,
@@ -37,7 +36,7 @@ export class ValueCrypto {
   /** The key a stored value was written with (remembered: hot values are read again and again). */
   async keyOf(what: string, parsed: ParsedEnvelope): Promise<ValueKey> {
     const id = `${parsed.keyId}\u0000${parsed.wrapped.toString("base64")}\u0000${parsed.salt.toString("base64")}`;
-    const known = this.valueKeys.get(id);
+    const known = this.valueKeys.use(id);
     if (known !== undefined) return known;
     const key = await this.unwrapAndDerive(what, parsed);
     this.valueKeys.set(id, key);

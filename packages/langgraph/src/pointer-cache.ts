@@ -1,3 +1,4 @@
+import { BoundedMap } from "@agent-state/core";
 import type { BlobPointers } from "./records.js";
 
 /**
@@ -8,8 +9,13 @@ import type { BlobPointers } from "./records.js";
  * the guess's values (right in the common case, one round trip; wrong, one more).
  */
 export class PointerCache {
-  private readonly entries = new Map<string, BlobPointers>();
-  private readonly latestIds = new Map<string, string>();
+  private readonly entries: BoundedMap<string, BlobPointers>;
+  private readonly latestIds: BoundedMap<string, string>;
+
+  constructor(capacity: number) {
+    this.entries = new BoundedMap(capacity);
+    this.latestIds = new BoundedMap(capacity);
+  }
 
   /** The latest checkpoint id seen of a namespace, and its pointers when they are still cached. */
   latest(thread: string, ns: string): { id: string; pointers: BlobPointers } | undefined {
@@ -30,12 +36,7 @@ export class PointerCache {
     const key = latestKey(thread, ns);
     const known = this.latestIds.get(key);
     if (known !== undefined && known > id) return;
-    this.latestIds.delete(key);
     this.latestIds.set(key, id);
-    if (this.latestIds.size > this.capacity) {
-      const oldest = this.latestIds.keys().next().value;
-      if (oldest !== undefined) this.latestIds.delete(oldest);
-    }
   }
 
   /** Forgets the namespace's latest (it was removed). */
@@ -43,32 +44,18 @@ export class PointerCache {
     this.latestIds.delete(latestKey(thread, ns));
   }
 
-  constructor(private readonly capacity: number) {}
-
   get(thread: string, ns: string, id: string): BlobPointers | undefined {
-    const key = cacheKey(thread, ns, id);
-    const found = this.entries.get(key);
-    if (found) {
-      this.entries.delete(key);
-      this.entries.set(key, found);
-    }
-    return found;
+    return this.entries.use(cacheKey(thread, ns, id));
   }
 
   set(thread: string, ns: string, id: string, pointers: BlobPointers): void {
-    const key = cacheKey(thread, ns, id);
-    this.entries.delete(key);
-    this.entries.set(key, pointers);
-    if (this.entries.size > this.capacity) {
-      const oldest = this.entries.keys().next().value;
-      if (oldest !== undefined) this.entries.delete(oldest);
-    }
+    this.entries.set(cacheKey(thread, ns, id), pointers);
   }
 
   dropThread(thread: string): void {
     const prefix = `${JSON.stringify(thread)},`;
-    for (const key of this.entries.keys()) if (key.startsWith(prefix)) this.entries.delete(key);
-    for (const key of this.latestIds.keys()) if (key.startsWith(prefix)) this.latestIds.delete(key);
+    this.entries.deleteWhere((key) => key.startsWith(prefix));
+    this.latestIds.deleteWhere((key) => key.startsWith(prefix));
   }
 }
 

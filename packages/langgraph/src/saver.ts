@@ -1,4 +1,5 @@
 import {
+  BoundedMap,
   isStateStoreError,
   type RecordOp,
   type StateStore,
@@ -54,7 +55,7 @@ export class AgentStateSaver extends BaseCheckpointSaver {
    * Entries this saver wrote (a thread's namespace entries, its cross-thread index entry), by `entryKey`:
    * when the entry expires (ms), or null.
    */
-  private readonly entries = new Map<string, number | null>();
+  private readonly entries = new BoundedMap<string, number | null>(1000);
 
   constructor(store: StateStore, opts: AgentStateSaverOptions = {}) {
     super(opts.serde);
@@ -387,17 +388,12 @@ export class AgentStateSaver extends BaseCheckpointSaver {
   }
 
   private rememberEntry(key: string, expiresAt: number | null): void {
-    this.entries.delete(key);
     this.entries.set(key, expiresAt);
-    if (this.entries.size > 1000) {
-      const oldest = this.entries.keys().next().value;
-      if (oldest !== undefined) this.entries.delete(oldest);
-    }
   }
 
   private forgetEntries(thread: string): void {
     const prefix = entryKey(thread, "").slice(0, -3);
-    for (const key of this.entries.keys()) if (key.startsWith(prefix)) this.entries.delete(key);
+    this.entries.deleteWhere((key) => key.startsWith(prefix));
   }
 
   private async parentPointers(thread: string, ns: string, parentId: string): Promise<BlobPointers> {

@@ -31,9 +31,12 @@ export interface CostInput {
   daxCandidate?: DaxCluster;
 }
 
-/** One line of the design's cost table, in USD per month. */
+/**
+ * One line of the design's cost table, in USD per month. A `records` line appears only when records have a
+ * table of their own (else their cost is in the sessions line).
+ */
 export interface CostRow {
-  item: "sessions" | "tool cache" | "preferences" | "Global Tables replication" | "DAX";
+  item: "sessions" | "tool cache" | "preferences" | "records" | "Global Tables replication" | "DAX";
   monthlyUsd: number;
 }
 
@@ -133,7 +136,12 @@ export function projectMonthlyCost(input: CostInput): CostReport {
     writeUnits: c.writeUnits,
     monthlyUsd: (c.readUnits * prices.readRequestUnitUsd + c.writeUnits * prices.writeRequestUnitUsd) * scale,
   }));
-  const tableNames = new Set([collections.sessions, collections.toolCache, collections.preferences]);
+  const tableNames = new Set([
+    collections.sessions,
+    collections.toolCache,
+    collections.preferences,
+    collections.records,
+  ]);
   for (const c of usage.capacity) tableNames.add(c.table);
   const tables: TableCost[] = [...tableNames].map((table) => {
     const mine = usage.capacity.filter((c) => c.table === table);
@@ -187,10 +195,14 @@ export function projectMonthlyCost(input: CostInput): CostReport {
     item,
     monthlyUsd: tables.find((t) => t.table === table)?.monthlyUsd.total ?? 0,
   });
+  const ownRecordsTable = ![collections.sessions, collections.toolCache, collections.preferences].includes(
+    collections.records,
+  );
   const rows: CostRow[] = [
     row("sessions", collections.sessions),
     row("tool cache", collections.toolCache),
     row("preferences", collections.preferences),
+    ...(ownRecordsTable ? [row("records", collections.records)] : []),
     { item: "Global Tables replication", monthlyUsd: replicationUsd },
     { item: "DAX", monthlyUsd: dax === null ? 0 : daxMonthlyUsd },
   ];

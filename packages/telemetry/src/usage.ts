@@ -1,4 +1,4 @@
-import type { Millis } from "@agent-state/core";
+import { BoundedMap, type Millis } from "@agent-state/core";
 
 /** What a telemetry-wrapped store measured since it was built (or since `resetUsage()`), for the cost meter. */
 export interface UsageSnapshot {
@@ -59,7 +59,7 @@ export class UsageRecorder {
   private throttles = 0;
   private retries = 0;
   /** Per session: when it was last read while clean (no write since), or null after a write. */
-  private lastCleanRead = new Map<string, Millis | null>();
+  private lastCleanRead = new BoundedMap<string, Millis | null>(MAX_TRACKED_SESSIONS);
   private second = -1;
   private readsThisSecond = new Map<string, number>();
 
@@ -168,11 +168,6 @@ export class UsageRecorder {
   }
 
   private remember(sessionId: string, value: Millis | null): void {
-    this.lastCleanRead.delete(sessionId);
     this.lastCleanRead.set(sessionId, value);
-    if (this.lastCleanRead.size > MAX_TRACKED_SESSIONS) {
-      const oldest = this.lastCleanRead.keys().next().value as string;
-      this.lastCleanRead.delete(oldest);
-    }
   }
 }

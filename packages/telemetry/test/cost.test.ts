@@ -31,6 +31,28 @@ const GB = 1024 ** 3;
 const deployment = { replicaRegions: 2, storageBytes: { s: 2 * GB, c: 1 * GB } };
 
 describe("projectMonthlyCost: the design's cost table from measurements", () => {
+  it("has a records line when records have a table of their own, and none when they share the sessions table", () => {
+    const capacity = [
+      ...usage().capacity,
+      { table: "r", operation: "records.write", requests: 8, readUnits: 0, writeUnits: 16 },
+    ];
+    const own = projectMonthlyCost({
+      usage: usage({ capacity }),
+      collections: { ...collections, records: "r" },
+    });
+    expect(own.rows.map((r) => r.item)).toEqual([
+      "sessions",
+      "tool cache",
+      "preferences",
+      "records",
+      "Global Tables replication",
+      "DAX",
+    ]);
+    expect(own.rows[3]?.monthlyUsd).toBeCloseTo(16 * 0.625e-6 * 730, 9);
+    expect(own.tables.map((t) => t.table)).toEqual(["s", "c", "p", "r"]);
+    const shared = projectMonthlyCost({ usage: usage(), collections });
+    expect(shared.rows.map((r) => r.item)).not.toContain("records");
+  });
   it("matches a hand-computed month (us-east-1, 2 replicas, 1 hour measured → × 730)", () => {
     const report = projectMonthlyCost({ usage: usage(), collections, deployment });
     // sessions: 10 RRU × $0.125/M × 730 + 40 WRU × $0.625/M × 730 + 2 GB × $0.25 × 3 copies

@@ -79,7 +79,9 @@ export const OBSERVABILITY_SCHEMAS = {
         items: {
           type: "object",
           properties: {
-            item: { enum: ["sessions", "tool cache", "preferences", "Global Tables replication", "DAX"] },
+            item: {
+              enum: ["sessions", "tool cache", "preferences", "records", "Global Tables replication", "DAX"],
+            },
             monthlyUsd: usd("This line"),
           },
         },

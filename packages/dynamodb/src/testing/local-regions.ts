@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { DynamoDbLocalServer } from "@agent-state/dynamodb-local";
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { createTables, tableDefinitions } from "../create-tables.js";
-import type { TableNames } from "../schema.js";
+import { distinctTables, type TableNames } from "../schema.js";
 import { type Replicator, type ReplicatorOptions, startReplicator } from "./replicator.js";
 import { localClientConfig } from "./tables.js";
 
@@ -56,7 +56,7 @@ export async function startLocalRegions(
   const replicator = startReplicator({
     ...replicatorOptions,
     regions: regions.map((r) => ({ name: r.name, clientConfig: r.clientConfig })),
-    tables: [tables.sessions, tables.toolCache, tables.preferences],
+    tables: distinctTables(tables),
   });
   return {
     regions,

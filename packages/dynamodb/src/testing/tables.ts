@@ -1,17 +1,26 @@
 import { randomBytes } from "node:crypto";
 import { DeleteTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import type { TableNames } from "../schema.js";
+import { distinctTables, type TableNames } from "../schema.js";
 
-/** Table names no other test uses: `<prefix>-<random>-sessions` and so on. */
-export function uniqueTableNames(prefix = "t"): TableNames {
+/**
+ * Table names no other test uses: `<prefix>-<random>-sessions` and so on; with `records: true` also a records
+ * table of its own (else records share the sessions table).
+ */
+export function uniqueTableNames(prefix = "t", options: { records?: boolean } = {}): TableNames {
   const tag = `${prefix}-${randomBytes(5).toString("hex")}`;
-  return { sessions: `${tag}-sessions`, toolCache: `${tag}-tool-cache`, preferences: `${tag}-preferences` };
+  const names: TableNames = {
+    sessions: `${tag}-sessions`,
+    toolCache: `${tag}-tool-cache`,
+    preferences: `${tag}-preferences`,
+  };
+  if (options.records === true) names.records = `${tag}-records`;
+  return names;
 }
 
 /** Deletes the tables (missing ones are ignored). */
 export async function dropTables(client: Pick<DynamoDBClient, "send">, tables: TableNames): Promise<void> {
   await Promise.all(
-    [tables.sessions, tables.toolCache, tables.preferences].map(async (TableName) => {
+    distinctTables(tables).map(async (TableName) => {
       try {
         await client.send(new DeleteTableCommand({ TableName }));
       } catch (error) {
