@@ -17,19 +17,23 @@ export function segment(text: string): string {
 /** Sorts after every key that starts with `prefix` + a segment + "/"... : "0" is the code point after "/". */
 const AFTER_SLASH = "0";
 
-/** Keys of one thread's scope. */
+/**
+ * Keys of one thread's scope. A checkpoint's pending writes sit right after its head (`c/<ns>/<id>` <
+ * `c/<ns>/<id>/<task>` < the next checkpoint's head), so one range reads a checkpoint with its writes, and a
+ * descending range over `c/<ns>/` meets each checkpoint's writes just before its head.
+ */
 export const threadKeys = {
-  /** A checkpoint's head record: `c/<ns>/<id>`; the latest of a namespace is the last key under `c/<ns>/`. */
+  /** A checkpoint's head record: `c/<ns>/<id>`; the latest of a namespace is the last head under `c/<ns>/`. */
   checkpoint: (ns: string, id: string) => `c/${segment(ns)}/${segment(id)}`,
+  /** Heads and writes of a namespace. */
   checkpointPrefix: (ns: string) => `c/${segment(ns)}/`,
   /** One channel value too large for its head, immutable: `b/<ns>/<writer checkpoint id>/<channel>/<version>`. */
   blob: (ns: string, writerId: string, channel: string, version: string) =>
     `b/${segment(ns)}/${segment(writerId)}/${segment(channel)}/${segment(version)}`,
-  /** One task's pending writes: `w/<ns>/<checkpoint id>/<task id>`. */
+  /** One task's pending writes: `c/<ns>/<checkpoint id>/<task id>`, under the checkpoint's head key. */
   taskWrites: (ns: string, id: string, taskId: string) =>
-    `w/${segment(ns)}/${segment(id)}/${segment(taskId)}`,
-  writesPrefix: (ns: string, id: string) => `w/${segment(ns)}/${segment(id)}/`,
-  writesOfNamespace: (ns: string) => `w/${segment(ns)}/`,
+    `c/${segment(ns)}/${segment(id)}/${segment(taskId)}`,
+  writesPrefix: (ns: string, id: string) => `c/${segment(ns)}/${segment(id)}/`,
   /** The thread's namespaces, one entry each: `n/<ns>` (written with a namespace's first put by a saver). */
   namespace: (ns: string) => `n/${segment(ns)}`,
   namespacePrefix: "n/",
@@ -43,6 +47,17 @@ export const indexKeys = {
   thread: (threadId: string) => `t/${segment(threadId)}`,
   prefix: "t/",
 } as const;
+
+/** True for a head key `c/<ns>/<id>`, false for a writes key `c/<ns>/<id>/<task>` (segments hold no "/"). */
+export function isHeadKey(key: string): boolean {
+  return key.startsWith("c/") && key.indexOf("/", key.indexOf("/", 2) + 1) === -1;
+}
+
+/** The checkpoint id segment of a head or writes key under `prefix` (`c/<ns>/`). */
+export function idSegmentOf(key: string, prefix: string): string {
+  const end = key.indexOf("/", prefix.length);
+  return end === -1 ? key.slice(prefix.length) : key.slice(prefix.length, end);
+}
 
 /** The first key after every key that starts with `prefix` (for exclusive `after` bounds). */
 export function pastPrefix(prefix: string): string {

@@ -1,5 +1,5 @@
 import { type RecordOp, type StoredRecord, ValidationError } from "@agent-state/core";
-import { indexKeys, segment, threadKeys } from "./keys.js";
+import { indexKeys, isHeadKey, segment, threadKeys } from "./keys.js";
 import { namespacesOf } from "./list.js";
 import { indexScope, type ResolvedSaverOptions, threadScope } from "./options.js";
 import { type CheckpointHead, decodeHead, encodeHead } from "./records.js";
@@ -56,10 +56,9 @@ export async function pruneThread(
   const namespaces = opts.checkpointNs === undefined ? await namespacesOf(o, thread) : [opts.checkpointNs];
   let removed = 0;
   for (const ns of namespaces) {
-    // Every head of the namespace, oldest first (hollow ones included: they hold values).
-    const heads = (await rangeAll(o, scope, { prefix: threadKeys.checkpointPrefix(ns) })).map((r) =>
-      decodeHead(r.value),
-    );
+    // Every head of the namespace, oldest first (hollow ones included: they hold values), and their writes.
+    const records = await rangeAll(o, scope, { prefix: threadKeys.checkpointPrefix(ns) });
+    const heads = records.filter((r) => isHeadKey(r.key)).map((r) => decodeHead(r.value));
     const visible = heads.filter((h) => h.visibleUntil === null || h.visibleUntil > 0);
     const boundary = keepLast !== undefined ? visible[visible.length - keepLast]?.id : (before as string);
     if (boundary === undefined) continue;
@@ -92,16 +91,12 @@ export async function pruneThread(
     });
     await writeInBatches(o.store.records, scope, headOps);
     removed += pruned.filter((h) => h.visibleUntil === null || h.visibleUntil > 0).length;
-    const [writes, blobs] = await Promise.all([
-      rangeAll(o, scope, {
-        prefix: `w/${threadKeys.checkpointPrefix(ns).slice(2)}`,
-        before: threadKeys.writesPrefix(ns, boundary),
-      }),
-      rangeAll(o, scope, {
-        prefix: `b/${threadKeys.checkpointPrefix(ns).slice(2)}`,
-        before: blobBound(ns, boundary),
-      }),
-    ]);
+    const boundaryKey = threadKeys.checkpoint(ns, boundary);
+    const writes = records.filter((r) => !isHeadKey(r.key) && r.key < boundaryKey);
+    const blobs = await rangeAll(o, scope, {
+      prefix: `b/${threadKeys.checkpointPrefix(ns).slice(2)}`,
+      before: blobBound(ns, boundary),
+    });
     const deletes: RecordOp[] = [
       ...writes.map((r): RecordOp => ({ delete: r.key })),
       ...blobs.filter((r) => !usedBlobs.has(r.key)).map((r): RecordOp => ({ delete: r.key })),
@@ -140,16 +135,17 @@ export async function copyThreadRecords(o: ResolvedSaverOptions, from: string, t
   if (existing.items.length > 0)
     throw new ValidationError("toThreadId", "names a thread that already has checkpoints");
   const records = await rangeAll(o, source, { prefix: "" });
+  // Heads, blobs and namespace entries live as long as the values they hold; writes as long as a checkpoint.
   const ttlOf = (key: string) =>
-    key.startsWith("c/") || key.startsWith("b/") || key.startsWith("n/") ? o.blobTtlSeconds : o.ttlSeconds;
+    isHeadKey(key) || key.startsWith("b/") || key.startsWith("n/") ? o.blobTtlSeconds : o.ttlSeconds;
   const copy = (r: StoredRecord): RecordOp => {
     const ttl = ttlOf(r.key);
     return ttl === undefined
       ? { put: r.key, value: r.value }
       : { put: r.key, value: r.value, ttlSeconds: ttl };
   };
-  const heads = records.filter((r) => r.key.startsWith("c/"));
-  await writeInBatches(o.store.records, target, records.filter((r) => !r.key.startsWith("c/")).map(copy));
+  const heads = records.filter((r) => isHeadKey(r.key));
+  await writeInBatches(o.store.records, target, records.filter((r) => !isHeadKey(r.key)).map(copy));
   // Generation of a head: 1 + the highest generation of the other heads holding values it uses.
   // Namespaces by key segment (a long one is hashed in keys), from the thread's namespace entries.
   const namespaces = new Map<string, string>();

@@ -1,17 +1,11 @@
 import { isDeepStrictEqual } from "node:util";
-import { type Page, type StoredRecord, ValidationError } from "@agent-state/core";
+import { type StoredRecord, ValidationError } from "@agent-state/core";
 import type { RunnableConfig } from "@langchain/core/runnables";
 import type { CheckpointListOptions, CheckpointTuple } from "@langchain/langgraph-checkpoint";
-import { indexKeys, segment, threadKeys } from "./keys.js";
+import { idSegmentOf, indexKeys, isHeadKey, segment, threadKeys } from "./keys.js";
 import { indexScope, type ResolvedSaverOptions, threadScope } from "./options.js";
 import { type Located, type Prefetched, sortWrites, type TupleReader, writesKey } from "./read.js";
-import {
-  type BlobPointers,
-  decodeHead,
-  decodeTaskWrites,
-  decodeThreadEntry,
-  type StoredWrite,
-} from "./records.js";
+import { type BlobPointers, decodeTaskWrites, decodeThreadEntry, type StoredWrite } from "./records.js";
 
 const PAGE = 100;
 
@@ -90,35 +84,36 @@ export async function* listCheckpoints(
     return;
   }
   let cursor: string | undefined;
-  // One namespace of one thread: each page reads ahead, in parallel with its heads, the writes below the
-  // previous page and the records holding the values the latest checkpoint this saver saw carries over:
-  // one round trip per page when they cover it (the heads' order is the writes' order).
-  let upper = beforeId;
+  // One namespace of one thread: a descending range meets each checkpoint's writes just before its head, so
+  // a page holds its checkpoints' writes (those of the page's last head, or more, carry over to the next
+  // page). The first page also reads, in parallel, the records holding the values that the latest checkpoint
+  // this saver saw carries over: one round trip per page when they cover it.
+  const prefix = threadKeys.checkpointPrefix(ns);
+  let writesSeen: StoredRecord[] = [];
   while (remaining > 0) {
     const size = pageSize();
-    const guess = guessOf?.(threadId, ns);
-    const [page, writesAhead, sources] = await Promise.all([
-      pageOf(o, threadId, ns, beforeId, size, cursor),
-      o.store.records.range(threadScope(o, threadId), {
-        prefix: threadKeys.writesOfNamespace(ns),
-        order: "desc",
-        limit: Math.min(1000, size * 2 + 8),
-        ...(upper === undefined ? {} : { before: threadKeys.writesPrefix(ns, upper) }),
-      }),
+    const guess = cursor === undefined ? guessOf?.(threadId, ns) : undefined;
+    const [page, sources] = await Promise.all([
+      pageOf(o, threadId, ns, beforeId, Math.min(1000, size + 1), cursor),
       guess ? reader.fetch(threadId, reader.sourceKeys(threadId, ns, guess.id, guess.pointers)) : undefined,
     ]);
-    const candidates = page.items.flatMap((r) => {
+    const candidates: (Located & { threadId: string })[] = [];
+    const writes = new Map<string, StoredWrite[]>();
+    for (const r of page.items) {
+      if (!isHeadKey(r.key)) {
+        writesSeen.push(r);
+        continue;
+      }
       const head = reader.decode(r);
-      return head && (onlyId === undefined || head.id === onlyId)
-        ? [{ threadId, ns, id: head.id, head }]
-        : [];
-    });
-    yield* emit(candidates, {
-      records: sources ?? new Map(),
-      writes: writesCovered(ns, candidates, writesAhead),
-    });
-    const last = page.items[page.items.length - 1];
-    if (last) upper = reader.decode(last)?.id ?? decodeHead(last.value).id;
+      const idSegment = idSegmentOf(r.key, prefix);
+      if (head && (onlyId === undefined || head.id === onlyId)) {
+        candidates.push({ threadId, ns, id: head.id, head });
+        const own = writesSeen.filter((w) => idSegmentOf(w.key, prefix) === idSegment);
+        writes.set(writesKey(ns, head.id), sortWrites(own.flatMap((w) => decodeTaskWrites(w.value))));
+      }
+      writesSeen = [];
+    }
+    yield* emit(candidates, { records: sources ?? new Map(), writes });
     cursor = page.cursor ?? undefined;
     if (cursor === undefined) return;
   }
@@ -136,34 +131,6 @@ export async function* indexedThreads(o: ResolvedSaverOptions): AsyncGenerator<s
     for (const record of page.items) yield decodeThreadEntry(record.value).threadId;
     cursor = page.cursor ?? undefined;
   } while (cursor !== undefined);
-}
-
-/**
- * The pending writes of the checkpoints a read-ahead page of writes (newest first) covers entirely: all
- * of them when it reached the end, else those newer than the last checkpoint it reached.
- */
-function writesCovered(
-  ns: string,
-  checkpoints: Located[],
-  ahead: Page<StoredRecord>,
-): Map<string, StoredWrite[]> {
-  const prefix = threadKeys.writesOfNamespace(ns);
-  const bySegment = new Map<string, StoredWrite[]>();
-  let lowest: string | undefined;
-  for (const r of ahead.items) {
-    const idSegment = r.key.slice(prefix.length, r.key.indexOf("/", prefix.length));
-    lowest = idSegment;
-    const list = bySegment.get(idSegment) ?? [];
-    list.push(...decodeTaskWrites(r.value));
-    bySegment.set(idSegment, list);
-  }
-  const covered = new Map<string, StoredWrite[]>();
-  for (const l of checkpoints) {
-    const idSegment = segment(l.id);
-    if (ahead.cursor !== null && (lowest === undefined || idSegment <= lowest)) continue;
-    covered.set(writesKey(ns, l.id), sortWrites(bySegment.get(idSegment) ?? []));
-  }
-  return covered;
 }
 
 /** The namespaces of a thread (from its namespace entries). */
@@ -218,7 +185,7 @@ async function* mergedHeads(
             ...(s.cursor === undefined ? {} : { cursor: s.cursor }),
           });
           for (const r of page.items) {
-            const head = reader.decode(r);
+            const head = isHeadKey(r.key) ? reader.decode(r) : undefined;
             if (head) s.buffer.push({ ns: s.ns, id: head.id, head });
           }
           s.cursor = page.cursor ?? undefined;

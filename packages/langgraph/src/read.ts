@@ -11,7 +11,7 @@ import {
   TASKS,
   writesSortKey,
 } from "@langchain/langgraph-checkpoint";
-import { threadKeys } from "./keys.js";
+import { idSegmentOf, isHeadKey, pastPrefix, threadKeys } from "./keys.js";
 import { type ResolvedSaverOptions, threadScope } from "./options.js";
 import {
   type BlobPointer,
@@ -31,6 +31,11 @@ export interface Located {
   ns: string;
   id: string;
   head: CheckpointHead;
+}
+
+/** A checkpoint read with its pending writes (in `writesSortKey` order). */
+export interface LocatedWithWrites extends Located {
+  writes: StoredWrite[];
 }
 
 /** Records and writes read ahead (in parallel with the heads), so that assembling needs no more round trips. */
@@ -66,24 +71,68 @@ export class TupleReader {
     return head.visibleUntil === null || head.visibleUntil > this.o.clock() ? head : undefined;
   }
 
-  /** The head of one checkpoint, or undefined. */
-  async head(threadId: string, ns: string, id: string): Promise<CheckpointHead | undefined> {
-    const [record] = await this.o.store.records.get(threadScope(this.o, threadId), [
-      threadKeys.checkpoint(ns, id),
-    ]);
-    return this.decode(record);
+  /**
+   * One checkpoint with its pending writes, or undefined when it has no visible head: one range (the writes'
+   * keys follow the head's), more pages only past MAX_PAGE writes records.
+   */
+  async checkpoint(threadId: string, ns: string, id: string): Promise<LocatedWithWrites | undefined> {
+    const headKey = threadKeys.checkpoint(ns, id);
+    const writesPrefix = threadKeys.writesPrefix(ns, id);
+    let head: CheckpointHead | undefined;
+    const writes: StoredWrite[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.o.store.records.range(threadScope(this.o, threadId), {
+        prefix: headKey,
+        before: pastPrefix(writesPrefix),
+        limit: MAX_PAGE,
+        ...(cursor === undefined ? {} : { cursor }),
+      });
+      for (const record of page.items) {
+        if (record.key === headKey) head = this.decode(record);
+        else if (record.key.startsWith(writesPrefix)) writes.push(...decodeTaskWrites(record.value));
+      }
+      cursor = page.cursor ?? undefined;
+    } while (cursor !== undefined);
+    return head ? { ns, id, head, writes: sortWrites(writes) } : undefined;
   }
 
-  /** The newest checkpoint of a namespace: one range of one record. */
-  async latest(threadId: string, ns: string): Promise<Located | undefined> {
+  /**
+   * The newest checkpoint of a namespace with its pending writes, or undefined when the newest head is not
+   * visible. A descending range meets the newest checkpoint's writes and then its head: one range of two
+   * records in the common case (none or one writes record), more pages only when it has more.
+   */
+  async latest(threadId: string, ns: string): Promise<LocatedWithWrites | undefined> {
+    const scope = threadScope(this.o, threadId);
     const prefix = threadKeys.checkpointPrefix(ns);
-    const page = await this.o.store.records.range(threadScope(this.o, threadId), {
-      prefix,
-      order: "desc",
-      limit: 1,
-    });
-    const head = this.decode(page.items[0]);
-    return head ? { ns, id: head.id, head } : undefined;
+    const writesSeen: StoredRecord[] = [];
+    let cursor: string | undefined;
+    let limit = 2;
+    for (;;) {
+      const page = await this.o.store.records.range(scope, {
+        prefix,
+        order: "desc",
+        limit,
+        ...(cursor === undefined ? {} : { cursor }),
+      });
+      for (const record of page.items) {
+        if (!isHeadKey(record.key)) {
+          writesSeen.push(record);
+          continue;
+        }
+        const head = this.decode(record);
+        if (!head) return undefined;
+        // Writes of a checkpoint without a head (none is ever written so) are not this one's.
+        const idSegment = idSegmentOf(record.key, prefix);
+        const writes = writesSeen
+          .filter((r) => idSegmentOf(r.key, prefix) === idSegment)
+          .flatMap((r) => decodeTaskWrites(r.value));
+        return { ns, id: head.id, head, writes: sortWrites(writes) };
+      }
+      cursor = page.cursor ?? undefined;
+      if (cursor === undefined) return undefined;
+      limit = MAX_PAGE;
+    }
   }
 
   /** Heads by key, batched in gets of ≤ 100 keys; missing ones are left out. */

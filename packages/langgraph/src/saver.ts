@@ -65,9 +65,11 @@ export class AgentStateSaver extends BaseCheckpointSaver {
   }
 
   /**
-   * The checkpoint by `checkpoint_id`, or the namespace's latest. One round trip when this saver knows the
-   * checkpoint (it put or read it, or for the latest: the latest it saw is still the latest): the head, the
-   * records holding its values and its writes are read in parallel. Otherwise two, whatever the thread's length.
+   * The checkpoint by `checkpoint_id`, or the namespace's latest. One range reads the head with its pending
+   * writes; when this saver knows the checkpoint (it put or read it, or for the latest: the latest it saw is
+   * still the latest) the records holding values it carries over are read in parallel, and the ones it holds
+   * (its value cache) not at all: one request, one round trip. Otherwise two round trips, whatever the
+   * thread's length.
    */
   async getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {
     const threadId = config.configurable?.thread_id as unknown;
@@ -75,28 +77,19 @@ export class AgentStateSaver extends BaseCheckpointSaver {
     const thread = requireString("thread_id", threadId);
     const ns = namespaceOf(config);
     const id = getCheckpointId(config);
+    // The checkpoint and its writes are one range; the records holding values it carries over are read in
+    // parallel when this saver knows the checkpoint (and does not hold those values already).
     const guess = id ? this.pointers.known(thread, ns, id) : this.pointers.latest(thread, ns);
-    let located: Located | undefined;
-    let prefetched: Prefetched | undefined;
-    if (guess) {
-      const headKey = threadKeys.checkpoint(ns, guess.id);
-      const sources = this.reader.sourceKeys(thread, ns, guess.id, guess.pointers);
-      const [found, records, writes] = await Promise.all([
-        id ? Promise.resolve(undefined) : this.reader.latest(thread, ns),
-        this.reader.fetch(thread, id ? [headKey, ...sources] : sources),
-        this.reader.writes(thread, ns, guess.id),
-      ]);
-      if (id) {
-        const head = this.reader.decode(records.get(headKey));
-        located = head ? { ns, id, head } : undefined;
-      } else located = found;
-      if (located?.id === guess.id)
-        prefetched = { records, writes: new Map([[writesKey(ns, guess.id), writes]]) };
-    } else if (id) {
-      const head = await this.reader.head(thread, ns, id);
-      located = head ? { ns, id, head } : undefined;
-    } else located = await this.reader.latest(thread, ns);
+    const sources = guess ? this.reader.sourceKeys(thread, ns, guess.id, guess.pointers) : [];
+    const [located, records] = await Promise.all([
+      id ? this.reader.checkpoint(thread, ns, id) : this.reader.latest(thread, ns),
+      sources.length > 0 ? this.reader.fetch(thread, sources) : new Map<string, StoredRecord | null>(),
+    ]);
     if (!located) return undefined;
+    const prefetched: Prefetched = {
+      records,
+      writes: new Map([[writesKey(ns, located.id), located.writes]]),
+    };
     const [tuple] = await this.reader.assemble(thread, [located], prefetched);
     this.pointers.set(thread, ns, located.id, located.head.pointers);
     if (!id) this.pointers.setLatest(thread, ns, located.id);

@@ -89,10 +89,10 @@ describe("records calls per saver call do not grow with the thread", () => {
       putWrites: { write: 1, roundTrips: 1 }, // the task's writes in one record
       // The head (with its new values); the thread's cross-thread index entry only went with the first put.
       put: { write: 1, roundTrips: 1 },
-      // The latest head and the writes, in parallel; the carried-over channel is the one this saver wrote.
-      getTuple: { range: 2, roundTrips: 1 },
-      // A page of heads and the writes below the last page, together.
-      list: { range: 2, roundTrips: 1 },
+      // One range: the latest head with its writes; the carried-over value is in this saver's value cache.
+      getTuple: { range: 1, roundTrips: 1 },
+      // A page of heads holds their writes too.
+      list: { range: 1, roundTrips: 1 },
     };
     expect(measured).toEqual([expected, expected]);
   });
@@ -109,7 +109,7 @@ describe("records calls per saver call do not grow with the thread", () => {
     reset();
     const tuple = await saver.getTuple({ configurable: { thread_id: "t", checkpoint_ns: "" } });
     expect(tuple?.checkpoint.channel_values.context).toBe("carried over");
-    expect(calls).toEqual({ range: 2, get: 1, roundTrips: 1 });
+    expect(calls).toEqual({ range: 1, get: 1, roundTrips: 1 });
     expect(() => new AgentStateSaver(store, { valueCacheBytes: -1 })).toThrow(/valueCacheBytes/);
   });
 
@@ -149,7 +149,7 @@ describe("records calls per saver call do not grow with the thread", () => {
     reset();
     const tuple = await restarted.getTuple({ configurable: { thread_id: "t", checkpoint_ns: "" } });
     expect(tuple?.checkpoint.channel_values.context).toBe("carried over");
-    expect(calls).toEqual({ range: 2, get: 1, roundTrips: 1 });
+    expect(calls).toEqual({ range: 1, get: 1, roundTrips: 1 });
   });
 
   it("getTuple: two round trips for a checkpoint this saver has not seen, then one", async () => {
@@ -165,17 +165,18 @@ describe("records calls per saver call do not grow with the thread", () => {
     const reader = new AgentStateSaver(store);
     const latest = { configurable: { thread_id: "t", checkpoint_ns: "" } };
     const first = await reader.getTuple(latest);
-    expect(calls).toEqual({ range: 2, get: 1, roundTrips: 2 });
+    expect(calls).toEqual({ range: 1, get: 1, roundTrips: 2 });
     reset();
     // The carried-over value it read the first time comes from its value cache now.
     const again = await reader.getTuple(latest);
-    expect(calls).toEqual({ range: 2, roundTrips: 1 });
+    expect(calls).toEqual({ range: 1, roundTrips: 1 });
     expect(again).toEqual(first);
     reset();
     const byId = await reader.getTuple(config);
-    expect(calls).toEqual({ range: 1, get: 1, roundTrips: 1 });
+    expect(calls).toEqual({ range: 1, roundTrips: 1 });
     expect(byId).toEqual(first);
-    // Another process moved the thread on: the guess is wrong, one more round trip, and the right answer.
+    // Another process moved the thread on: the guess is wrong, but the range that reads the latest head found
+    // the new one (with its writes), and the value it carries over is cached: still one round trip.
     await writer.put(
       config,
       checkpointAt(3),
@@ -185,10 +186,10 @@ describe("records calls per saver call do not grow with the thread", () => {
     reset();
     const moved = await reader.getTuple(latest);
     expect(moved?.checkpoint.channel_values).toEqual({ messages: ["m3"], step: 3, context: "carried over" });
-    expect(calls.roundTrips).toBe(2);
+    expect(calls).toEqual({ range: 1, roundTrips: 1 });
   });
 
-  it("list: a page whose writes pass the read-ahead reads the rest, and nothing is lost", async () => {
+  it("list: a checkpoint whose writes span pages gets them all, and nothing is lost", async () => {
     const saver = new AgentStateSaver(new MemoryStateStore());
     let config: RunnableConfig = { configurable: { thread_id: "t", checkpoint_ns: "" } };
     const expected: number[] = [];
@@ -196,7 +197,7 @@ describe("records calls per saver call do not grow with the thread", () => {
       const versions =
         step === 0 ? { messages: 1, step: 1, context: 1 } : { messages: step + 1, step: step + 1 };
       config = await saver.put(config, checkpointAt(step), { source: "loop", step, parents: {} }, versions);
-      // Checkpoint 1 gets 30 tasks' writes: more than a page of 2 reads ahead.
+      // Checkpoint 1 gets 30 tasks' writes: more than the pages of a listing with limit 4 hold.
       const tasks = step === 1 ? 30 : 1;
       for (let t = 0; t < tasks; t++)
         await saver.putWrites(config, [["messages", [`w${step}.${t}`]]], `task-${t}`);
@@ -210,5 +211,28 @@ describe("records calls per saver call do not grow with the thread", () => {
       counts.push(tuple.pendingWrites?.length ?? 0);
     }
     expect(counts).toEqual(expected);
+  });
+
+  it("getTuple of a checkpoint with many tasks' writes: all of them, by id in one range, the latest in two", async () => {
+    const { store, calls, reset } = counting(new MemoryStateStore());
+    const saver = new AgentStateSaver(store);
+    let config: RunnableConfig = { configurable: { thread_id: "t", checkpoint_ns: "" } };
+    for (let step = 0; step < 2; step++) {
+      const versions =
+        step === 0 ? { messages: 1, step: 1, context: 1 } : { messages: step + 1, step: step + 1 };
+      config = await saver.put(config, checkpointAt(step), { source: "loop", step, parents: {} }, versions);
+      for (let t = 0; t < 30; t++)
+        await saver.putWrites(config, [["messages", [`w${step}.${t}`]]], `task-${t}`);
+    }
+    reset();
+    const latest = await saver.getTuple({ configurable: { thread_id: "t", checkpoint_ns: "" } });
+    expect(latest?.pendingWrites).toHaveLength(30);
+    expect(latest?.pendingWrites?.every(([, , value]) => String(value).startsWith("w1."))).toBe(true);
+    // The first range (of two records) met writes only; the next page reached the head.
+    expect(calls).toEqual({ range: 2, roundTrips: 2 });
+    reset();
+    const byId = await saver.getTuple(config);
+    expect(byId?.pendingWrites).toEqual(latest?.pendingWrites);
+    expect(calls).toEqual({ range: 1, roundTrips: 1 });
   });
 });
