@@ -94,7 +94,8 @@ export async function* listCheckpoints(
     const size = pageSize();
     const guess = cursor === undefined ? guessOf?.(threadId, ns) : undefined;
     const [page, sources] = await Promise.all([
-      pageOf(o, threadId, ns, beforeId, Math.min(1000, size + 1), cursor),
+      // Room for the page's writes too (a record per task), as many as its heads and some.
+      pageOf(o, threadId, ns, beforeId, Math.min(1000, size * 2 + 8), cursor),
       guess ? reader.fetch(threadId, reader.sourceKeys(threadId, ns, guess.id, guess.pointers)) : undefined,
     ]);
     const candidates: (Located & { threadId: string })[] = [];
