@@ -203,7 +203,7 @@ function conditionParts(state: HeadState, now: number, firstTry: boolean) {
   }
   return {
     ConditionExpression: condition,
-    ExpressionAttributeNames: names,
+    ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
     ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
   };
 }
