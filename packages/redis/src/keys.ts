@@ -53,6 +53,12 @@ export class KeySpace {
     return `${this.prefix}s:{${escapeKeyPart(sessionId)}}:idem`;
   }
 
+  /** The session's three keys, [meta, messages, idempotency] (as the three methods above give them). */
+  sessionKeys(sessionId: string): [meta: string, messages: string, idempotency: string] {
+    const tag = `${this.prefix}s:{${escapeKeyPart(sessionId)}}:`;
+    return [`${tag}meta`, `${tag}msgs`, `${tag}idem`];
+  }
+
   /** A scope's record index (every key of the scope, for range and clear). */
   recordIndex(scope: string): string {
     return `${this.prefix}r:{${escapeKeyPart(scope)}}:i`;

@@ -108,4 +108,137 @@ describe("redis write scripts: shortcuts keep the stored bookkeeping exact", () 
       expect(seen.map((c) => c.name)).toEqual(["EVALSHA", "HGETALL", "HSET", "PEXPIRE"]);
     });
   });
+
+  describe("sessions.append", () => {
+    const keysOf = (id: string) => ["meta", "msgs", "idem"].map((part) => `${keyPrefix}s:{${id}}:${part}`);
+    const expiriesOf = (id: string) =>
+      Promise.all(keysOf(id).map(async (key) => Number(await probe.call("PEXPIRETIME", key))));
+    const appendSeen = (id: string, idempotencyKey?: string) =>
+      monitor.duringWithScripts(() =>
+        store.sessions.append(
+          id,
+          { role: "user", content: "m" },
+          idempotencyKey === undefined ? undefined : { idempotencyKey },
+        ),
+      );
+    /** The keys a script's PEXPIREATs named, and whether they all got the same instant. */
+    const expired = (seen: { name: string; args: string[] }[]) => {
+      const calls = seen.filter((c) => c.name === "PEXPIREAT");
+      return {
+        keys: calls.map((c) => c.args[0]),
+        oneInstant: new Set(calls.map((c) => c.args[1])).size === 1,
+      };
+    };
+
+    it("expires the idempotency hash only once the session has one; every key present expires together", async () => {
+      const [meta, msgs, idem] = keysOf("idem-exp");
+      await store.sessions.create({ sessionId: "idem-exp", ttlSeconds: 600 });
+      // No idempotency key yet: no hash, nothing to expire but the meta hash and the stream.
+      const first = await appendSeen("idem-exp");
+      expect(expired(first)).toEqual({ keys: [meta, msgs], oneInstant: true });
+      expect(await probe.exists(idem as string)).toBe(0);
+      const [metaAt, msgsAt] = await expiriesOf("idem-exp");
+      expect(metaAt).toBe(msgsAt);
+      // The first idempotency key makes the hash: it expires with the rest, in this append and every later one.
+      clock.advanceSeconds(1);
+      const second = await appendSeen("idem-exp", "k1");
+      expect(expired(second)).toEqual({ keys: [meta, msgs, idem], oneInstant: true });
+      clock.advanceSeconds(1);
+      const third = await appendSeen("idem-exp");
+      expect(expired(third)).toEqual({ keys: [meta, msgs, idem], oneInstant: true });
+      const expiries = await expiriesOf("idem-exp");
+      expect(new Set(expiries).size).toBe(1);
+      expect(expiries[0]).toBeGreaterThan(Date.now());
+      // The key still answers with the first call's message.
+      const replay = await store.sessions.append(
+        "idem-exp",
+        { role: "user", content: "m" },
+        { idempotencyKey: "k1" },
+      );
+      expect(replay.map((m) => m.id)).toEqual([(await store.sessions.messages("idem-exp")).items[1]?.id]);
+    });
+
+    it("a session written before the 'idem' field existed expires its hash anyway, then knows", async () => {
+      const [meta, msgs, idem] = keysOf("legacy-idem");
+      // Without a hash: the first append tries (PEXPIREAT of a missing key), records '0', then skips it.
+      await store.sessions.create({ sessionId: "legacy-idem" });
+      await probe.hdel(meta as string, "idem");
+      expect(expired(await appendSeen("legacy-idem"))).toEqual({
+        keys: [meta, msgs, idem],
+        oneInstant: true,
+      });
+      expect(await probe.hget(meta as string, "idem")).toBe("0");
+      expect(expired(await appendSeen("legacy-idem"))).toEqual({ keys: [meta, msgs], oneInstant: true });
+      // With a hash: the first append expires it and records '1'; so does every later one.
+      await store.sessions.append("legacy-idem", { role: "user", content: "k" }, { idempotencyKey: "k" });
+      await probe.hdel(meta as string, "idem");
+      await probe.persist(idem as string);
+      expect(expired(await appendSeen("legacy-idem"))).toEqual({
+        keys: [meta, msgs, idem],
+        oneInstant: true,
+      });
+      expect(await probe.hget(meta as string, "idem")).toBe("1");
+      expect(new Set(await expiriesOf("legacy-idem")).size).toBe(1);
+      expect(expired(await appendSeen("legacy-idem"))).toEqual({
+        keys: [meta, msgs, idem],
+        oneInstant: true,
+      });
+    });
+
+    it("update and truncate slide every key the session has, from one instant", async () => {
+      const [meta, msgs, idem] = keysOf("slide-all");
+      await store.sessions.create({ sessionId: "slide-all" });
+      await store.sessions.append("slide-all", [
+        { role: "user", content: "a" },
+        { role: "user", content: "b" },
+      ]);
+      clock.advanceSeconds(1);
+      const update = await monitor.duringWithScripts(() =>
+        store.sessions.update("slide-all", { state: { x: 1 } }),
+      );
+      expect(expired(update)).toEqual({ keys: [meta, msgs], oneInstant: true });
+      await store.sessions.append("slide-all", { role: "user", content: "c" }, { idempotencyKey: "k" });
+      clock.advanceSeconds(1);
+      const truncate = await monitor.duringWithScripts(() =>
+        store.sessions.truncate("slide-all", { removeLast: 1 }),
+      );
+      expect(expired(truncate)).toEqual({ keys: [meta, msgs, idem], oneInstant: true });
+      expect(new Set(await expiriesOf("slide-all")).size).toBe(1);
+    });
+
+    it("when sliding passes the session's registration, the append's reply carries its user for the index", async () => {
+      const userIndex = `${keyPrefix}u:{reg-user}:sessions`;
+      await store.sessions.create({ sessionId: "reg", userId: "reg-user", ttlSeconds: 100 });
+      clock.advanceSeconds(90);
+      // Expiry slides to 190 s, within the registration (200 s): the script's reply is the sequence alone.
+      const quiet = await monitor.during(() => store.sessions.append("reg", { role: "user", content: "a" }));
+      expect(quiet.map((c) => c.name)).toEqual(["EVALSHA"]);
+      clock.advanceSeconds(60);
+      // Now to 250 s: past it, so the store registers the session again (stats registry and the user's index,
+      // which it names from the user the reply carries).
+      const moved = await monitor.duringWithScripts(() =>
+        store.sessions.append("reg", { role: "user", content: "b" }),
+      );
+      expect(moved.filter((c) => !c.fromScript).map((c) => c.name)).toEqual([
+        "EVALSHA",
+        "EVALSHA",
+        "EVALSHA",
+      ]);
+      expect(moved.some((c) => c.name === "ZADD" && c.args[0] === userIndex)).toBe(true);
+      clock.advanceSeconds(90); // 240 s: past the first registration, the session still lists under its user
+      expect((await store.sessions.listByUser("reg-user")).items.map((s) => s.sessionId)).toEqual(["reg"]);
+    });
+
+    it("returns the messages as a read returns them, with and without metadata", async () => {
+      await store.sessions.create({ sessionId: "shape" });
+      const written = await store.sessions.append("shape", [
+        { role: "user", content: "plain" },
+        { role: "assistant", content: "with", metadata: { n: -0, nested: { a: [1, "x"] } }, timestamp: 5 },
+        { role: "tool", content: "ü🙂", timestamp: 0 },
+      ]);
+      const read = await store.sessions.messages("shape");
+      expect(written).toStrictEqual(read.items);
+      expect(Object.is(written[1]?.metadata?.n, 0)).toBe(true);
+    });
+  });
 });

@@ -10,8 +10,10 @@ import { LuaScript } from "../script.js";
 // Redis's own expiry counts from the server's time (the remaining ttl + margin: PEXPIRE, or PEXPIREAT from
 // one TIME where a script sets several keys), so only the logical expiry follows the store's clock. The meta
 // hash keeps `count` (messages held), `seq` (the highest message sequence ever assigned: ids continue after
-// removed ones) and `last` (the sequence of the last message held, '' when none). Sessions written before
-// `seq`/`last` existed fall back to `count` and the stream's last entry.
+// removed ones), `last` (the sequence of the last message held, '' when none) and `idem` ('1' once the
+// idempotency hash exists, '0' until then, so a session that never used an idempotency key never expires a key
+// it does not have). Sessions written before `seq`/`last` existed fall back to `count` and the stream's last
+// entry; those written before `idem` existed expire the idempotency hash anyway and learn the field then.
 
 /** ARGV: now, expiresAt, ttlMs, registeredUntil, sessionId, userId|'', agentId|'', stateJson. */
 export const CREATE_SESSION = new LuaScript(
@@ -23,7 +25,7 @@ if expires and tonumber(expires) > tonumber(ARGV[1]) then return 'exists' end
 redis.call('UNLINK', KEYS[1], KEYS[2], KEYS[3])
 redis.call('HSET', KEYS[1], 'id', ARGV[5], 'user', ARGV[6], 'agent', ARGV[7], 'state', ARGV[8],
   'version', 1, 'count', 0, 'tool', '', 'created', ARGV[1], 'active', ARGV[1], 'expires', ARGV[2],
-  'ttl', ARGV[3], 'reg', ARGV[4], 'seq', 0, 'last', '')
+  'ttl', ARGV[3], 'reg', ARGV[4], 'seq', 0, 'last', '', 'idem', '0')
 redis.call('PEXPIRE', KEYS[1], string.format('%.0f', tonumber(ARGV[3]) + ${PHYSICAL_EXPIRY_MARGIN_MS}))
 return 'ok'
 `,
@@ -32,25 +34,40 @@ return 'ok'
 // Shared by update, append and truncate: slides expiry of the session's keys to now + the session's ttl
 // and, when that passes the session's registration in the user index and stats registry, moves the
 // registration one ttl further (returned so the store refreshes those two other-slot keys; rare by design).
-// Redis's expiry of the three keys: one server instant + ttl + margin, the same millisecond for all three.
-// \`fields\` (optional): more meta fields {name, value, …} to set in the same HSET.
+// Redis's expiry of the session's keys: one server instant + ttl + margin, the same millisecond for all.
+// idemRead: the meta field 'idem' as read ('1': the idempotency hash KEYS[3] exists, '0': it does not,
+// false: a session written before the field existed); idemNow: the same after this script's own writes.
+// The idempotency hash gets its expiry unless it is known not to exist; for a session without the field, the
+// reply of that PEXPIREAT tells whether it exists, and the field is written.
+// `...`: more meta fields (name, value, …) to set in the same HSET (passed on, not packed in a table: the
+// common call builds none).
 const SLIDE = `${SERVER_NOW_MS}
-local function slide(now, ttl, registered, fields)
+local function slide(now, ttl, registered, idemRead, idemNow, ...)
   local expires = now + ttl
-  local expiresText = string.format('%.0f', expires)
-  if fields then
-    redis.call('HSET', KEYS[1], 'active', ARGV[1], 'expires', expiresText, unpack(fields))
-  else
-    redis.call('HSET', KEYS[1], 'active', ARGV[1], 'expires', expiresText)
-  end
   local physicalAt = string.format('%.0f', serverNowMs() + ttl + ${PHYSICAL_EXPIRY_MARGIN_MS})
-  for i = 1, 3 do redis.call('PEXPIREAT', KEYS[i], physicalAt) end
-  if expires > registered then
-    local registeredUntil = string.format('%.0f', expires + ttl)
-    redis.call('HSET', KEYS[1], 'reg', registeredUntil)
-    return registeredUntil
+  redis.call('PEXPIREAT', KEYS[1], physicalAt)
+  redis.call('PEXPIREAT', KEYS[2], physicalAt)
+  if idemNow ~= '0' then
+    local found = redis.call('PEXPIREAT', KEYS[3], physicalAt)
+    if not idemNow then idemNow = found == 1 and '1' or '0' end
   end
-  return ''
+  local expiresText = string.format('%.0f', expires)
+  if expires <= registered and idemNow == idemRead then
+    redis.call('HSET', KEYS[1], 'active', ARGV[1], 'expires', expiresText, ...)
+    return ''
+  end
+  local more, registeredUntil = {...}, ''
+  if idemNow ~= idemRead then
+    more[#more + 1] = 'idem'
+    more[#more + 1] = idemNow
+  end
+  if expires > registered then
+    registeredUntil = string.format('%.0f', expires + ttl)
+    more[#more + 1] = 'reg'
+    more[#more + 1] = registeredUntil
+  end
+  redis.call('HSET', KEYS[1], 'active', ARGV[1], 'expires', expiresText, unpack(more))
+  return registeredUntil
 end
 `;
 
@@ -63,13 +80,13 @@ export const UPDATE_SESSION = new LuaScript(
   `#!lua
 ${SLIDE}
 local now = tonumber(ARGV[1])
-local m = redis.call('HMGET', KEYS[1], 'expires', 'version', 'ttl', 'reg')
+local m = redis.call('HMGET', KEYS[1], 'expires', 'version', 'ttl', 'reg', 'idem')
 if not m[1] or tonumber(m[1]) <= now then return {'missing'} end
 if ARGV[2] ~= '' and m[2] ~= ARGV[2] then return {'conflict', tonumber(m[2])} end
 if ARGV[3] == '1' then redis.call('HSET', KEYS[1], 'state', ARGV[4]) end
 if ARGV[5] == '1' then redis.call('HSET', KEYS[1], 'tool', ARGV[6]) end
 redis.call('HINCRBY', KEYS[1], 'version', 1)
-local registration = slide(now, tonumber(m[3]), tonumber(m[4]))
+local registration = slide(now, tonumber(m[3]), tonumber(m[4]), m[5], m[5])
 return {'ok', redis.call('HGETALL', KEYS[1]), registration}
 `,
 );
@@ -91,12 +108,17 @@ local function counters()
 end
 `;
 
-// How append and truncate begin: the helpers, then m = {expires, ttl, reg, user, count, seq, last} of a
-// live session (one read of the meta hash), or {'missing'} back to the store.
+// How append and truncate begin: the helpers, then m = {expires, ttl, reg, idem, count, seq, last} of a
+// live session (one read of the meta hash), or {'missing'} back to the store. userIf(registration): the
+// session's user when a registration moved (the store needs it only then), else ''.
 const MESSAGE_WRITE_PRELUDE = `${SLIDE}
 ${COUNTERS}
+local function userIf(registration)
+  if registration == '' then return '' end
+  return redis.call('HGET', KEYS[1], 'user') or ''
+end
 local now = tonumber(ARGV[1])
-local m = redis.call('HMGET', KEYS[1], 'expires', 'ttl', 'reg', 'user', 'count', 'seq', 'last')
+local m = redis.call('HMGET', KEYS[1], 'expires', 'ttl', 'reg', 'idem', 'count', 'seq', 'last')
 if not m[1] or tonumber(m[1]) <= now then return {'missing'} end`;
 
 // Shared by truncate and an append's replace: what to remove and removing it. `newest(mode, position, max)`
@@ -155,7 +177,8 @@ end
  * truncate would remove is found ('unknown' / 'toomany' write nothing) and removed; then the messages are
  * numbered after the highest sequence ever assigned, added as entries 0-<n>, the key recorded, and expiry
  * slid. Returns {'missing'} | {'reused'} | {'replay', entries} | {'conflict', lastSequence|''} |
- * {'unknown'} | {'toomany', countAfter} | {'ok', firstSequence, newRegistration|'', userId|''}.
+ * {'unknown'} | {'toomany', countAfter} | {'ok', firstSequence, newRegistration, userId|''} when the
+ * registration moved | firstSequence alone (an integer: the common reply, nothing for the server to build).
  */
 export const APPEND_MESSAGES = new LuaScript(
   "appendMessages",
@@ -183,16 +206,23 @@ if ARGV[6] ~= '' then
 end
 local n = #ARGV - 8
 local first = seq + 1
-for i = 1, n do
-  redis.call('XADD', KEYS[2], '0-' .. string.format('%d', seq + i), 'm', ARGV[i + 8])
-end
 local lastText = string.format('%d', seq + n)
+if n == 1 then
+  redis.call('XADD', KEYS[2], '0-' .. lastText, 'm', ARGV[9])
+else
+  for i = 1, n do
+    redis.call('XADD', KEYS[2], '0-' .. string.format('%d', seq + i), 'm', ARGV[i + 8])
+  end
+end
+local idemNow = m[4]
 if key ~= '' then
   redis.call('HSET', KEYS[3], key, string.format('%d', first) .. ':' .. lastText .. ':' .. ARGV[5])
+  idemNow = '1'
 end
-local registration = slide(now, tonumber(m[2]), tonumber(m[3]),
-  {'count', string.format('%d', count + n), 'seq', lastText, 'last', lastText})
-return {'ok', first, registration, m[4]}
+local registration = slide(now, tonumber(m[2]), tonumber(m[3]), m[4], idemNow,
+  'count', string.format('%d', count + n), 'seq', lastText, 'last', lastText)
+if registration == '' then return first end
+return {'ok', first, registration, userIf(registration)}
 `,
 );
 
@@ -210,8 +240,8 @@ ${REMOVAL}
 local removed, newLast = newest(ARGV[2], ARGV[3], tonumber(ARGV[4]))
 if not removed then return newLast end
 removeEntries(removed, newLast)
-local registration = slide(now, tonumber(m[2]), tonumber(m[3]))
-return {'ok', removed, registration, m[4]}
+local registration = slide(now, tonumber(m[2]), tonumber(m[3]), m[4], m[4])
+return {'ok', removed, registration, userIf(registration)}
 `,
 );
 
