@@ -152,11 +152,12 @@ export class RedisRecordStore implements RecordStore {
         [keys.recordIndex(write.scope), keys.recordExpiries(write.scope), ...recordKeys],
         args,
       ),
-    )) as unknown[];
+    )) as number | unknown[];
     const written: StoredRecord[] = [];
     for (const [i, op] of write.ops.entries()) {
-      const status = String(reply[2 * i]);
-      const number = Number(reply[2 * i + 1]);
+      // One op applied: its new version alone.
+      const status = typeof reply === "number" ? "ok" : String(reply[2 * i]);
+      const number = typeof reply === "number" ? reply : Number(reply[2 * i + 1]);
       if (status === "conflict") {
         throw VersionConflictError.forRecord(write.scope, op.key, op.ifVersion ?? 0, number);
       }

@@ -241,4 +241,90 @@ describe("redis write scripts: shortcuts keep the stored bookkeeping exact", () 
       expect(Object.is(written[1]?.metadata?.n, 0)).toBe(true);
     });
   });
+
+  describe("records.write", () => {
+    const scope = "ow";
+    const base = `${keyPrefix}r:{ow}:`;
+    const rangeKeys = async () => (await store.records.range(scope)).items.map((r) => [r.key, r.value]);
+    const scriptCommands = async (run: () => Promise<unknown>) =>
+      (await monitor.duringWithScripts(run)).filter((c) => c.fromScript).map((c) => c.name);
+
+    it("an overwrite adds nothing to the index and keeps the record in it; range finds it", async () => {
+      expect(await scriptCommands(() => store.records.write(scope, [{ put: "a", value: 1 }]))).toContain(
+        "ZADD",
+      );
+      const overwrite = await scriptCommands(() => store.records.write(scope, [{ put: "a", value: 2 }]));
+      expect(overwrite).toEqual(["ZRANGEBYSCORE", "HMGET", "HSET"]);
+      expect(await probe.zscore(`${base}i`, "a")).toBe("0");
+      expect(await rangeKeys()).toEqual([["a", 2]]);
+      // From a ttl to none and back: the ttl index follows, the index keeps it.
+      await store.records.write(scope, [{ put: "a", value: 3, ttlSeconds: 60 }]);
+      expect(await probe.zrange(`${base}x`, "0", "-1")).toEqual(["a"]);
+      await store.records.write(scope, [{ put: "a", value: 4 }]);
+      expect(await probe.zrange(`${base}x`, "0", "-1")).toEqual([]);
+      expect(await rangeKeys()).toEqual([["a", 4]]);
+      // A conditional overwrite, and one in a batch next to a new record.
+      await store.records.write(scope, [{ put: "a", value: 5, ifVersion: 4 }]);
+      await store.records.write(scope, [
+        { put: "a", value: 6 },
+        { put: "b", value: 1 },
+      ]);
+      expect(await rangeKeys()).toEqual([
+        ["a", 6],
+        ["b", 1],
+      ]);
+      expect(await probe.zrange(`${base}i`, "0", "-1")).toEqual(["a", "b"]);
+    });
+
+    it("a put after a delete, after the sweep, or after Redis expired the hash lands in the index", async () => {
+      await store.records.write(scope, [{ put: "d", value: 1 }]);
+      await store.records.write(scope, [{ delete: "d" }]);
+      expect(await probe.zscore(`${base}i`, "d")).toBeNull();
+      await store.records.write(scope, [{ put: "d", value: 2 }]);
+      expect(await probe.zscore(`${base}i`, "d")).toBe("0");
+      // Expired by the store's clock, then swept by the next write (hash and both index entries go)...
+      await store.records.write(scope, [{ put: "s", value: 1, ttlSeconds: 5 }]);
+      clock.advanceSeconds(6);
+      await store.records.write(scope, [{ put: "other", value: 1 }]);
+      expect(await probe.exists(`${base}k:s`)).toBe(0);
+      expect(await probe.zscore(`${base}i`, "s")).toBeNull();
+      await store.records.write(scope, [{ put: "s", value: 2 }]);
+      expect(await probe.zscore(`${base}i`, "s")).toBe("0");
+      // ...or its hash gone by Redis's own expiry while the index still lists it.
+      await store.records.write(scope, [{ put: "r", value: 1, ttlSeconds: 600 }]);
+      await probe.del(`${base}k:r`);
+      expect(await probe.zscore(`${base}i`, "r")).toBe("0");
+      expect((await store.records.get(scope, ["r"]))[0]).toBeNull();
+      await store.records.write(scope, [{ put: "r", value: 2 }]);
+      expect((await store.records.range(scope)).items.find((r) => r.key === "r")?.value).toBe(2);
+      expect(await rangeKeys()).toEqual([
+        ["a", 6],
+        ["b", 1],
+        ["d", 2],
+        ["other", 1],
+        ["r", 2],
+        ["s", 2],
+      ]);
+    });
+
+    it("one put's reply is its version alone; a batch, a conflict and a delete still report per op", async () => {
+      const [one] = await store.records.write(scope, [{ put: "v", value: 1 }]);
+      expect(one?.version).toBe(1);
+      const [again] = await store.records.write(scope, [{ put: "v", value: 2, ifVersion: 1 }]);
+      expect(again?.version).toBe(2);
+      await expect(store.records.write(scope, [{ put: "v", value: 3, ifVersion: 1 }])).rejects.toMatchObject({
+        code: "VERSION_CONFLICT",
+      });
+      expect(await store.records.write(scope, [{ delete: "v" }])).toEqual([]);
+      const batch = await store.records.write(scope, [
+        { put: "v", value: 4 },
+        { put: "w", value: 5 },
+      ]);
+      expect(batch.map((r) => [r.key, r.version])).toEqual([
+        ["v", 1],
+        ["w", 1],
+      ]);
+      await store.records.clear(scope);
+    });
+  });
 });

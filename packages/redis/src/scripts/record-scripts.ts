@@ -19,12 +19,18 @@ end
 `;
 
 /**
- * KEYS: index, ttl index, then one record key per op (in op order). ARGV: now, atomic '1'|'0',
- * recordKeyPrefix, then 7 per op: 'p'|'d', key, ifVersion|'', 'j'|'b'|'', value|'', expiresAt|'',
- * physicalTtlMs|''. Checks every op's ifVersion against the live record (0 = none live) first; with
- * atomic and any failure nothing is applied, else every op that passed is applied. Returns 2 per op:
- * 'ok', newVersion (0 for a delete) | 'conflict', liveVersion | 'skipped', 0. Also drops up to 100 records
- * whose ttl has passed, and keeps both indexes alive as long as their longest-lived record.
+ * KEYS: index, ttl index, then one record key per op (in op order; distinct keys, as the store checks).
+ * ARGV: now, atomic '1'|'0', recordKeyPrefix, then 7 per op: 'p'|'d', key, ifVersion|'', 'j'|'b'|'',
+ * value|'', expiresAt|'', physicalTtlMs|''. Checks every op's ifVersion against the live record (0 = none
+ * live) first; with atomic and any failure nothing is applied, else every op that passed is applied.
+ * Returns 2 per op:
+ * 'ok', newVersion (0 for a delete) | 'conflict', liveVersion | 'skipped', 0; or, for one op that was
+ * applied, its new version alone (an integer: the common reply, no table for the server to build). Also
+ * drops up to 100 records whose ttl has passed, and keeps both indexes alive as long as their longest-lived
+ * record.
+ * A record's hash exists only while its key is in the index (a put adds both, a delete, the sweep and clear
+ * remove both; Redis's own expiry removes only the hash, and never expires the index before a record), so a
+ * put over an existing hash adds nothing to the index.
  */
 export const RECORD_WRITE = new LuaScript(
   "recordWrite",
@@ -46,49 +52,53 @@ if #expired > 0 then
   redis.call('ZREM', KEYS[2], unpack(expired))
 end
 local count = (#ARGV - 3) / 7
-local current, passed, failed, existed, forever = {}, {}, false, {}, {}
+-- Every op's record as read ({n, e}, the HMGET reply itself: no table per op), checked before any is applied.
+local reads, failed = {}, false
+local function liveVersion(m)
+  return isLive(m[1], m[2], now) and tonumber(m[1]) or 0
+end
 for i = 1, count do
-  local base = 3 + (i - 1) * 7
   local m = redis.call('HMGET', KEYS[i + 2], 'n', 'e')
-  current[i] = isLive(m[1], m[2], now) and tonumber(m[1]) or 0
-  -- Whether the record's hash exists, and whether it never expires (then its key has no Redis expiry, it is
-  -- not in the ttl index, and the indexes never expire either: see the end).
-  existed[i] = m[1] ~= false
-  forever[i] = existed[i] and m[2] == ''
-  local wanted = ARGV[base + 3]
-  passed[i] = wanted == '' or tonumber(wanted) == current[i]
-  if not passed[i] then failed = true end
+  reads[i] = m
+  local wanted = ARGV[3 + (i - 1) * 7 + 3]
+  if wanted ~= '' and tonumber(wanted) ~= liveVersion(m) then failed = true end
 end
 local reply = {}
 -- keepsForever: this call leaves a record that never expires; hadForever: one of them never expired before.
 local keepsForever, hadForever = false, false
 for i = 1, count do
   local base = 3 + (i - 1) * 7
-  local key, member = KEYS[i + 2], ARGV[base + 2]
-  if not passed[i] then
+  local key, member, m = KEYS[i + 2], ARGV[base + 2], reads[i]
+  local current = liveVersion(m)
+  local wanted = ARGV[base + 3]
+  -- Whether the record's hash exists, and whether it never expires (then its key has no Redis expiry, it is
+  -- not in the ttl index, and the indexes never expire either: see the end).
+  local existed = m[1] ~= false
+  local forever = existed and m[2] == ''
+  if wanted ~= '' and tonumber(wanted) ~= current then
     reply[#reply + 1] = 'conflict'
-    reply[#reply + 1] = current[i]
+    reply[#reply + 1] = current
   elseif failed and ARGV[2] == '1' then
     reply[#reply + 1] = 'skipped'
     reply[#reply + 1] = 0
   elseif ARGV[base + 1] == 'p' then
-    local version = current[i] + 1
+    local version = current + 1
     local expires = ARGV[base + 6]
     redis.call('HSET', key, 'v', ARGV[base + 5], 't', ARGV[base + 4], 'n', version, 'u', ARGV[1], 'e', expires)
     if expires == '' then
       keepsForever = true
-      if forever[i] then
+      if forever then
         hadForever = true
       else
         -- A hash HSET just made has no expiry; one that had a ttl loses it.
-        if existed[i] then redis.call('PERSIST', key) end
+        if existed then redis.call('PERSIST', key) end
         redis.call('ZREM', KEYS[2], member)
       end
     else
       redis.call('PEXPIREAT', key, string.format('%.0f', serverAt(tonumber(ARGV[base + 7]))))
       redis.call('ZADD', KEYS[2], expires, member)
     end
-    redis.call('ZADD', KEYS[1], 0, member)
+    if not existed then redis.call('ZADD', KEYS[1], 0, member) end
     reply[#reply + 1] = 'ok'
     reply[#reply + 1] = version
   else
@@ -118,6 +128,7 @@ else
   redis.call('PEXPIREAT', KEYS[1], text)
   redis.call('PEXPIREAT', KEYS[2], text)
 end
+if count == 1 and reply[1] == 'ok' then return reply[2] end
 return reply
 `,
 );
