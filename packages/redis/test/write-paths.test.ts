@@ -56,6 +56,10 @@ describe("redis write scripts: shortcuts keep the stored bookkeeping exact", () 
         { zz: undefined }, // removal of an absent key
         { c: undefined, a: undefined, "ü日🙂": undefined }, // every key gone
         { d: { nested: true } },
+        { "": "an empty key" }, // the field 'v:'
+        {}, // no change at all
+        { "": 1, d: undefined },
+        { "": undefined },
       ];
       let expected: Record<string, unknown> = { a: 1 };
       for (const changes of steps) {

@@ -14,61 +14,77 @@ import { LuaScript } from "../script.js";
  * for a `set` or when no record was live) followed by the new version: the store applies its own changes
  * to them. Reading the record once before writing (rather than HGETALL after, plus HSTRLEN per key) keeps
  * a patch at three commands: HGETALL, one HSET (values and bookkeeping; HDEL only for removed keys), PEXPIRE.
+ * The common patch of one key builds no table beyond HGETALL's reply (the first change is looked up in the
+ * same pass as the bookkeeping fields).
  */
 export const WRITE_PREFERENCES = new LuaScript(
   "writePreferences",
   `#!lua
 local now = tonumber(ARGV[1])
-local fresh, exists, version, sum, before = true, true, 0, 0, {}
+local last = #ARGV
+local live, exists, version, sum, before = false, true, 0, 0, {}
+-- The field of the first change (the only one, in the common patch of one key); nil when there is none.
+local firstName = last >= 9 and 'v:' .. ARGV[7] or nil
 if ARGV[4] == 'patch' then
   local all = redis.call('HGETALL', KEYS[1])
   exists = #all > 0
-  local fields = {}
-  for i = 1, #all, 2 do fields[all[i]] = all[i + 1] end
-  if fields._expires and tonumber(fields._expires) > now then
-    fresh, version, before = false, tonumber(fields._version), all
-    if fields._bytes then
-      sum = tonumber(fields._bytes)
+  -- One pass: the bookkeeping fields, and the first change's old value.
+  local expires, stored, bytes, firstOld
+  for i = 1, #all, 2 do
+    local field = all[i]
+    if field == '_expires' then expires = all[i + 1]
+    elseif field == '_version' then stored = all[i + 1]
+    elseif field == '_bytes' then bytes = all[i + 1]
+    elseif field == firstName then firstOld = all[i + 1] end
+  end
+  if expires and tonumber(expires) > now then
+    live, version, before = true, tonumber(stored), all
+    if bytes then
+      sum = tonumber(bytes)
     else
       -- A record written before '_bytes' existed: measured from its fields (key JSON taken as the key plus quotes).
       for i = 1, #all, 2 do
         if string.sub(all[i], 1, 2) == 'v:' then sum = sum + #all[i] + 1 + #all[i + 1] + 1 end
       end
     end
-    for i = 6, #ARGV, 4 do
-      -- A stored value is JSON text, never empty: present or absent is all there is.
-      local old = fields['v:' .. ARGV[i + 1]]
-      if old then sum = sum - (tonumber(ARGV[i + 3]) + 1 + #old + 1) end
+    -- A stored value is JSON text, never empty: present or absent is all there is.
+    if firstOld then sum = sum - (tonumber(ARGV[9]) + 1 + #firstOld + 1) end
+    if last > 9 then
+      local fields = {}
+      for i = 1, #all, 2 do fields[all[i]] = all[i + 1] end
+      for i = 10, last, 4 do
+        local old = fields['v:' .. ARGV[i + 1]]
+        if old then sum = sum - (tonumber(ARGV[i + 3]) + 1 + #old + 1) end
+      end
     end
   end
 else
   local m = redis.call('HMGET', KEYS[1], '_expires', '_version')
   if m[1] and tonumber(m[1]) > now then version = tonumber(m[2]) end
 end
-local sets, removes = {}, {}
-for i = 6, #ARGV, 4 do
-  if ARGV[i] == 's' then
-    sum = sum + tonumber(ARGV[i + 3]) + 1 + #ARGV[i + 2] + 1
-    sets[#sets + 1] = 'v:' .. ARGV[i + 1]
-    sets[#sets + 1] = ARGV[i + 2]
-  else
-    removes[#removes + 1] = 'v:' .. ARGV[i + 1]
-  end
+for i = 6, last, 4 do
+  if ARGV[i] == 's' then sum = sum + tonumber(ARGV[i + 3]) + 1 + #ARGV[i + 2] + 1 end
 end
 local size = 2
 if sum > 0 then size = 1 + sum end
 if size > tonumber(ARGV[5]) then return {'__too_large', tostring(size)} end
-if fresh then
-  if exists then redis.call('UNLINK', KEYS[1]) end
-elseif #removes > 0 then
-  for i = 1, #removes, 1000 do redis.call('HDEL', KEYS[1], unpack(removes, i, math.min(i + 999, #removes))) end
-end
+if not live and exists then redis.call('UNLINK', KEYS[1]) end
 version = version + 1
-if #sets == 2 then
-  -- The common patch of one key: its value and the bookkeeping in one HSET, no table to unpack.
-  redis.call('HSET', KEYS[1], sets[1], sets[2], '_version', version, '_updated', ARGV[1], '_expires', ARGV[2],
+if last == 9 and ARGV[6] == 's' then
+  -- The common patch of one key: its value and the bookkeeping in one HSET, no table to build.
+  redis.call('HSET', KEYS[1], firstName, ARGV[8], '_version', version, '_updated', ARGV[1], '_expires', ARGV[2],
     '_bytes', sum)
 else
+  local sets, removes = {}, {}
+  for i = 6, last, 4 do
+    if ARGV[i] == 's' then
+      sets[#sets + 1] = 'v:' .. ARGV[i + 1]
+      sets[#sets + 1] = ARGV[i + 2]
+    elseif live then
+      removes[#removes + 1] = 'v:' .. ARGV[i + 1]
+    end
+  end
+  for i = 1, #removes, 1000 do redis.call('HDEL', KEYS[1], unpack(removes, i, math.min(i + 999, #removes))) end
   local n = #sets
   sets[n + 1], sets[n + 2], sets[n + 3], sets[n + 4] = '_version', version, '_updated', ARGV[1]
   sets[n + 5], sets[n + 6], sets[n + 7], sets[n + 8] = '_expires', ARGV[2], '_bytes', sum
