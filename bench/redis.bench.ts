@@ -6,13 +6,13 @@
  * CONCURRENT callers with operations in flight together (ioredis pipelines them on one connection).
  * Records: `get` of one key, `range` of 20 after a key out of 10,000 records, `write` of one put (raw:
  * HMGET; ZRANGE BYLEX then 20 HMGETs, two round trips since the second needs the first's keys; HINCRBY +
- * HSET + ZADD sent together).
+ * HSET + ZADD sent together). Store and raw run in alternating short turns, so drifting load (other work on
+ * the machine) weighs on both sides alike and the ratio compares like with like.
  */
 import type { Json } from "@agent-state/core";
 import { type RedisClient, RedisStateStore } from "@agent-state/redis";
 import { startRedisServer } from "@agent-state/redis/testing";
-import { Bench } from "tinybench";
-import { markdownTable, opsPerSecond } from "./support.js";
+import { markdownTable } from "./support.js";
 
 const MESSAGES_IN_SESSION = 200;
 const RECENT_MESSAGES = 20;
@@ -174,6 +174,61 @@ export async function redisHotPaths(store: RedisStateStore, raw: RedisClient): P
   return paths;
 }
 
+/** Milliseconds each side runs per turn: short, so both sides see the same load. */
+const BLOCK_MS = 25;
+/** Turns per side for each path and mode (so about BLOCK_MS × TURNS ms measured per side). */
+const TURNS = 40;
+/** Milliseconds each side runs before its path and mode is measured. */
+const WARMUP_MS = 150;
+
+/** What one side did over its turns: operations and milliseconds spent on them. */
+interface Tally {
+  ops: number;
+  ms: number;
+}
+
+/** Runs `iteration` (worth `opsPerIteration` ops) back to back for about `ms`, adding what it did to `tally`. */
+async function runFor(iteration: () => Promise<unknown>, opsPerIteration: number, ms: number, tally: Tally) {
+  const start = performance.now();
+  let now = start;
+  let ops = 0;
+  while (now - start < ms) {
+    await iteration();
+    ops += opsPerIteration;
+    now = performance.now();
+  }
+  tally.ops += ops;
+  tally.ms += now - start;
+}
+
+/**
+ * Store and raw throughput of one path, measured in alternating short turns (store, raw, then raw, store, …)
+ * so load that drifts during the run weighs on both sides alike.
+ */
+async function interleaved(
+  store: () => Promise<unknown>,
+  raw: () => Promise<unknown>,
+  opsPerIteration: number,
+): Promise<{ storeOps: number; rawOps: number }> {
+  const warm: Tally = { ops: 0, ms: 0 };
+  await runFor(store, opsPerIteration, WARMUP_MS, warm);
+  await runFor(raw, opsPerIteration, WARMUP_MS, warm);
+  const storeTally: Tally = { ops: 0, ms: 0 };
+  const rawTally: Tally = { ops: 0, ms: 0 };
+  for (let turn = 0; turn < TURNS; turn++) {
+    const sides: [() => Promise<unknown>, Tally][] = [
+      [store, storeTally],
+      [raw, rawTally],
+    ];
+    if (turn % 2 === 1) sides.reverse();
+    for (const [iteration, tally] of sides) await runFor(iteration, opsPerIteration, BLOCK_MS, tally);
+  }
+  return {
+    storeOps: (storeTally.ops / storeTally.ms) * 1000,
+    rawOps: (rawTally.ops / rawTally.ms) * 1000,
+  };
+}
+
 export default async function redisBench(): Promise<void> {
   const server = await startRedisServer();
   const store = new RedisStateStore({
@@ -184,33 +239,25 @@ export default async function redisBench(): Promise<void> {
   const raw = (store.client as unknown as { duplicate(): RedisClient }).duplicate();
   try {
     const paths = await redisHotPaths(store, raw);
-
-    const bench = new Bench({ time: 1000, warmupTime: 200 });
     const concurrently = (op: () => Promise<unknown>) => () =>
       Promise.all(Array.from({ length: CONCURRENT }, op));
+    const rows: string[][] = [];
     for (const path of paths) {
-      bench.add(`store 1: ${path.name}`, path.store, { async: true });
-      bench.add(`raw 1: ${path.name}`, path.raw, { async: true });
-      bench.add(`store N: ${path.name}`, concurrently(path.store), { async: true });
-      bench.add(`raw N: ${path.name}`, concurrently(path.raw), { async: true });
-    }
-    await bench.run();
-
-    const rows = paths.flatMap((path) =>
-      (["1", "N"] as const).map((mode) => {
-        const perIteration = mode === "1" ? 1 : CONCURRENT;
-        const storeOps = opsPerSecond(bench.getTask(`store ${mode}: ${path.name}`), perIteration);
-        const rawOps = opsPerSecond(bench.getTask(`raw ${mode}: ${path.name}`), perIteration);
-        return [
+      for (const mode of ["1", "N"] as const) {
+        const { storeOps, rawOps } =
+          mode === "1"
+            ? await interleaved(path.store, path.raw, 1)
+            : await interleaved(concurrently(path.store), concurrently(path.raw), CONCURRENT);
+        rows.push([
           path.name,
           mode === "1" ? "1 (sequential)" : `${CONCURRENT} (pipelined)`,
           Math.round(storeOps).toLocaleString("en-US"),
           Math.round(rawOps).toLocaleString("en-US"),
           `${(storeOps / rawOps).toFixed(2)}×`,
           storeOps / rawOps >= REDIS_TARGET ? "pass" : "FAIL",
-        ];
-      }),
-    );
+        ]);
+      }
+    }
     console.log(
       markdownTable(
         ["path", "callers", "store ops/s", "raw ioredis ops/s", "store / raw", `≥ ${REDIS_TARGET}×`],
@@ -218,7 +265,8 @@ export default async function redisBench(): Promise<void> {
       ),
     );
     console.log(
-      `node ${process.version}, redis-server on 127.0.0.1, ${bench.time} ms per task after ${bench.warmupTime} ms warm-up`,
+      `node ${process.version}, redis-server on 127.0.0.1; store and raw in alternating ${BLOCK_MS} ms turns, ` +
+        `${TURNS} each (${(BLOCK_MS * TURNS) / 1000} s per side) after ${WARMUP_MS} ms warm-up`,
     );
   } finally {
     raw.disconnect();
