@@ -228,13 +228,17 @@ export class RedisSessionStore implements SessionStore {
     const encoded = inputs.map((input) => encodeMessage(input, now));
     // No checkSize here: core's validateMessages already holds an append to LIMITS (measured on content and
     // metadata, as on every backend); the JSON around them only adds a bounded overhead.
-    const expected =
-      expectedLastMessageId === undefined || expectedLastMessageId === null
-        ? ""
-        : String(parseSequenceMessageId(expectedLastMessageId) ?? "x");
-    const reply = (await guarded("sessions.append", () =>
-      APPEND_MESSAGES.run(this.context.client, this.sessionKeys(sessionId), [
-        String(now),
+    // A plain append sends only the time and its messages; options go as the script's seven option arguments.
+    const args: string[] = [String(now)];
+    if (expectedLastMessageId === undefined && idempotencyKey === undefined && replace === undefined) {
+      args.push("");
+    } else {
+      const expected =
+        expectedLastMessageId === undefined || expectedLastMessageId === null
+          ? ""
+          : String(parseSequenceMessageId(expectedLastMessageId) ?? "x");
+      args.push(
+        "1",
         expectedLastMessageId === undefined ? "0" : "1",
         expected,
         idempotencyKey ?? "",
@@ -242,8 +246,11 @@ export class RedisSessionStore implements SessionStore {
         ...(replace === undefined
           ? ["", "", ""]
           : removalArgs(replace, LIMITS.maxMessagesPerAppend - inputs.length)),
-        ...encoded,
-      ]),
+      );
+    }
+    for (const json of encoded) args.push(json);
+    const reply = (await guarded("sessions.append", () =>
+      APPEND_MESSAGES.run(this.context.client, this.sessionKeys(sessionId), args),
     )) as number | [string, ...unknown[]];
     // The common reply: the first new sequence alone (the registration did not move).
     if (typeof reply === "number") return appended(reply, inputs, encoded, now);

@@ -171,14 +171,15 @@ end
 `;
 
 /**
- * ARGV: now, hasPrecondition '1'|'0', expectedLastSequence ('' = no messages, 'x' = an id this store never
- * assigns), idempotencyKey|'', fingerprint, replaceMode ''|'last'|'after', replacePosition, the most the
- * replace may remove, then one message JSON per message. In this order: a known idempotency key answers
- * with the first call's entries (or 'reused' when the fingerprint differs) and writes nothing; a failed
- * precondition (against the last message before any removal) writes nothing; with a replace mode, what
- * truncate would remove is found ('unknown' / 'toomany' write nothing) and removed; then the messages are
- * numbered after the highest sequence ever assigned, added as entries 0-<n>, the key recorded, and expiry
- * slid. Returns {'missing'} | {'reused'} | {'replay', entries} | {'conflict', lastSequence|''} |
+ * ARGV: now, then '' for a plain append (no precondition, idempotency key or replace: the common call, kept
+ * short) or '1' followed by hasPrecondition '1'|'0', expectedLastSequence ('' = no messages, 'x' = an id
+ * this store never assigns), idempotencyKey|'', fingerprint, replaceMode ''|'last'|'after', replacePosition,
+ * the most the replace may remove; then one message JSON per message. In this order: a known idempotency key
+ * answers with the first call's entries (or 'reused' when the fingerprint differs) and writes nothing; a
+ * failed precondition (against the last message before any removal) writes nothing; with a replace mode,
+ * what truncate would remove is found ('unknown' / 'toomany' write nothing) and removed; then the messages
+ * are numbered after the highest sequence ever assigned, added as entries 0-<n>, the key recorded, and
+ * expiry slid. Returns {'missing'} | {'reused'} | {'replay', entries} | {'conflict', lastSequence|''} |
  * {'unknown'} | {'toomany', countAfter} | {'ok', firstSequence, newRegistration, userId|''} when the
  * registration moved | firstSequence alone (an integer: the common reply, nothing for the server to build).
  */
@@ -187,38 +188,45 @@ export const APPEND_MESSAGES = new LuaScript(
   `#!lua
 ${MESSAGE_WRITE_PRELUDE}
 ${REMOVAL}
-local key = ARGV[4]
+local conditional, expected, key, fingerprint, mode, position, max = '0', '', '', '', '', '', ''
+-- ARGV index of the first message.
+local from = 3
+if ARGV[2] == '1' then
+  conditional, expected, key, fingerprint, mode, position, max =
+    ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]
+  from = 10
+end
 if key ~= '' then
   local seen = redis.call('HGET', KEYS[3], key)
   if seen then
-    local first, last, fingerprint = string.match(seen, '^(%d+):(%d+):(.*)$')
-    if fingerprint ~= ARGV[5] then return {'reused'} end
+    local first, last, seenFingerprint = string.match(seen, '^(%d+):(%d+):(.*)$')
+    if seenFingerprint ~= fingerprint then return {'reused'} end
     return {'replay', redis.call('XRANGE', KEYS[2], '0-' .. first, '0-' .. last)}
   end
 end
 local count, seq, last = countersOf(m[5], m[6], m[7])
-if ARGV[2] == '1' and ARGV[3] ~= last then return {'conflict', last} end
-if ARGV[6] ~= '' then
-  local removed, newLast = newest(ARGV[6], ARGV[7], tonumber(ARGV[8]))
+if conditional == '1' and expected ~= last then return {'conflict', last} end
+if mode ~= '' then
+  local removed, newLast = newest(mode, position, tonumber(max))
   if not removed then return newLast end
   if #removed > 0 then
     removeEntries(removed, newLast)
     count, seq = counters()
   end
 end
-local n = #ARGV - 8
+local n = #ARGV - from + 1
 local first = seq + 1
 local lastText = string.format('%d', seq + n)
 if n == 1 then
-  redis.call('XADD', KEYS[2], '0-' .. lastText, 'm', ARGV[9])
+  redis.call('XADD', KEYS[2], '0-' .. lastText, 'm', ARGV[from])
 else
   for i = 1, n do
-    redis.call('XADD', KEYS[2], '0-' .. string.format('%d', seq + i), 'm', ARGV[i + 8])
+    redis.call('XADD', KEYS[2], '0-' .. string.format('%d', seq + i), 'm', ARGV[from + i - 1])
   end
 end
 local idemNow = m[4]
 if key ~= '' then
-  redis.call('HSET', KEYS[3], key, string.format('%d', first) .. ':' .. lastText .. ':' .. ARGV[5])
+  redis.call('HSET', KEYS[3], key, string.format('%d', first) .. ':' .. lastText .. ':' .. fingerprint)
   idemNow = '1'
 end
 local registration = slide(now, tonumber(m[2]), tonumber(m[3]), m[4], idemNow,
