@@ -52,61 +52,78 @@ if #expired > 0 then
   redis.call('ZREM', KEYS[2], unpack(expired))
 end
 local count = (#ARGV - 3) / 7
--- Every op's record as read ({n, e}, the HMGET reply itself: no table per op), checked before any is applied.
-local reads, failed = {}, false
+-- The version live in a record as read ({n, e}), 0 when none is.
 local function liveVersion(m)
   return isLive(m[1], m[2], now) and tonumber(m[1]) or 0
 end
-for i = 1, count do
-  local m = redis.call('HMGET', KEYS[i + 2], 'n', 'e')
-  reads[i] = m
-  local wanted = ARGV[3 + (i - 1) * 7 + 3]
-  if wanted ~= '' and tonumber(wanted) ~= liveVersion(m) then failed = true end
-end
-local reply = {}
 -- keepsForever: this call leaves a record that never expires; hadForever: one of them never expired before.
 local keepsForever, hadForever = false, false
-for i = 1, count do
+-- Applies op i, whose record was read as m ({n, e}) with \`current\` live; returns its new version (0: deleted).
+local function apply(i, m, current)
   local base = 3 + (i - 1) * 7
-  local key, member, m = KEYS[i + 2], ARGV[base + 2], reads[i]
-  local current = liveVersion(m)
-  local wanted = ARGV[base + 3]
-  -- Whether the record's hash exists, and whether it never expires (then its key has no Redis expiry, it is
-  -- not in the ttl index, and the indexes never expire either: see the end).
-  local existed = m[1] ~= false
-  local forever = existed and m[2] == ''
-  if wanted ~= '' and tonumber(wanted) ~= current then
-    reply[#reply + 1] = 'conflict'
-    reply[#reply + 1] = current
-  elseif failed and ARGV[2] == '1' then
-    reply[#reply + 1] = 'skipped'
-    reply[#reply + 1] = 0
-  elseif ARGV[base + 1] == 'p' then
-    local version = current + 1
-    local expires = ARGV[base + 6]
-    redis.call('HSET', key, 'v', ARGV[base + 5], 't', ARGV[base + 4], 'n', version, 'u', ARGV[1], 'e', expires)
-    if expires == '' then
-      keepsForever = true
-      if forever then
-        hadForever = true
-      else
-        -- A hash HSET just made has no expiry; one that had a ttl loses it.
-        if existed then redis.call('PERSIST', key) end
-        redis.call('ZREM', KEYS[2], member)
-      end
-    else
-      redis.call('PEXPIREAT', key, string.format('%.0f', serverAt(tonumber(ARGV[base + 7]))))
-      redis.call('ZADD', KEYS[2], expires, member)
-    end
-    if not existed then redis.call('ZADD', KEYS[1], 0, member) end
-    reply[#reply + 1] = 'ok'
-    reply[#reply + 1] = version
-  else
+  local key, member = KEYS[i + 2], ARGV[base + 2]
+  if ARGV[base + 1] ~= 'p' then
     redis.call('UNLINK', key)
     redis.call('ZREM', KEYS[1], member)
     redis.call('ZREM', KEYS[2], member)
-    reply[#reply + 1] = 'ok'
-    reply[#reply + 1] = 0
+    return 0
+  end
+  -- Whether the record's hash exists, and whether it never expires (then its key has no Redis expiry, it is
+  -- not in the ttl index, and the indexes never expire either: see the end).
+  local existed = m[1] ~= false
+  local version = current + 1
+  local expires = ARGV[base + 6]
+  redis.call('HSET', key, 'v', ARGV[base + 5], 't', ARGV[base + 4], 'n', version, 'u', ARGV[1], 'e', expires)
+  if expires == '' then
+    keepsForever = true
+    if existed and m[2] == '' then
+      hadForever = true
+    else
+      -- A hash HSET just made has no expiry; one that had a ttl loses it.
+      if existed then redis.call('PERSIST', key) end
+      redis.call('ZREM', KEYS[2], member)
+    end
+  else
+    redis.call('PEXPIREAT', key, string.format('%.0f', serverAt(tonumber(ARGV[base + 7]))))
+    redis.call('ZADD', KEYS[2], expires, member)
+  end
+  if not existed then redis.call('ZADD', KEYS[1], 0, member) end
+  return version
+end
+local reply
+if count == 1 then
+  -- One op (the common write): its version alone when applied, no table to build.
+  local m = redis.call('HMGET', KEYS[3], 'n', 'e')
+  local current = liveVersion(m)
+  if ARGV[6] ~= '' and tonumber(ARGV[6]) ~= current then
+    reply = {'conflict', current}
+  else
+    reply = apply(1, m, current)
+  end
+else
+  -- Every op's record as read (the HMGET reply itself), checked before any is applied.
+  local reads, failed = {}, false
+  for i = 1, count do
+    local m = redis.call('HMGET', KEYS[i + 2], 'n', 'e')
+    reads[i] = m
+    local wanted = ARGV[3 + (i - 1) * 7 + 3]
+    if wanted ~= '' and tonumber(wanted) ~= liveVersion(m) then failed = true end
+  end
+  reply = {}
+  for i = 1, count do
+    local m = reads[i]
+    local current = liveVersion(m)
+    local wanted = ARGV[3 + (i - 1) * 7 + 3]
+    if wanted ~= '' and tonumber(wanted) ~= current then
+      reply[#reply + 1] = 'conflict'
+      reply[#reply + 1] = current
+    elseif failed and ARGV[2] == '1' then
+      reply[#reply + 1] = 'skipped'
+      reply[#reply + 1] = 0
+    else
+      reply[#reply + 1] = 'ok'
+      reply[#reply + 1] = apply(i, m, current)
+    end
   end
 end
 local total = keepsForever and 1 or redis.call('ZCARD', KEYS[1])
@@ -128,7 +145,6 @@ else
   redis.call('PEXPIREAT', KEYS[1], text)
   redis.call('PEXPIREAT', KEYS[2], text)
 end
-if count == 1 and reply[1] == 'ok' then return reply[2] end
 return reply
 `,
 );
