@@ -77,6 +77,12 @@ export class KeySpace {
     return `${this.prefix}r:{${escapeKeyPart(scope)}}:k:`;
   }
 
+  /** A scope's index, ttl index and record key prefix (as the three methods above give them). */
+  recordKeys(scope: string): { index: string; expiries: string; keyPrefix: string } {
+    const tag = `${this.prefix}r:{${escapeKeyPart(scope)}}:`;
+    return { index: `${tag}i`, expiries: `${tag}x`, keyPrefix: `${tag}k:` };
+  }
+
   userSessions(userId: string): string {
     return `${this.prefix}u:{${escapeKeyPart(userId)}}:sessions`;
   }
