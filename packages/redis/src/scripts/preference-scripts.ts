@@ -22,7 +22,7 @@ export const WRITE_PREFERENCES = new LuaScript(
   `#!lua
 local now = tonumber(ARGV[1])
 local last = #ARGV
-local live, exists, version, sum, before = false, true, 0, 0, {}
+local live, exists, version, sum, before = false, true, 0, 0, nil
 -- The field of the first change (the only one, in the common patch of one key); nil when there is none.
 local firstName = last >= 9 and 'v:' .. ARGV[7] or nil
 if ARGV[4] == 'patch' then
@@ -92,6 +92,7 @@ else
   for i = 1, #sets, 1000 do redis.call('HSET', KEYS[1], unpack(sets, i, math.min(i + 999, #sets))) end
 end
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
+if not before then return {version} end
 before[#before + 1] = version
 return before
 `,
