@@ -10,9 +10,9 @@ import { LuaScript } from "../script.js";
  * The record's size as `LIMITS.maxValueBytes` measures it (the bytes of the JSON object `{"k":v,...}`) is kept in
  * '_bytes' as the sum over entries of keyJson + ':' + valueJson + ',', so the JSON is 1 + that (2 when empty).
  * A write whose result would be over maxBytes writes nothing and returns {'__too_large', size}.
- * Returns the fields of the live record as they were before this write (flat, as HGETALL gives them; none
- * for a `set` or when no record was live) followed by the new version: the store applies its own changes
- * to them. Reading the record once before writing (rather than HGETALL after, plus HSTRLEN per key) keeps
+ * Returns the value fields ('v:<key>', JSON) of the live record as they were before this write (flat, as
+ * HGETALL gives them; none for a `set` or when no record was live) followed by the new version: the store
+ * applies its own changes to them. Reading the record once before writing (rather than HGETALL after, plus HSTRLEN per key) keeps
  * a patch at three commands: HGETALL, one HSET (values and bookkeeping; HDEL only for removed keys), PEXPIRE.
  * The common patch of one key builds no table beyond HGETALL's reply (the first change is looked up in the
  * same pass as the bookkeeping fields).
@@ -28,17 +28,22 @@ local firstName = last >= 9 and 'v:' .. ARGV[7] or nil
 if ARGV[4] == 'patch' then
   local all = redis.call('HGETALL', KEYS[1])
   exists = #all > 0
-  -- One pass: the bookkeeping fields, and the first change's old value.
-  local expires, stored, bytes, firstOld
+  -- One pass: the bookkeeping fields, the value fields (the reply: only what the store needs), and the
+  -- first change's old value.
+  local expires, stored, bytes, firstOld, values = nil, nil, nil, nil, {}
   for i = 1, #all, 2 do
     local field = all[i]
     if field == '_expires' then expires = all[i + 1]
     elseif field == '_version' then stored = all[i + 1]
     elseif field == '_bytes' then bytes = all[i + 1]
-    elseif field == firstName then firstOld = all[i + 1] end
+    elseif field ~= '_updated' then
+      values[#values + 1] = field
+      values[#values + 1] = all[i + 1]
+      if field == firstName then firstOld = all[i + 1] end
+    end
   end
   if expires and tonumber(expires) > now then
-    live, version, before = true, tonumber(stored), all
+    live, version, before = true, tonumber(stored), values
     if bytes then
       sum = tonumber(bytes)
     else
