@@ -7,7 +7,8 @@
  * Records: `get` of one key, `range` of 20 after a key out of 10,000 records, `write` of one put (raw:
  * HMGET; ZRANGE BYLEX then 20 HMGETs, two round trips since the second needs the first's keys; HINCRBY +
  * HSET + ZADD sent together). Store and raw run in alternating short turns, so drifting load (other work on
- * the machine) weighs on both sides alike and the ratio compares like with like.
+ * the machine) weighs on both sides alike and the ratio (the median of adjacent turns' ratios) compares like
+ * with like.
  */
 import type { Json } from "@agent-state/core";
 import { type RedisClient, RedisStateStore } from "@agent-state/redis";
@@ -181,14 +182,12 @@ const TURNS = 40;
 /** Milliseconds each side runs before its path and mode is measured. */
 const WARMUP_MS = 150;
 
-/** What one side did over its turns: operations and milliseconds spent on them. */
-interface Tally {
-  ops: number;
-  ms: number;
-}
-
-/** Runs `iteration` (worth `opsPerIteration` ops) back to back for about `ms`, adding what it did to `tally`. */
-async function runFor(iteration: () => Promise<unknown>, opsPerIteration: number, ms: number, tally: Tally) {
+/** Runs `iteration` (worth `opsPerIteration` ops) back to back for about `ms`; its throughput in ops/s. */
+async function runFor(
+  iteration: () => Promise<unknown>,
+  opsPerIteration: number,
+  ms: number,
+): Promise<number> {
   const start = performance.now();
   let now = start;
   let ops = 0;
@@ -197,36 +196,48 @@ async function runFor(iteration: () => Promise<unknown>, opsPerIteration: number
     ops += opsPerIteration;
     now = performance.now();
   }
-  tally.ops += ops;
-  tally.ms += now - start;
+  return (ops / (now - start)) * 1000;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
 /**
  * Store and raw throughput of one path, measured in alternating short turns (store, raw, then raw, store, …)
- * so load that drifts during the run weighs on both sides alike.
+ * so load that drifts during the run weighs on both sides alike: each side's median turn, and the median of
+ * the store / raw ratios of the turns run next to each other (a burst of other work spoils one pair, not the
+ * result).
  */
 async function interleaved(
   store: () => Promise<unknown>,
   raw: () => Promise<unknown>,
   opsPerIteration: number,
-): Promise<{ storeOps: number; rawOps: number }> {
-  const warm: Tally = { ops: 0, ms: 0 };
-  await runFor(store, opsPerIteration, WARMUP_MS, warm);
-  await runFor(raw, opsPerIteration, WARMUP_MS, warm);
-  const storeTally: Tally = { ops: 0, ms: 0 };
-  const rawTally: Tally = { ops: 0, ms: 0 };
+): Promise<{ storeOps: number; rawOps: number; ratio: number }> {
+  await runFor(store, opsPerIteration, WARMUP_MS);
+  await runFor(raw, opsPerIteration, WARMUP_MS);
+  const storeTurns: number[] = [];
+  const rawTurns: number[] = [];
+  const ratios: number[] = [];
   for (let turn = 0; turn < TURNS; turn++) {
-    const sides: [() => Promise<unknown>, Tally][] = [
-      [store, storeTally],
-      [raw, rawTally],
-    ];
-    if (turn % 2 === 1) sides.reverse();
-    for (const [iteration, tally] of sides) await runFor(iteration, opsPerIteration, BLOCK_MS, tally);
+    let storeOps: number;
+    let rawOps: number;
+    if (turn % 2 === 0) {
+      storeOps = await runFor(store, opsPerIteration, BLOCK_MS);
+      rawOps = await runFor(raw, opsPerIteration, BLOCK_MS);
+    } else {
+      rawOps = await runFor(raw, opsPerIteration, BLOCK_MS);
+      storeOps = await runFor(store, opsPerIteration, BLOCK_MS);
+    }
+    storeTurns.push(storeOps);
+    rawTurns.push(rawOps);
+    ratios.push(storeOps / rawOps);
   }
-  return {
-    storeOps: (storeTally.ops / storeTally.ms) * 1000,
-    rawOps: (rawTally.ops / rawTally.ms) * 1000,
-  };
+  return { storeOps: median(storeTurns), rawOps: median(rawTurns), ratio: median(ratios) };
 }
 
 export default async function redisBench(): Promise<void> {
@@ -244,7 +255,7 @@ export default async function redisBench(): Promise<void> {
     const rows: string[][] = [];
     for (const path of paths) {
       for (const mode of ["1", "N"] as const) {
-        const { storeOps, rawOps } =
+        const { storeOps, rawOps, ratio } =
           mode === "1"
             ? await interleaved(path.store, path.raw, 1)
             : await interleaved(concurrently(path.store), concurrently(path.raw), CONCURRENT);
@@ -253,8 +264,8 @@ export default async function redisBench(): Promise<void> {
           mode === "1" ? "1 (sequential)" : `${CONCURRENT} (pipelined)`,
           Math.round(storeOps).toLocaleString("en-US"),
           Math.round(rawOps).toLocaleString("en-US"),
-          `${(storeOps / rawOps).toFixed(2)}×`,
-          storeOps / rawOps >= REDIS_TARGET ? "pass" : "FAIL",
+          `${ratio.toFixed(2)}×`,
+          ratio >= REDIS_TARGET ? "pass" : "FAIL",
         ]);
       }
     }
@@ -266,7 +277,8 @@ export default async function redisBench(): Promise<void> {
     );
     console.log(
       `node ${process.version}, redis-server on 127.0.0.1; store and raw in alternating ${BLOCK_MS} ms turns, ` +
-        `${TURNS} each (${(BLOCK_MS * TURNS) / 1000} s per side) after ${WARMUP_MS} ms warm-up`,
+        `${TURNS} each after ${WARMUP_MS} ms warm-up; ops/s: each side's median turn; store / raw: the median ` +
+        "of the ratios of turns run next to each other",
     );
   } finally {
     raw.disconnect();
