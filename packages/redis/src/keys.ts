@@ -53,6 +53,12 @@ export class KeySpace {
     return `${this.prefix}s:{${escapeKeyPart(sessionId)}}:idem`;
   }
 
+  /** The session's three keys, [meta, messages, idempotency] (as the three methods above give them). */
+  sessionKeys(sessionId: string): [meta: string, messages: string, idempotency: string] {
+    const tag = `${this.prefix}s:{${escapeKeyPart(sessionId)}}:`;
+    return [`${tag}meta`, `${tag}msgs`, `${tag}idem`];
+  }
+
   /** A scope's record index (every key of the scope, for range and clear). */
   recordIndex(scope: string): string {
     return `${this.prefix}r:{${escapeKeyPart(scope)}}:i`;
@@ -69,6 +75,12 @@ export class KeySpace {
    */
   recordKeyPrefix(scope: string): string {
     return `${this.prefix}r:{${escapeKeyPart(scope)}}:k:`;
+  }
+
+  /** A scope's index, ttl index and record key prefix (as the three methods above give them). */
+  recordKeys(scope: string): { index: string; expiries: string; keyPrefix: string } {
+    const tag = `${this.prefix}r:{${escapeKeyPart(scope)}}:`;
+    return { index: `${tag}i`, expiries: `${tag}x`, keyPrefix: `${tag}k:` };
   }
 
   userSessions(userId: string): string {

@@ -40,10 +40,8 @@ export class RedisPreferenceStore implements PreferenceStore {
     const key = this.key(userId, agentId);
     const checked = validatePreferenceValues(values);
     const ttlSeconds = validateOptionalTtl("ttlSeconds", opts) ?? this.context.options.ttlSeconds.preferences;
-    const triples = Object.entries(checked).flatMap(([name, value]) =>
-      entry("s", name, JSON.stringify(value)),
-    );
-    return this.write("preferences.set", userId, agentId, key, "set", triples, ttlSeconds);
+    const edits: Change[] = Object.entries(checked).map(([name, value]) => [name, JSON.stringify(value)]);
+    return this.write("preferences.set", userId, agentId, key, "set", edits, ttlSeconds);
   }
 
   /** Merges per key (`undefined` removes the key), creating the record if absent; one script. */
@@ -56,10 +54,11 @@ export class RedisPreferenceStore implements PreferenceStore {
     const key = this.key(userId, agentId);
     const checked = validatePreferenceChanges(changes);
     const ttlSeconds = validateOptionalTtl("ttlSeconds", opts) ?? this.context.options.ttlSeconds.preferences;
-    const triples = Object.entries(checked).flatMap(([name, value]) =>
-      value === undefined ? entry("d", name, "") : entry("s", name, JSON.stringify(value)),
-    );
-    return this.write("preferences.patch", userId, agentId, key, "patch", triples, ttlSeconds);
+    const edits: Change[] = Object.entries(checked).map(([name, value]) => [
+      name,
+      value === undefined ? undefined : JSON.stringify(value),
+    ]);
+    return this.write("preferences.patch", userId, agentId, key, "patch", edits, ttlSeconds);
   }
 
   /** Removes the record; false when there was no live record. */
@@ -82,37 +81,57 @@ export class RedisPreferenceStore implements PreferenceStore {
     agentId: string,
     key: string,
     mode: "set" | "patch",
-    triples: string[],
+    changes: Change[],
     ttlSeconds: number,
   ): Promise<Preferences> {
     const now = this.context.options.clock();
     const expiresAt = expiresAtFrom(now, ttlSeconds);
     const maxValueBytes = LIMITS.maxValueBytes + limitAllowanceBytes();
-    const reply = await guarded(operation, () =>
-      WRITE_PREFERENCES.run(
-        this.context.client,
-        [key],
-        [
-          String(now),
-          String(expiresAt),
-          String(physicalTtlMs(expiresAt, now)),
-          mode,
-          String(maxValueBytes),
-          ...triples,
-        ],
-      ),
-    );
+    const args = [
+      String(now),
+      String(expiresAt),
+      String(physicalTtlMs(expiresAt, now)),
+      mode,
+      String(maxValueBytes),
+    ];
+    // Per change: op, key, value JSON and the UTF-8 bytes of the key's JSON.
+    for (const [name, json] of changes) {
+      args.push(json === undefined ? "d" : "s", name, json ?? "", String(jsonStringBytes(name)));
+    }
+    const reply = (await guarded(operation, () =>
+      WRITE_PREFERENCES.run(this.context.client, [key], args),
+    )) as unknown[];
     // The merged record would be over the limit: the script wrote nothing.
-    if (Array.isArray(reply) && reply[0] === "__too_large") {
+    if (reply[0] === "__too_large" && reply.length === 2) {
       throw new ItemTooLargeError("values", Number(reply[1]), maxValueBytes);
     }
-    const preferences = preferencesFromFields(userId, agentId, fieldsOf(reply), now);
-    if (!preferences) throw new Error(`${operation}: the record just written is missing`);
-    return preferences;
+    // The reply: the live record's fields before this write (none for a set or a new record), then the new
+    // version. The record now is those values with these changes applied.
+    const values = new Map<string, string>();
+    for (let i = 0; i + 1 < reply.length; i += 2) {
+      const field = String(reply[i]);
+      if (field.startsWith("v:")) values.set(field.slice(2), String(reply[i + 1]));
+    }
+    for (const [name, json] of changes) {
+      if (json === undefined) values.delete(name);
+      else values.set(name, json);
+    }
+    return {
+      userId,
+      agentId,
+      // fromEntries defines own properties, so a preference named "__proto__" stays a plain key.
+      values: Object.fromEntries([...values].map(([name, json]) => [name, JSON.parse(json) as Json])),
+      version: Number(reply[reply.length - 1]),
+      updatedAt: now,
+      expiresAt,
+    };
   }
 }
 
-/** One change for the write script: op, key, value JSON and the UTF-8 bytes of the key's JSON. */
-function entry(op: "s" | "d", name: string, valueJson: string): string[] {
-  return [op, name, valueJson, String(Buffer.byteLength(JSON.stringify(name), "utf8"))];
+/** One change: a key and its value's JSON, or undefined to remove the key. */
+type Change = [name: string, json: string | undefined];
+
+/** The UTF-8 bytes of `name` as a JSON string (quotes and escapes included). */
+function jsonStringBytes(name: string): number {
+  return Buffer.byteLength(JSON.stringify(name), "utf8");
 }

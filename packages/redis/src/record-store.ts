@@ -117,7 +117,8 @@ export class RedisRecordStore implements RecordStore {
   async write(rawScope: string, ops: RecordOp[], opts?: RecordWriteOptions): Promise<StoredRecord[]> {
     const write = parseRecordWrite(rawScope, ops, opts);
     const { keys, client, options } = this.context;
-    const prefix = keys.recordKeyPrefix(write.scope);
+    const scopeKeys = keys.recordKeys(write.scope);
+    const prefix = scopeKeys.keyPrefix;
     const now = options.clock();
     const args: RedisArg[] = [String(now), write.atomic ? "1" : "0", prefix];
     const expiries: (number | null)[] = [];
@@ -145,18 +146,16 @@ export class RedisRecordStore implements RecordStore {
       );
       expiries.push(expiresAt);
     }
-    const recordKeys = write.ops.map((op) => prefix + op.key);
-    const reply = (await guarded("records.write", () =>
-      RECORD_WRITE.run(
-        client,
-        [keys.recordIndex(write.scope), keys.recordExpiries(write.scope), ...recordKeys],
-        args,
-      ),
-    )) as unknown[];
+    const scriptKeys = [scopeKeys.index, scopeKeys.expiries];
+    for (const op of write.ops) scriptKeys.push(prefix + op.key);
+    const reply = (await guarded("records.write", () => RECORD_WRITE.run(client, scriptKeys, args))) as
+      | number
+      | unknown[];
     const written: StoredRecord[] = [];
     for (const [i, op] of write.ops.entries()) {
-      const status = String(reply[2 * i]);
-      const number = Number(reply[2 * i + 1]);
+      // One op applied: its new version alone.
+      const status = typeof reply === "number" ? "ok" : String(reply[2 * i]);
+      const number = typeof reply === "number" ? reply : Number(reply[2 * i + 1]);
       if (status === "conflict") {
         throw VersionConflictError.forRecord(write.scope, op.key, op.ifVersion ?? 0, number);
       }

@@ -71,8 +71,7 @@ export class RedisSessionStore implements SessionStore {
   }
 
   private sessionKeys(sessionId: string): string[] {
-    const { keys } = this.context;
-    return [keys.sessionMeta(sessionId), keys.sessionMessages(sessionId), keys.sessionIdempotency(sessionId)];
+    return this.context.keys.sessionKeys(sessionId);
   }
 
   /** Creates a session (version 1, no messages); ALREADY_EXISTS when a live one has the id. */
@@ -229,13 +228,17 @@ export class RedisSessionStore implements SessionStore {
     const encoded = inputs.map((input) => encodeMessage(input, now));
     // No checkSize here: core's validateMessages already holds an append to LIMITS (measured on content and
     // metadata, as on every backend); the JSON around them only adds a bounded overhead.
-    const expected =
-      expectedLastMessageId === undefined || expectedLastMessageId === null
-        ? ""
-        : String(parseSequenceMessageId(expectedLastMessageId) ?? "x");
-    const reply = (await guarded("sessions.append", () =>
-      APPEND_MESSAGES.run(this.context.client, this.sessionKeys(sessionId), [
-        String(now),
+    // A plain append sends only the time and its messages; options go as the script's seven option arguments.
+    const args: string[] = [String(now)];
+    if (expectedLastMessageId === undefined && idempotencyKey === undefined && replace === undefined) {
+      args.push("");
+    } else {
+      const expected =
+        expectedLastMessageId === undefined || expectedLastMessageId === null
+          ? ""
+          : String(parseSequenceMessageId(expectedLastMessageId) ?? "x");
+      args.push(
+        "1",
         expectedLastMessageId === undefined ? "0" : "1",
         expected,
         idempotencyKey ?? "",
@@ -243,9 +246,14 @@ export class RedisSessionStore implements SessionStore {
         ...(replace === undefined
           ? ["", "", ""]
           : removalArgs(replace, LIMITS.maxMessagesPerAppend - inputs.length)),
-        ...encoded,
-      ]),
-    )) as [string, ...unknown[]];
+      );
+    }
+    for (const json of encoded) args.push(json);
+    const reply = (await guarded("sessions.append", () =>
+      APPEND_MESSAGES.run(this.context.client, this.sessionKeys(sessionId), args),
+    )) as number | [string, ...unknown[]];
+    // The common reply: the first new sequence alone (the registration did not move).
+    if (typeof reply === "number") return appended(reply, inputs, encoded, now);
     switch (reply[0]) {
       case "ok":
         break;
@@ -266,9 +274,8 @@ export class RedisSessionStore implements SessionStore {
       default:
         throw new SessionNotFoundError(sessionId);
     }
-    const first = Number(reply[1]);
     await this.reregister(sessionId, "sessions.append", reply[2], reply[3]);
-    return encoded.map((json, i) => messageFromEntry([`0-${first + i}`, ["m", json]]).message);
+    return appended(Number(reply[1]), inputs, encoded, now);
   }
 
   /**
@@ -401,6 +408,24 @@ function removalArgs(target: ReplaceTarget, max: number): [string, string, strin
   return target.afterMessageId === undefined
     ? ["last", String(target.removeLast), String(max)]
     : ["after", String(parseSequenceMessageId(target.afterMessageId) ?? ""), String(max)];
+}
+
+/**
+ * The messages an append wrote, numbered from `first`: as a read would return them. Without metadata that is
+ * the validated input itself (strings and a whole number: what the stored JSON parses back to); with
+ * metadata, parsed back from the JSON stored, so it matches a read exactly.
+ */
+function appended(first: number, inputs: MessageInput[], encoded: string[], now: number): Message[] {
+  return inputs.map((input, i) =>
+    input.metadata === undefined
+      ? {
+          id: sequenceMessageId(first + i),
+          role: input.role,
+          content: input.content,
+          timestamp: input.timestamp ?? now,
+        }
+      : messageFromEntry([`0-${first + i}`, ["m", encoded[i]]]).message,
+  );
 }
 
 /** The message id for a sequence a script reported ('' or nothing: the session has no messages). */

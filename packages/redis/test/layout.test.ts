@@ -42,6 +42,22 @@ describe("redis key layout", () => {
     expect(new Set(prefs).size).toBe(prefs.length);
   });
 
+  it("the keys of a session or a scope built together are the ones built one by one", () => {
+    const keys = new KeySpace("p:");
+    for (const id of AWKWARD_IDS) {
+      expect(keys.sessionKeys(id)).toEqual([
+        keys.sessionMeta(id),
+        keys.sessionMessages(id),
+        keys.sessionIdempotency(id),
+      ]);
+      expect(keys.recordKeys(id)).toEqual({
+        index: keys.recordIndex(id),
+        expiries: keys.recordExpiries(id),
+        keyPrefix: keys.recordKeyPrefix(id),
+      });
+    }
+  });
+
   it("rejects a key prefix with braces (it would pin every key to one Cluster slot)", () => {
     expect(() => new KeySpace("app{1}:")).toThrow(/keyPrefix/);
   });

@@ -1,4 +1,4 @@
-import { PHYSICAL_EXPIRY_MARGIN_MS, SERVER_NOW_MS } from "../expiry.js";
+import { PHYSICAL_EXPIRY_MARGIN_MS } from "../expiry.js";
 import { LuaScript } from "../script.js";
 
 // A scope's keys share its hash tag (one Cluster slot): the index `…:i` (every record key, all scores 0, so
@@ -18,27 +18,72 @@ local function isLive(n, e, now)
 end
 `;
 
+// Lua statements for RECORD_WRITE, written into the script rather than defined as Lua functions (a script
+// creates its functions anew on every call): serverNow set from the server's TIME unless it already is
+// (read once, only by a write that sets an expiry: every key's expiry from one instant)...
+const SERVER_NOW_ONCE = `if not serverNow then
+  local time = redis.call('TIME')
+  serverNow = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+end`;
+
+// ...the version live in the record read as m ({n, e}) into current (0 when none is)...
+const LIVE_VERSION = `local current = 0
+if m[1] and (not m[2] or m[2] == '' or tonumber(m[2]) > now) then current = tonumber(m[1]) end`;
+
+// ...and op i applied to its record (read as m, current live), its new version (0: deleted) in version.
+const APPLY_OP = `local version = 0
+do
+  local base = 3 + (i - 1) * 7
+  local key, member = KEYS[i + 2], ARGV[base + 2]
+  if ARGV[base + 1] ~= 'p' then
+    redis.call('UNLINK', key)
+    redis.call('ZREM', KEYS[1], member)
+    redis.call('ZREM', KEYS[2], member)
+  else
+    -- Whether the record's hash exists, and whether it never expires (then its key has no Redis expiry, it is
+    -- not in the ttl index, and the indexes never expire either: see the end).
+    local existed = m[1] ~= false
+    version = current + 1
+    local expires = ARGV[base + 6]
+    redis.call('HSET', key, 'v', ARGV[base + 5], 't', ARGV[base + 4], 'n', version, 'u', ARGV[1], 'e', expires)
+    if expires == '' then
+      keepsForever = true
+      if existed and m[2] == '' then
+        hadForever = true
+      else
+        -- A hash HSET just made has no expiry; one that had a ttl loses it.
+        if existed then redis.call('PERSIST', key) end
+        redis.call('ZREM', KEYS[2], member)
+      end
+    else
+      ${SERVER_NOW_ONCE}
+      redis.call('PEXPIREAT', key, string.format('%.0f', serverNow + tonumber(ARGV[base + 7])))
+      redis.call('ZADD', KEYS[2], expires, member)
+    end
+    if not existed then redis.call('ZADD', KEYS[1], 0, member) end
+  end
+end`;
+
 /**
- * KEYS: index, ttl index, then one record key per op (in op order). ARGV: now, atomic '1'|'0',
- * recordKeyPrefix, then 7 per op: 'p'|'d', key, ifVersion|'', 'j'|'b'|'', value|'', expiresAt|'',
- * physicalTtlMs|''. Checks every op's ifVersion against the live record (0 = none live) first; with
- * atomic and any failure nothing is applied, else every op that passed is applied. Returns 2 per op:
- * 'ok', newVersion (0 for a delete) | 'conflict', liveVersion | 'skipped', 0. Also drops up to 100 records
- * whose ttl has passed, and keeps both indexes alive as long as their longest-lived record.
+ * KEYS: index, ttl index, then one record key per op (in op order; distinct keys, as the store checks).
+ * ARGV: now, atomic '1'|'0', recordKeyPrefix, then 7 per op: 'p'|'d', key, ifVersion|'', 'j'|'b'|'',
+ * value|'', expiresAt|'', physicalTtlMs|''. Checks every op's ifVersion against the live record (0 = none
+ * live) first; with atomic and any failure nothing is applied, else every op that passed is applied.
+ * Returns 2 per op:
+ * 'ok', newVersion (0 for a delete) | 'conflict', liveVersion | 'skipped', 0; or, for one op that was
+ * applied, its new version alone (an integer: the common reply, no table for the server to build). Also
+ * drops up to 100 records whose ttl has passed, and keeps both indexes alive as long as their longest-lived
+ * record.
+ * A record's hash exists only while its key is in the index (a put adds both, a delete, the sweep and clear
+ * remove both; Redis's own expiry removes only the hash, and never expires the index before a record), so a
+ * put over an existing hash adds nothing to the index.
  */
 export const RECORD_WRITE = new LuaScript(
   "recordWrite",
   `#!lua
-${LIVE}
-${SERVER_NOW_MS}
 local now = tonumber(ARGV[1])
 local prefix = ARGV[3]
--- The server's time, read once (only by a write that sets an expiry): every key's expiry from one instant.
 local serverNow
-local function serverAt(ms)
-  serverNow = serverNow or serverNowMs()
-  return serverNow + ms
-end
 local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, 100)
 if #expired > 0 then
   for _, member in ipairs(expired) do redis.call('UNLINK', prefix .. member) end
@@ -46,57 +91,45 @@ if #expired > 0 then
   redis.call('ZREM', KEYS[2], unpack(expired))
 end
 local count = (#ARGV - 3) / 7
-local current, passed, failed, existed, forever = {}, {}, false, {}, {}
-for i = 1, count do
-  local base = 3 + (i - 1) * 7
-  local m = redis.call('HMGET', KEYS[i + 2], 'n', 'e')
-  current[i] = isLive(m[1], m[2], now) and tonumber(m[1]) or 0
-  -- Whether the record's hash exists, and whether it never expires (then its key has no Redis expiry, it is
-  -- not in the ttl index, and the indexes never expire either: see the end).
-  existed[i] = m[1] ~= false
-  forever[i] = existed[i] and m[2] == ''
-  local wanted = ARGV[base + 3]
-  passed[i] = wanted == '' or tonumber(wanted) == current[i]
-  if not passed[i] then failed = true end
-end
-local reply = {}
 -- keepsForever: this call leaves a record that never expires; hadForever: one of them never expired before.
 local keepsForever, hadForever = false, false
-for i = 1, count do
-  local base = 3 + (i - 1) * 7
-  local key, member = KEYS[i + 2], ARGV[base + 2]
-  if not passed[i] then
-    reply[#reply + 1] = 'conflict'
-    reply[#reply + 1] = current[i]
-  elseif failed and ARGV[2] == '1' then
-    reply[#reply + 1] = 'skipped'
-    reply[#reply + 1] = 0
-  elseif ARGV[base + 1] == 'p' then
-    local version = current[i] + 1
-    local expires = ARGV[base + 6]
-    redis.call('HSET', key, 'v', ARGV[base + 5], 't', ARGV[base + 4], 'n', version, 'u', ARGV[1], 'e', expires)
-    if expires == '' then
-      keepsForever = true
-      if forever[i] then
-        hadForever = true
-      else
-        -- A hash HSET just made has no expiry; one that had a ttl loses it.
-        if existed[i] then redis.call('PERSIST', key) end
-        redis.call('ZREM', KEYS[2], member)
-      end
-    else
-      redis.call('PEXPIREAT', key, string.format('%.0f', serverAt(tonumber(ARGV[base + 7]))))
-      redis.call('ZADD', KEYS[2], expires, member)
-    end
-    redis.call('ZADD', KEYS[1], 0, member)
-    reply[#reply + 1] = 'ok'
-    reply[#reply + 1] = version
+local reply
+if count == 1 then
+  -- One op (the common write): its version alone when applied, no table to build.
+  local i, m = 1, redis.call('HMGET', KEYS[3], 'n', 'e')
+  ${LIVE_VERSION}
+  if ARGV[6] ~= '' and tonumber(ARGV[6]) ~= current then
+    reply = {'conflict', current}
   else
-    redis.call('UNLINK', key)
-    redis.call('ZREM', KEYS[1], member)
-    redis.call('ZREM', KEYS[2], member)
-    reply[#reply + 1] = 'ok'
-    reply[#reply + 1] = 0
+    ${APPLY_OP}
+    reply = version
+  end
+else
+  -- Every op's record as read (the HMGET reply itself), checked before any is applied.
+  local reads, failed = {}, false
+  for i = 1, count do
+    local m = redis.call('HMGET', KEYS[i + 2], 'n', 'e')
+    reads[i] = m
+    ${LIVE_VERSION}
+    local wanted = ARGV[3 + (i - 1) * 7 + 3]
+    if wanted ~= '' and tonumber(wanted) ~= current then failed = true end
+  end
+  reply = {}
+  for i = 1, count do
+    local m = reads[i]
+    ${LIVE_VERSION}
+    local wanted = ARGV[3 + (i - 1) * 7 + 3]
+    if wanted ~= '' and tonumber(wanted) ~= current then
+      reply[#reply + 1] = 'conflict'
+      reply[#reply + 1] = current
+    elseif failed and ARGV[2] == '1' then
+      reply[#reply + 1] = 'skipped'
+      reply[#reply + 1] = 0
+    else
+      ${APPLY_OP}
+      reply[#reply + 1] = 'ok'
+      reply[#reply + 1] = version
+    end
   end
 end
 local total = keepsForever and 1 or redis.call('ZCARD', KEYS[1])
@@ -112,7 +145,8 @@ elseif keepsForever or redis.call('ZCARD', KEYS[2]) < total then
 else
   -- Every record has a ttl: the indexes live as long as the longest-lived one (never shortened).
   local latest = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
-  local at = serverAt(math.max(tonumber(latest[2]) - now, 0) + ${PHYSICAL_EXPIRY_MARGIN_MS})
+  ${SERVER_NOW_ONCE}
+  local at = serverNow + math.max(tonumber(latest[2]) - now, 0) + ${PHYSICAL_EXPIRY_MARGIN_MS}
   at = math.max(at, redis.call('PEXPIRETIME', prefix .. latest[1]), redis.call('PEXPIRETIME', KEYS[1]))
   local text = string.format('%.0f', at)
   redis.call('PEXPIREAT', KEYS[1], text)
