@@ -16,34 +16,30 @@ export class LuaScript {
     this.sha1 = createHash("sha1").update(source).digest("hex");
   }
 
-  async run(client: RedisClient, keys: string[], args: RedisArg[]): Promise<unknown> {
+  run(client: RedisClient, keys: string[], args: RedisArg[]): Promise<unknown> {
     return this.call(client, keys, args, send);
   }
 
   /** Like `run`, with every string in the reply as a Buffer (for binary values). */
-  async runBuffer(client: RedisClient, keys: string[], args: RedisArg[]): Promise<unknown> {
+  runBuffer(client: RedisClient, keys: string[], args: RedisArg[]): Promise<unknown> {
     return this.call(client, keys, args, sendBuffer);
   }
 
-  private async call(
-    client: RedisClient,
-    keys: string[],
-    args: RedisArg[],
-    via: typeof send,
-  ): Promise<unknown> {
+  // No async function in between: the EVALSHA's own promise, with a handler only for NOSCRIPT (one promise
+  // and one microtask less per call on every hot path).
+  private call(client: RedisClient, keys: string[], args: RedisArg[], via: typeof send): Promise<unknown> {
     // EVALSHA's arguments, built in one array: sha1, numkeys, keys, args.
     const sent: RedisArg[] = new Array(2 + keys.length + args.length);
     sent[0] = this.sha1;
     sent[1] = keys.length;
     for (let i = 0; i < keys.length; i++) sent[2 + i] = keys[i] as string;
     for (let i = 0; i < args.length; i++) sent[2 + keys.length + i] = args[i] as RedisArg;
-    try {
-      return await via(client, "EVALSHA", sent);
-    } catch (error) {
+    return via(client, "EVALSHA", sent).catch((error: unknown) => {
       if (!isNoScript(error)) throw error;
-      sent[0] = this.source;
-      return await via(client, "EVAL", sent);
-    }
+      const again = [...sent];
+      again[0] = this.source;
+      return via(client, "EVAL", again);
+    });
   }
 }
 

@@ -118,6 +118,25 @@ describe("redis store against a server", () => {
     await store.close();
   });
 
+  it("toolCache.get: a hit counts without moving the entry's expiry; a miss leaves no key behind", async () => {
+    const keyPrefix = `tc-${randomUUID()}:`;
+    const store = new RedisStateStore({ redis: probe, keyPrefix });
+    await store.toolCache.set("tool", { q: 1 }, "v", { ttlSeconds: 30 });
+    const [entry] = (await probe.keys(`${keyPrefix}t:*`)).filter((key) => key.includes(":e:"));
+    expect(entry).toBeDefined();
+    const expiry = await probe.call("PEXPIRETIME", entry as string);
+    expect((await store.toolCache.get("tool", { q: 1 }))?.hitCount).toBe(1);
+    expect((await store.toolCache.get("tool", { q: 1 }))?.hitCount).toBe(2);
+    expect(await probe.call("PEXPIRETIME", entry as string)).toBe(expiry);
+    const before = new Set(await probe.keys(`${keyPrefix}*`));
+    expect(await store.toolCache.get("tool", { q: 2 })).toBeNull();
+    expect((await probe.keys(`${keyPrefix}*`)).filter((key) => !before.has(key))).toEqual([]);
+    // A set over it starts from a clean entry.
+    await store.toolCache.set("tool", { q: 2 }, "w", { ttlSeconds: 30 });
+    expect(await store.toolCache.get("tool", { q: 2 })).toMatchObject({ value: "w", hitCount: 1 });
+    await store.close();
+  });
+
   it("delete and invalidate remove the keys themselves", async () => {
     const keyPrefix = `del-${randomUUID()}:`;
     const store = new RedisStateStore({ redis: probe, keyPrefix });
