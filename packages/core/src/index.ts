@@ -92,6 +92,8 @@ export type {
 } from "./types.js";
 export {
   appendFingerprint,
+  canonicalParams,
+  checkedParamsHash,
   idempotencyKeyReused,
   isPlainObject,
   messageBytes,

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, hash } from "node:crypto";
 import { canonicalJson } from "./canonical.js";
 import { ItemTooLargeError, isStateStoreError, ValidationError } from "./errors.js";
 import { DEFAULT_PAGE_SIZE, LIMITS, limitAllowanceBytes } from "./limits.js";
@@ -57,6 +57,76 @@ export function validateJsonObject(field: string, value: unknown): Record<string
       throw new ValidationError(field, `must be a plain object, got ${describe(value)}`);
     return copyJson(field, value, 0, new Set()) as Record<string, Json>;
   });
+}
+
+/**
+ * A tool's parameters checked as `validateJsonObject("params", …)` checks them, as their canonical JSON
+ * (`canonicalJson`), in one walk: every value is read once and no copy is made (the tool cache's lookups
+ * run this on every call).
+ */
+export function canonicalParams(params: unknown): string {
+  return readingInput("params", () => {
+    if (!isPlainObject(params)) {
+      throw new ValidationError("params", `must be a plain object, got ${describe(params)}`);
+    }
+    return checkedCanonical("params", params, 0, new Set());
+  });
+}
+
+/** SHA-256 (hex) of `canonicalParams(params)`: `hashParams(validateJsonObject("params", params))` in one walk. */
+export function checkedParamsHash(params: unknown): string {
+  return hash("sha256", canonicalParams(params), "hex");
+}
+
+function checkedCanonical(path: string, value: unknown, depth: number, ancestors: Set<object>): string {
+  if (depth > LIMITS.maxJsonDepth) {
+    throw new ValidationError(path, `nests deeper than ${LIMITS.maxJsonDepth} levels`);
+  }
+  switch (typeof value) {
+    case "string":
+      if (!value.isWellFormed()) throw new ValidationError(path, "string has a lone surrogate");
+      return JSON.stringify(value);
+    case "boolean":
+      return value ? "true" : "false";
+    case "number":
+      if (!Number.isFinite(value)) throw new ValidationError(path, `${value} is not a JSON number`);
+      return JSON.stringify(value);
+    case "object": {
+      if (value === null) return "null";
+      if (ancestors.has(value)) throw new ValidationError(path, "contains a cycle");
+      ancestors.add(value);
+      let text: string;
+      if (Array.isArray(value)) {
+        const length = value.length;
+        text = "[";
+        for (let i = 0; i < length; i++) {
+          if (!(i in value)) throw new ValidationError(`${path}[${i}]`, "sparse arrays are not JSON");
+          text += (i === 0 ? "" : ",") + checkedCanonical(`${path}[${i}]`, value[i], depth + 1, ancestors);
+        }
+        text += "]";
+      } else if (isPlainObject(value)) {
+        if (Object.getOwnPropertySymbols(value).length > 0) {
+          throw new ValidationError(path, "symbol keys are not JSON");
+        }
+        const keys = Object.keys(value).sort();
+        text = "{";
+        for (let i = 0; i < keys.length; i++) {
+          const key = keys[i] as string;
+          const childPath = `${path}.${key}`;
+          if (!key.isWellFormed()) throw new ValidationError(childPath, "key has a lone surrogate");
+          const child = checkedCanonical(childPath, value[key], depth + 1, ancestors);
+          text += `${i === 0 ? "" : ","}${JSON.stringify(key)}:${child}`;
+        }
+        text += "}";
+      } else {
+        throw new ValidationError(path, `${describe(value)} is not a plain JSON value`);
+      }
+      ancestors.delete(value);
+      return text;
+    }
+    default:
+      throw new ValidationError(path, `${describe(value)} is not a JSON value`);
+  }
 }
 
 function copyJson(path: string, value: unknown, depth: number, ancestors: Set<object>): Json {

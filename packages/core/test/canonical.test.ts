@@ -1,7 +1,9 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { canonicalJson, hashParams } from "../src/canonical.js";
+import { ValidationError } from "../src/errors.js";
 import type { Json } from "../src/types.js";
+import { canonicalParams, checkedParamsHash, validateJsonObject } from "../src/validation.js";
 
 describe("canonicalJson", () => {
   it("sorts keys at every depth, so key order never matters", () => {
@@ -88,5 +90,53 @@ describe("hashParams", () => {
 
   it("is 64 lowercase hex characters", () => {
     expect(hashParams({ q: "anything" })).toMatch(/^[0-9a-f]{64}$/);
+  });
+});
+
+describe("canonicalParams / checkedParamsHash: validateJsonObject + canonicalJson in one walk", () => {
+  const samples: unknown[] = [
+    {},
+    { q: "weather in Oslo", limit: 10, filters: { lang: "en", tags: ["a", "b"] } },
+    { b: 1, a: [1, -0, 1e21, 0.1, { z: null, y: true, x: false }], é: "ü", "": "", B: [[]] },
+    JSON.parse('{"__proto__": {"x": 1}, "a": 1}'),
+    Object.assign(Object.create(null), { k: "v" }),
+  ];
+  it("gives the same text and hash as validating, copying and canonicalizing", () => {
+    for (const params of samples) {
+      const checked = validateJsonObject("params", params);
+      expect(canonicalParams(params)).toBe(canonicalJson(checked));
+      expect(checkedParamsHash(params)).toBe(hashParams(checked));
+    }
+  });
+
+  it("refuses what validateJsonObject refuses, with a ValidationError", () => {
+    const cyclic: Record<string, unknown> = { a: 1 };
+    cyclic.self = cyclic;
+    const bad: unknown[] = [
+      null,
+      [1],
+      "s",
+      { n: Number.NaN },
+      { n: Number.POSITIVE_INFINITY },
+      { u: undefined },
+      { f: () => 1 },
+      { b: 10n },
+      { d: new Date(0) },
+      { s: "\uD800" },
+      { "\uD800": 1 },
+      { a: new Array(3) },
+      { [Symbol("s")]: 1 },
+      cyclic,
+      { deep: JSON.parse(`${"[".repeat(200)}${"]".repeat(200)}`) },
+      {
+        get boom(): number {
+          throw new Error("getter");
+        },
+      },
+    ];
+    for (const params of bad) {
+      expect(() => validateJsonObject("params", params)).toThrow(ValidationError);
+      expect(() => canonicalParams(params)).toThrow(ValidationError);
+    }
   });
 });

@@ -1,13 +1,13 @@
 import { randomUUID } from "node:crypto";
 import {
   type CachedResult,
+  checkedParamsHash,
   expiresAtFrom,
   hashParams,
   type Json,
   parseToolCacheSet,
   type ToolCache,
   toEpochSeconds,
-  validateJsonObject,
   validateToolName,
 } from "@agent-state/core";
 import { batchWriteAll } from "./batch.js";
@@ -48,7 +48,7 @@ export class DynamoToolCache implements ToolCache {
    */
   async get<T extends Json>(toolName: string, params: Record<string, Json>): Promise<CachedResult<T> | null> {
     validateToolName(toolName);
-    const hash = hashParams(validateJsonObject("params", params));
+    const hash = checkedParamsHash(params);
     let item = await this.readValue(toolName, hash, false);
     let readStrongly = false;
     for (let attempt = 1; attempt <= HIT_ATTEMPTS; attempt++) {
@@ -204,7 +204,7 @@ export class DynamoToolCache implements ToolCache {
     const { context } = this;
     const table = context.tables.toolCache;
     if (params !== undefined) {
-      const hash = hashParams(validateJsonObject("params", params));
+      const hash = checkedParamsHash(params);
       const keys = [hash, hitsSk(hash)].map((sk) => ({ DeleteRequest: { Key: { pk: toolName, sk } } }));
       await batchWriteAll(context.writer, table, keys, "toolCache.invalidate");
       return;

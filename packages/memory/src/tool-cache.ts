@@ -1,13 +1,13 @@
 import {
   type CachedResult,
   canonicalJson,
+  canonicalParams,
   expiresAtFrom,
   isExpired,
   type Json,
   parseToolCacheSet,
   type ResolvedCommonOptions,
   type ToolCache,
-  validateJsonObject,
   validateToolName,
 } from "@agent-state/core";
 
@@ -30,7 +30,7 @@ export class MemoryToolCache implements ToolCache {
 
   async get<T extends Json>(toolName: string, params: Record<string, Json>): Promise<CachedResult<T> | null> {
     validateToolName(toolName);
-    const key = canonicalJson(validateJsonObject("params", params));
+    const key = canonicalParams(params);
     const entries = this.tools.get(toolName);
     const entry = entries?.get(key);
     if (!entries || !entry) return null;
@@ -74,7 +74,7 @@ export class MemoryToolCache implements ToolCache {
       this.tools.delete(toolName);
       return;
     }
-    const key = canonicalJson(validateJsonObject("params", params));
+    const key = canonicalParams(params);
     const entries = this.tools.get(toolName);
     if (entries) this.drop(toolName, entries, key);
   }

@@ -1,11 +1,11 @@
 import {
   type CachedResult,
+  checkedParamsHash,
   expiresAtFrom,
   hashParams,
   type Json,
   parseToolCacheSet,
   type ToolCache,
-  validateJsonObject,
   validateToolName,
 } from "@agent-state/core";
 import { send } from "./client.js";
@@ -25,7 +25,7 @@ export class RedisToolCache implements ToolCache {
   /** The live entry for this tool and these parameters, counting the hit atomically (one script). */
   async get<T extends Json>(toolName: string, params: Record<string, Json>): Promise<CachedResult<T> | null> {
     validateToolName(toolName);
-    const hash = hashParams(validateJsonObject("params", params));
+    const hash = checkedParamsHash(params);
     const now = this.context.options.clock();
     const reply = (await guarded("toolCache.get", () =>
       CACHE_GET.run(this.context.client, [this.context.keys.cacheEntry(toolName, hash)], [String(now)]),
@@ -73,7 +73,7 @@ export class RedisToolCache implements ToolCache {
    */
   async invalidate(toolName: string, params?: Record<string, Json>): Promise<void> {
     validateToolName(toolName);
-    const hashes = params === undefined ? null : [hashParams(validateJsonObject("params", params))];
+    const hashes = params === undefined ? null : [checkedParamsHash(params)];
     const { client, keys } = this.context;
     await guarded("toolCache.invalidate", async () => {
       const all =
