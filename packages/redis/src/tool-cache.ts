@@ -28,9 +28,9 @@ export class RedisToolCache implements ToolCache {
     const hash = checkedParamsHash(params);
     const now = this.context.options.clock();
     const reply = (await guarded("toolCache.get", () =>
-      CACHE_GET.run(this.context.client, [this.context.keys.cacheEntry(toolName, hash)], [String(now)]),
+      CACHE_GET.run(this.context.client, [this.context.keys.cacheEntry(toolName, hash)], []),
     )) as [string, number, string, string] | null;
-    if (reply === null) return null;
+    if (reply === null || Number(reply[3]) <= now) return null;
     return {
       value: JSON.parse(reply[0]) as T,
       hitCount: Number(reply[1]),

@@ -3,14 +3,17 @@ import { LuaScript } from "../script.js";
 
 // KEYS[1] = one entry's hash, KEYS[2] = its tool's index; both under the tool's hash tag.
 
-/** ARGV: now. Counts the hit; returns {valueJson, hitCount, cachedAt, expiresAt} or false. */
+/**
+ * No ARGV. Counts a hit on the entry when there is one; returns {valueJson, hitCount, cachedAt, expiresAt} or
+ * false. The store judges expiry (by its clock, as every read): a hit counted on an entry past it is never read
+ * (such an entry is never returned, and a `set` starts its count from 0).
+ */
 export const CACHE_GET = new LuaScript(
   "cacheGet",
   `#!lua
 local m = redis.call('HMGET', KEYS[1], 'value', 'cachedAt', 'expires')
-if not m[1] or tonumber(m[3]) <= tonumber(ARGV[1]) then return false end
-local hits = redis.call('HINCRBY', KEYS[1], 'hits', 1)
-return {m[1], hits, m[2], m[3]}
+if not m[1] then return false end
+return {m[1], redis.call('HINCRBY', KEYS[1], 'hits', 1), m[2], m[3]}
 `,
 );
 
