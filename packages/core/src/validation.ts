@@ -79,105 +79,114 @@ export function checkedParamsHash(params: unknown): string {
 }
 
 function checkedCanonical(path: string, value: unknown, depth: number, ancestors: Set<object>): string {
+  const kind = jsonKind(path, value, depth, ancestors);
+  if (kind === "null") return "null";
+  if (kind === "array") {
+    const items = value as unknown[];
+    let text = "[";
+    for (let i = 0; i < items.length; i++) {
+      const item = checkedCanonical(itemPath(path, items, i), items[i], depth + 1, ancestors);
+      text += (i === 0 ? "" : ",") + item;
+    }
+    ancestors.delete(items);
+    return `${text}]`;
+  }
+  if (kind === "object") {
+    const object = value as Record<string, unknown>;
+    const keys = Object.keys(object).sort();
+    let text = "{";
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i] as string;
+      const child = checkedCanonical(entryPath(path, key), object[key], depth + 1, ancestors);
+      text += `${i === 0 ? "" : ","}${JSON.stringify(key)}:${child}`;
+    }
+    ancestors.delete(object);
+    return `${text}}`;
+  }
+  return JSON.stringify(value);
+}
+
+function copyJson(path: string, value: unknown, depth: number, ancestors: Set<object>): Json {
+  const kind = jsonKind(path, value, depth, ancestors);
+  if (kind === "array") {
+    const items = value as unknown[];
+    const copy: Json[] = new Array(items.length);
+    for (let i = 0; i < items.length; i++) {
+      copy[i] = copyJson(itemPath(path, items, i), items[i], depth + 1, ancestors);
+    }
+    ancestors.delete(items);
+    return copy;
+  }
+  if (kind === "object") {
+    const object = value as Record<string, unknown>;
+    const copy: Record<string, Json> = {};
+    for (const key of Object.keys(object)) {
+      const child = copyJson(entryPath(path, key), object[key], depth + 1, ancestors);
+      // Assignment is the fast path; only "__proto__" needs defineProperty to stay an own key.
+      if (key === "__proto__") setOwn(copy, key, child);
+      else copy[key] = child;
+    }
+    ancestors.delete(object);
+    return copy;
+  }
+  return value as Json;
+}
+
+/**
+ * The checks both JSON walkers (`copyJson`, `checkedCanonical`) make of one value, as its kind: nesting depth,
+ * well-formed strings, finite numbers, no cycle, arrays and plain objects without symbol keys. An array or
+ * object is added to `ancestors`; the walker removes it once its entries are done. Entries are checked as the
+ * walker reaches them (`itemPath`, `entryPath`).
+ */
+function jsonKind(
+  path: string,
+  value: unknown,
+  depth: number,
+  ancestors: Set<object>,
+): "null" | "boolean" | "number" | "string" | "array" | "object" {
   if (depth > LIMITS.maxJsonDepth) {
     throw new ValidationError(path, `nests deeper than ${LIMITS.maxJsonDepth} levels`);
   }
   switch (typeof value) {
     case "string":
       if (!value.isWellFormed()) throw new ValidationError(path, "string has a lone surrogate");
-      return JSON.stringify(value);
+      return "string";
     case "boolean":
-      return value ? "true" : "false";
+      return "boolean";
     case "number":
       if (!Number.isFinite(value)) throw new ValidationError(path, `${value} is not a JSON number`);
-      return JSON.stringify(value);
-    case "object": {
+      return "number";
+    case "object":
       if (value === null) return "null";
       if (ancestors.has(value)) throw new ValidationError(path, "contains a cycle");
-      ancestors.add(value);
-      let text: string;
       if (Array.isArray(value)) {
-        const length = value.length;
-        text = "[";
-        for (let i = 0; i < length; i++) {
-          if (!(i in value)) throw new ValidationError(`${path}[${i}]`, "sparse arrays are not JSON");
-          text += (i === 0 ? "" : ",") + checkedCanonical(`${path}[${i}]`, value[i], depth + 1, ancestors);
-        }
-        text += "]";
-      } else if (isPlainObject(value)) {
-        if (Object.getOwnPropertySymbols(value).length > 0) {
-          throw new ValidationError(path, "symbol keys are not JSON");
-        }
-        const keys = Object.keys(value).sort();
-        text = "{";
-        for (let i = 0; i < keys.length; i++) {
-          const key = keys[i] as string;
-          const childPath = `${path}.${key}`;
-          if (!key.isWellFormed()) throw new ValidationError(childPath, "key has a lone surrogate");
-          const child = checkedCanonical(childPath, value[key], depth + 1, ancestors);
-          text += `${i === 0 ? "" : ","}${JSON.stringify(key)}:${child}`;
-        }
-        text += "}";
-      } else {
+        ancestors.add(value);
+        return "array";
+      }
+      if (!isPlainObject(value)) {
         throw new ValidationError(path, `${describe(value)} is not a plain JSON value`);
       }
-      ancestors.delete(value);
-      return text;
-    }
+      if (Object.getOwnPropertySymbols(value).length > 0) {
+        throw new ValidationError(path, "symbol keys are not JSON");
+      }
+      ancestors.add(value);
+      return "object";
     default:
       throw new ValidationError(path, `${describe(value)} is not a JSON value`);
   }
 }
 
-function copyJson(path: string, value: unknown, depth: number, ancestors: Set<object>): Json {
-  if (depth > LIMITS.maxJsonDepth) {
-    throw new ValidationError(path, `nests deeper than ${LIMITS.maxJsonDepth} levels`);
-  }
-  switch (typeof value) {
-    case "string":
-      if (!value.isWellFormed()) throw new ValidationError(path, "string has a lone surrogate");
-      return value;
-    case "boolean":
-      return value;
-    case "number":
-      if (!Number.isFinite(value)) throw new ValidationError(path, `${value} is not a JSON number`);
-      return value;
-    case "object": {
-      if (value === null) return null;
-      if (ancestors.has(value)) throw new ValidationError(path, "contains a cycle");
-      ancestors.add(value);
-      let copy: Json;
-      if (Array.isArray(value)) {
-        const length = value.length;
-        const items: Json[] = new Array(length);
-        for (let i = 0; i < length; i++) {
-          if (!(i in value)) throw new ValidationError(`${path}[${i}]`, "sparse arrays are not JSON");
-          items[i] = copyJson(`${path}[${i}]`, value[i], depth + 1, ancestors);
-        }
-        copy = items;
-      } else if (isPlainObject(value)) {
-        if (Object.getOwnPropertySymbols(value).length > 0) {
-          throw new ValidationError(path, "symbol keys are not JSON");
-        }
-        const object: Record<string, Json> = {};
-        for (const key of Object.keys(value)) {
-          const childPath = `${path}.${key}`;
-          if (!key.isWellFormed()) throw new ValidationError(childPath, "key has a lone surrogate");
-          const child = copyJson(childPath, value[key], depth + 1, ancestors);
-          // Assignment is the fast path; only "__proto__" needs defineProperty to stay an own key.
-          if (key === "__proto__") setOwn(object, key, child);
-          else object[key] = child;
-        }
-        copy = object;
-      } else {
-        throw new ValidationError(path, `${describe(value)} is not a plain JSON value`);
-      }
-      ancestors.delete(value);
-      return copy;
-    }
-    default:
-      throw new ValidationError(path, `${describe(value)} is not a JSON value`);
-  }
+/** The path of item `i`, which must not be a hole. */
+function itemPath(path: string, items: unknown[], i: number): string {
+  if (!(i in items)) throw new ValidationError(`${path}[${i}]`, "sparse arrays are not JSON");
+  return `${path}[${i}]`;
+}
+
+/** The path of the entry `key`, which must be well-formed. */
+function entryPath(path: string, key: string): string {
+  const entry = `${path}.${key}`;
+  if (!key.isWellFormed()) throw new ValidationError(entry, "key has a lone surrogate");
+  return entry;
 }
 
 /** Sets an own enumerable property; plain assignment to "__proto__" would set the prototype instead. */

@@ -4,7 +4,14 @@ import type { RunnableConfig } from "@langchain/core/runnables";
 import type { CheckpointListOptions, CheckpointTuple } from "@langchain/langgraph-checkpoint";
 import { idSegmentOf, indexKeys, isHeadKey, segment, threadKeys } from "./keys.js";
 import { indexScope, type ResolvedSaverOptions, threadScope } from "./options.js";
-import { type Located, type Prefetched, sortWrites, type TupleReader, writesKey } from "./read.js";
+import {
+  type Located,
+  type LocatedWithWrites,
+  type Prefetched,
+  sortWrites,
+  type TupleReader,
+  writesKey,
+} from "./read.js";
 import { type BlobPointers, decodeTaskWrites, decodeThreadEntry, type StoredWrite } from "./records.js";
 
 const PAGE = 100;
@@ -78,6 +85,7 @@ export async function* listCheckpoints(
     for await (const batch of mergedHeads(o, reader, threadId, beforeId, pageSize)) {
       yield* emit(
         batch.filter((l) => onlyId === undefined || l.id === onlyId).map((l) => ({ ...l, threadId })),
+        { records: new Map(), writes: writesOf(batch) },
       );
       if (remaining <= 0) return;
     }
@@ -88,8 +96,7 @@ export async function* listCheckpoints(
   // a page holds its checkpoints' writes (those of the page's last head, or more, carry over to the next
   // page). The first page also reads, in parallel, the records holding the values that the latest checkpoint
   // this saver saw carries over: one round trip per page when they cover it.
-  const prefix = threadKeys.checkpointPrefix(ns);
-  let writesSeen: StoredRecord[] = [];
+  const pending: StoredRecord[] = [];
   while (remaining > 0) {
     const size = pageSize();
     const guess = cursor === undefined ? guessOf?.(threadId, ns) : undefined;
@@ -98,23 +105,11 @@ export async function* listCheckpoints(
       pageOf(o, threadId, ns, beforeId, Math.min(1000, size * 2 + 8), cursor),
       guess ? reader.fetch(threadId, reader.sourceKeys(threadId, ns, guess.id, guess.pointers)) : undefined,
     ]);
-    const candidates: (Located & { threadId: string })[] = [];
-    const writes = new Map<string, StoredWrite[]>();
-    for (const r of page.items) {
-      if (!isHeadKey(r.key)) {
-        writesSeen.push(r);
-        continue;
-      }
-      const head = reader.decode(r);
-      const idSegment = idSegmentOf(r.key, prefix);
-      if (head && (onlyId === undefined || head.id === onlyId)) {
-        candidates.push({ threadId, ns, id: head.id, head });
-        const own = writesSeen.filter((w) => idSegmentOf(w.key, prefix) === idSegment);
-        writes.set(writesKey(ns, head.id), sortWrites(own.flatMap((w) => decodeTaskWrites(w.value))));
-      }
-      writesSeen = [];
-    }
-    yield* emit(candidates, { records: sources ?? new Map(), writes });
+    const found = headsOfPage(reader, ns, page.items, pending);
+    yield* emit(
+      found.filter((l) => onlyId === undefined || l.id === onlyId).map((l) => ({ ...l, threadId })),
+      { records: sources ?? new Map(), writes: writesOf(found) },
+    );
     cursor = page.cursor ?? undefined;
     if (cursor === undefined) return;
   }
@@ -132,6 +127,41 @@ export async function* indexedThreads(o: ResolvedSaverOptions): AsyncGenerator<s
     for (const record of page.items) yield decodeThreadEntry(record.value).threadId;
     cursor = page.cursor ?? undefined;
   } while (cursor !== undefined);
+}
+
+/**
+ * The visible heads of a descending page over a namespace's `c/<ns>/` keys, each with its pending writes: a
+ * checkpoint's writes come just before its head, so those met since the previous head are its own (`pending`
+ * carries them from one page to the next).
+ */
+function headsOfPage(
+  reader: TupleReader,
+  ns: string,
+  items: StoredRecord[],
+  pending: StoredRecord[],
+): LocatedWithWrites[] {
+  const prefix = threadKeys.checkpointPrefix(ns);
+  const found: LocatedWithWrites[] = [];
+  for (const record of items) {
+    if (!isHeadKey(record.key)) {
+      pending.push(record);
+      continue;
+    }
+    const head = reader.decode(record);
+    if (head) {
+      const idSegment = idSegmentOf(record.key, prefix);
+      const own = pending.filter((w) => idSegmentOf(w.key, prefix) === idSegment);
+      const writes = sortWrites(own.flatMap((w) => decodeTaskWrites(w.value)));
+      found.push({ ns, id: head.id, head, writes });
+    }
+    pending.length = 0;
+  }
+  return found;
+}
+
+/** Checkpoints' writes by `writesKey`, as `Prefetched.writes`. */
+function writesOf(located: LocatedWithWrites[]): Map<string, StoredWrite[]> {
+  return new Map(located.map((l) => [writesKey(l.ns, l.id), l.writes]));
 }
 
 /** The namespaces of a thread (from its namespace entries). */
@@ -160,10 +190,11 @@ async function* mergedHeads(
   threadId: string,
   beforeId: string | undefined,
   pageSize: () => number,
-): AsyncGenerator<Located[]> {
+): AsyncGenerator<LocatedWithWrites[]> {
   const streams = (await namespacesOf(o, threadId)).map((ns) => ({
     ns,
-    buffer: [] as Located[],
+    buffer: [] as LocatedWithWrites[],
+    pending: [] as StoredRecord[],
     cursor: undefined as string | undefined,
     done: false,
   }));
@@ -185,15 +216,12 @@ async function* mergedHeads(
             ...(beforeId === undefined ? {} : { before: threadKeys.checkpoint(s.ns, beforeId) }),
             ...(s.cursor === undefined ? {} : { cursor: s.cursor }),
           });
-          for (const r of page.items) {
-            const head = isHeadKey(r.key) ? reader.decode(r) : undefined;
-            if (head) s.buffer.push({ ns: s.ns, id: head.id, head });
-          }
+          s.buffer.push(...headsOfPage(reader, s.ns, page.items, s.pending));
           s.cursor = page.cursor ?? undefined;
           s.done = s.cursor === undefined;
         }),
     );
-    const batch: Located[] = [];
+    const batch: LocatedWithWrites[] = [];
     const want = pageSize();
     while (batch.length < want && !streams.some((s) => s.buffer.length === 0 && !s.done)) {
       let best: (typeof streams)[number] | undefined;

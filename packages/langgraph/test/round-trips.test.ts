@@ -235,4 +235,27 @@ describe("records calls per saver call do not grow with the thread", () => {
     expect(byId?.pendingWrites).toEqual(latest?.pendingWrites);
     expect(calls).toEqual({ range: 1, roundTrips: 1 });
   });
+
+  it("list with a thread and no namespace takes each page's writes from the page: no range per checkpoint", async () => {
+    const { store, calls, reset } = counting(new MemoryStateStore());
+    const saver = new AgentStateSaver(store);
+    let config: RunnableConfig = { configurable: { thread_id: "t", checkpoint_ns: "" } };
+    for (let step = 0; step < 4; step++) {
+      const versions =
+        step === 0 ? { messages: 1, step: 1, context: 1 } : { messages: step + 1, step: step + 1 };
+      config = await saver.put(config, checkpointAt(step), { source: "loop", step, parents: {} }, versions);
+      await saver.putWrites(config, [["messages", [`w${step}`]]], "task");
+    }
+    reset();
+    const listed = [];
+    for await (const tuple of saver.list({ configurable: { thread_id: "t" } }, { limit: 3 }))
+      listed.push(tuple);
+    expect(listed.map((t) => t.pendingWrites)).toEqual([
+      [["task", "messages", ["w3"]]],
+      [["task", "messages", ["w2"]]],
+      [["task", "messages", ["w1"]]],
+    ]);
+    // The namespaces' entries, then one page of the namespace's heads with their writes.
+    expect(calls).toEqual({ range: 2, roundTrips: 2 });
+  });
 });
