@@ -1,37 +1,62 @@
-import { DynamoDBClient, type DynamoDBClientConfig } from "@aws-sdk/client-dynamodb";
 import {
-  BatchGetCommand,
-  type BatchGetCommandInput,
-  type BatchGetCommandOutput,
-  BatchWriteCommand,
-  type BatchWriteCommandInput,
-  type BatchWriteCommandOutput,
-  DeleteCommand,
-  type DeleteCommandInput,
-  type DeleteCommandOutput,
-  DynamoDBDocumentClient,
-  GetCommand,
-  type GetCommandInput,
-  type GetCommandOutput,
-  PutCommand,
-  type PutCommandInput,
-  type PutCommandOutput,
+  BatchGetItemCommand,
+  type BatchGetItemCommandOutput,
+  BatchWriteItemCommand,
+  type BatchWriteItemCommandInput,
+  type BatchWriteItemCommandOutput,
+  DeleteItemCommand,
+  type DeleteItemCommandInput,
+  type DeleteItemCommandOutput,
+  DynamoDBClient,
+  type DynamoDBClientConfig,
+  GetItemCommand,
+  type GetItemCommandInput,
+  type GetItemCommandOutput,
+  type KeysAndAttributes,
+  PutItemCommand,
+  type PutItemCommandInput,
+  type PutItemCommandOutput,
   QueryCommand,
-  type QueryCommandInput,
+  type QueryCommandInput as QueryCommandInputLow,
   type QueryCommandOutput,
   ScanCommand,
-  type ScanCommandInput,
+  type ScanCommandInput as ScanCommandInputLow,
   type ScanCommandOutput,
-  TransactGetCommand,
-  type TransactGetCommandInput,
-  type TransactGetCommandOutput,
-  TransactWriteCommand,
-  type TransactWriteCommandInput,
-  type TransactWriteCommandOutput,
-  UpdateCommand,
-  type UpdateCommandInput,
-  type UpdateCommandOutput,
+  type TransactGetItem,
+  TransactGetItemsCommand,
+  type TransactGetItemsCommandInput,
+  type TransactGetItemsCommandOutput,
+  type TransactWriteItem,
+  TransactWriteItemsCommand,
+  type TransactWriteItemsCommandInput,
+  UpdateItemCommand,
+  type UpdateItemCommandInput,
+  type UpdateItemCommandOutput,
+} from "@aws-sdk/client-dynamodb";
+import type {
+  BatchGetCommandInput,
+  BatchGetCommandOutput,
+  BatchWriteCommandInput,
+  BatchWriteCommandOutput,
+  DeleteCommandInput,
+  DeleteCommandOutput,
+  QueryCommandOutput as DocQueryOutput,
+  ScanCommandOutput as DocScanOutput,
+  GetCommandInput,
+  GetCommandOutput,
+  PutCommandInput,
+  PutCommandOutput,
+  QueryCommandInput,
+  ScanCommandInput,
+  TransactGetCommandInput,
+  TransactGetCommandOutput,
+  TransactWriteCommandInput,
+  TransactWriteCommandOutput,
+  UpdateCommandInput,
+  UpdateCommandOutput,
 } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { type AttributeMap, fromAttributeMap, type Item, toAttributeMap } from "./marshal.js";
 
 /**
  * The reads a store can send to another client (for example a DAX client): method-style, the shape of
@@ -39,7 +64,7 @@ import {
  */
 export interface DynamoReader {
   get(input: GetCommandInput): Promise<GetCommandOutput>;
-  query(input: QueryCommandInput): Promise<QueryCommandOutput>;
+  query(input: QueryCommandInput): Promise<DocQueryOutput>;
   batchGet(input: BatchGetCommandInput): Promise<BatchGetCommandOutput>;
 }
 
@@ -58,7 +83,7 @@ export interface DynamoWriter {
 
 /** Every document-client call the store makes: a `DynamoDBDocument`, or any object with these methods. */
 export interface DynamoDocumentMethods extends DynamoReader, DynamoWriter {
-  scan(input: ScanCommandInput): Promise<ScanCommandOutput>;
+  scan(input: ScanCommandInput): Promise<DocScanOutput>;
   /**
    * Serializable reads of records written by atomic batches (so readers never see half a batch). Optional:
    * a client without it reads them with BatchGetItem and Query alone.
@@ -69,22 +94,179 @@ export interface DynamoDocumentMethods extends DynamoReader, DynamoWriter {
 /** A client the store accepts: a `DynamoDBDocumentClient` (command style) or a method-style document client. */
 export type DynamoClientLike = Pick<DynamoDBDocumentClient, "send"> | DynamoDocumentMethods;
 
-/** Turns either client style into the method style the store codes against. */
+/**
+ * Turns either client style into the method style the store codes against. A command-style client is sent
+ * the low-level commands, with the store's items converted by `marshal.ts` (lib-dynamodb's document commands
+ * would convert them too, at about twice the client time per request: every store call pays that).
+ */
 export function toDocumentMethods(client: DynamoClientLike): DynamoDocumentMethods {
   if (!("send" in client)) return client;
   const send = client.send.bind(client) as (command: unknown) => Promise<never>;
   return {
-    get: (input) => send(new GetCommand(input)),
-    query: (input) => send(new QueryCommand(input)),
-    batchGet: (input) => send(new BatchGetCommand(input)),
-    put: (input) => send(new PutCommand(input)),
-    update: (input) => send(new UpdateCommand(input)),
-    delete: (input) => send(new DeleteCommand(input)),
-    batchWrite: (input) => send(new BatchWriteCommand(input)),
-    transactWrite: (input) => send(new TransactWriteCommand(input)),
-    scan: (input) => send(new ScanCommand(input)),
-    transactGet: (input) => send(new TransactGetCommand(input)),
+    get: async (input) => {
+      const output: GetItemCommandOutput = await send(
+        new GetItemCommand(withKey(input) as unknown as GetItemCommandInput),
+      );
+      return withItem(output) as unknown as GetCommandOutput;
+    },
+    query: async (input) => {
+      const output: QueryCommandOutput = await send(
+        new QueryCommand(withStartKey(withValues(input)) as unknown as QueryCommandInputLow),
+      );
+      return withItems(output) as unknown as DocQueryOutput;
+    },
+    batchGet: async (input) => {
+      const RequestItems: Record<string, KeysAndAttributes> = {};
+      for (const [table, request] of Object.entries(input.RequestItems ?? {})) {
+        RequestItems[table] = {
+          ...request,
+          Keys: (request.Keys ?? []).map((key) => toAttributeMap(key)),
+        } as KeysAndAttributes;
+      }
+      const output: BatchGetItemCommandOutput = await send(
+        new BatchGetItemCommand({ ...input, RequestItems }),
+      );
+      const Responses: Record<string, Item[]> = {};
+      for (const [table, items] of Object.entries(output.Responses ?? {})) {
+        Responses[table] = items.map((item) => fromAttributeMap(item));
+      }
+      const UnprocessedKeys: Record<string, unknown> = {};
+      for (const [table, request] of Object.entries(output.UnprocessedKeys ?? {})) {
+        UnprocessedKeys[table] = {
+          ...request,
+          Keys: (request.Keys ?? []).map((key) => fromAttributeMap(key)),
+        };
+      }
+      return { ...output, Responses, UnprocessedKeys } as unknown as BatchGetCommandOutput;
+    },
+    put: async (input) => {
+      const item = toAttributeMap(input.Item ?? {});
+      const output: PutItemCommandOutput = await send(
+        new PutItemCommand({ ...withValues(input), Item: item } as PutItemCommandInput),
+      );
+      return withAttributes(output) as unknown as PutCommandOutput;
+    },
+    update: async (input) => {
+      const output: UpdateItemCommandOutput = await send(
+        new UpdateItemCommand(withKey(withValues(input)) as unknown as UpdateItemCommandInput),
+      );
+      return withAttributes(output) as unknown as UpdateCommandOutput;
+    },
+    delete: async (input) => {
+      const output: DeleteItemCommandOutput = await send(
+        new DeleteItemCommand(withKey(withValues(input)) as unknown as DeleteItemCommandInput),
+      );
+      return withAttributes(output) as unknown as DeleteCommandOutput;
+    },
+    batchWrite: async (input) => {
+      const output: BatchWriteItemCommandOutput = await send(
+        new BatchWriteItemCommand({
+          ...input,
+          RequestItems: writeRequests(input.RequestItems, toAttributeMap),
+        } as BatchWriteItemCommandInput),
+      );
+      return {
+        ...output,
+        UnprocessedItems: writeRequests(output.UnprocessedItems, fromAttributeMap),
+      } as unknown as BatchWriteCommandOutput;
+    },
+    transactWrite: async (input) => {
+      const TransactItems = (input.TransactItems ?? []).map((item) => {
+        const out: Record<string, unknown> = {};
+        if (item.Put) out.Put = { ...withValues(item.Put), Item: toAttributeMap(item.Put.Item ?? {}) };
+        if (item.Update) out.Update = withKey(withValues(item.Update));
+        if (item.Delete) out.Delete = withKey(withValues(item.Delete));
+        if (item.ConditionCheck) out.ConditionCheck = withKey(withValues(item.ConditionCheck));
+        return out as TransactWriteItem;
+      });
+      return (await send(
+        new TransactWriteItemsCommand({ ...input, TransactItems } as TransactWriteItemsCommandInput),
+      )) as TransactWriteCommandOutput;
+    },
+    scan: async (input) => {
+      const output: ScanCommandOutput = await send(
+        new ScanCommand(withStartKey(withValues(input)) as unknown as ScanCommandInputLow),
+      );
+      return withItems(output) as unknown as DocScanOutput;
+    },
+    transactGet: async (input) => {
+      const TransactItems = (input.TransactItems ?? []).map((item) => ({
+        ...item,
+        ...(item.Get ? { Get: withKey(item.Get) } : {}),
+      })) as TransactGetItem[];
+      const output: TransactGetItemsCommandOutput = await send(
+        new TransactGetItemsCommand({ ...input, TransactItems } as TransactGetItemsCommandInput),
+      );
+      return {
+        ...output,
+        ...(output.Responses
+          ? {
+              Responses: output.Responses.map((r) => (r.Item ? { ...r, Item: fromAttributeMap(r.Item) } : r)),
+            }
+          : {}),
+      } as unknown as TransactGetCommandOutput;
+    },
   };
+}
+
+// Each returns a copy of a document-style input or a low-level output with one field converted (an absent
+// field stays absent).
+type Fields = Record<string, unknown>;
+
+function withKey(input: object): Fields {
+  return { ...input, Key: toAttributeMap(((input as Fields).Key ?? {}) as Item) };
+}
+
+function withValues(input: object): Fields {
+  const values = (input as Fields).ExpressionAttributeValues as Item | undefined;
+  return values === undefined
+    ? (input as Fields)
+    : { ...input, ExpressionAttributeValues: toAttributeMap(values) };
+}
+
+function withStartKey(input: object): Fields {
+  const key = (input as Fields).ExclusiveStartKey as Item | undefined;
+  return key === undefined ? (input as Fields) : { ...input, ExclusiveStartKey: toAttributeMap(key) };
+}
+
+function withItem(output: { Item?: AttributeMap | undefined }): Fields {
+  return output.Item === undefined ? output : { ...output, Item: fromAttributeMap(output.Item) };
+}
+
+function withAttributes(output: { Attributes?: AttributeMap | undefined }): Fields {
+  return output.Attributes === undefined
+    ? output
+    : { ...output, Attributes: fromAttributeMap(output.Attributes) };
+}
+
+function withItems(output: {
+  Items?: AttributeMap[] | undefined;
+  LastEvaluatedKey?: AttributeMap | undefined;
+}): Fields {
+  const out: Fields = { ...output };
+  if (output.Items) out.Items = output.Items.map(fromAttributeMap);
+  if (output.LastEvaluatedKey) out.LastEvaluatedKey = fromAttributeMap(output.LastEvaluatedKey);
+  return out;
+}
+
+type WriteRequests = Record<
+  string,
+  Array<{ PutRequest?: { Item?: object }; DeleteRequest?: { Key?: object } }>
+>;
+
+function writeRequests(requests: object | undefined, convert: (map: never) => object): WriteRequests {
+  const out: WriteRequests = {};
+  for (const [table, list] of Object.entries((requests ?? {}) as WriteRequests)) {
+    out[table] = list.map((request) => ({
+      ...(request.PutRequest
+        ? { PutRequest: { Item: convert((request.PutRequest.Item ?? {}) as never) } }
+        : {}),
+      ...(request.DeleteRequest
+        ? { DeleteRequest: { Key: convert((request.DeleteRequest.Key ?? {}) as never) } }
+        : {}),
+    }));
+  }
+  return out;
 }
 
 /** Defaults for a client the store builds itself, so an outage fails within seconds instead of hanging. */
