@@ -197,15 +197,28 @@ function conditionParts(state: HeadState, now: number, firstTry: boolean) {
   const values: Record<string, unknown> = {};
   const condition = stateCondition(state, values, firstTry);
   if (condition.includes(":now")) values[":now"] = now;
-  const names: Record<string, string> = {};
-  for (const [placeholder, name] of Object.entries(RECORD_NAMES)) {
-    if (condition.includes(placeholder)) names[placeholder] = name;
-  }
+  const names = namesOf(condition);
   return {
     ConditionExpression: condition,
-    ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
+    ...(names !== null ? { ExpressionAttributeNames: names } : {}),
     ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
   };
+}
+
+/** The names map of a condition `stateCondition` wrote (a handful of distinct texts), or null when it needs none. */
+const namesByCondition = new Map<string, Record<string, string> | null>();
+
+function namesOf(condition: string): Record<string, string> | null {
+  let names = namesByCondition.get(condition);
+  if (names === undefined) {
+    const found: Record<string, string> = {};
+    for (const [placeholder, name] of Object.entries(RECORD_NAMES)) {
+      if (condition.includes(placeholder)) found[placeholder] = name;
+    }
+    names = Object.keys(found).length > 0 ? found : null;
+    namesByCondition.set(condition, names);
+  }
+  return names === null ? null : { ...names };
 }
 
 async function writeOne(

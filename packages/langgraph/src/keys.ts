@@ -6,9 +6,12 @@ import { createHash } from "node:crypto";
 // order within a namespace is checkpoint order.
 
 const LONG_SEGMENT_BYTES = 160;
+const NEEDS_ESCAPE = /[%/]/;
 
 /** A key segment: escaped; a long one becomes "%H" + its SHA-256 (no escaped text starts with "%H"). */
 export function segment(text: string): string {
+  // Most segments (uuid6 ids, short names) need neither: ≤ 3 UTF-8 bytes per UTF-16 unit.
+  if (text.length * 3 <= LONG_SEGMENT_BYTES && !NEEDS_ESCAPE.test(text)) return text;
   const escaped = text.replaceAll("%", "%25").replaceAll("/", "%2F");
   if (Buffer.byteLength(escaped, "utf8") <= LONG_SEGMENT_BYTES) return escaped;
   return `%H${createHash("sha256").update(text, "utf8").digest("base64url")}`;

@@ -52,6 +52,11 @@ export class PointerCache {
     this.entries.set(cacheKey(thread, ns, id), pointers);
   }
 
+  /** Forgets one checkpoint's pointers. */
+  drop(thread: string, ns: string, id: string): void {
+    this.entries.delete(cacheKey(thread, ns, id));
+  }
+
   dropThread(thread: string): void {
     const prefix = `${JSON.stringify(thread)},`;
     this.entries.deleteWhere((key) => key.startsWith(prefix));

@@ -18,6 +18,7 @@ import {
   type PendingWrite,
   WRITES_IDX_MAP,
 } from "@langchain/langgraph-checkpoint";
+import { whileInFlight } from "./in-flight.js";
 import { indexKeys, threadKeys } from "./keys.js";
 import { checkpointRecords, copyThreadRecords, type PruneOptions, pruneThread } from "./lifecycle.js";
 import { listCheckpoints } from "./list.js";
@@ -238,26 +239,59 @@ export class AgentStateSaver extends BaseCheckpointSaver {
       this.o.shallow && !refresh && parentId !== undefined && parentId !== id
         ? checkpointRecords(this.o, scope, ns, parentId)
         : null;
-    const [headWritten, threadEntryWritten] = await Promise.all([
+    const stored = Promise.all([
       writeHead(refresh ? undefined : 0).catch((error: unknown) => {
         if (isStateStoreError(error, "VERSION_CONFLICT")) return writeHead(undefined);
         throw error;
       }),
       threadEntry,
     ]);
+    // What this put wrote is what later checkpoints carry over (their put and getTuple need not read it back):
+    // the caches learn it while the head is in flight, and forget it if the head is not written.
+    const learning = whileInFlight(() => this.learn(thread, ns, id, pointers, toWrite, values));
+    let headWritten: StoredRecord[];
+    let threadEntryWritten: StoredRecord[] | null;
+    try {
+      [headWritten, threadEntryWritten] = await stored;
+    } catch (error) {
+      if (learning.cancel()) this.forget(thread, ns, id, toWrite);
+      throw error;
+    }
+    learning.flush();
     // Only once the new head is stored: the namespace never lacks a checkpoint.
     if (removable !== null) await writeInBatches(this.o.store.records, scope, await removable);
     if (writeNamespace) this.rememberEntry(entryKey(thread, ns), headWritten[1]?.expiresAt ?? null);
     if (threadEntryWritten)
       this.rememberEntry(entryKey(thread, null), threadEntryWritten[0]?.expiresAt ?? null);
-    this.pointers.set(thread, ns, id, pointers);
     this.pointers.setLatest(thread, ns, id);
-    // What this put wrote is what later checkpoints carry over: their getTuple need not read it back.
+    return configOf(thread, ns, id);
+  }
+
+  /** Caches a put's pointers and the values it wrote. */
+  private learn(
+    thread: string,
+    ns: string,
+    id: string,
+    pointers: BlobPointers,
+    toWrite: { channel: string; version: string | number }[],
+    values: [string, Uint8Array][],
+  ): void {
+    this.pointers.set(thread, ns, id, pointers);
     toWrite.forEach((w, i) => {
       const bytes = values[i]?.[1];
       if (bytes) this.values.set(thread, ns, id, w.channel, w.version, bytes);
     });
-    return configOf(thread, ns, id);
+  }
+
+  /** Undoes `learn` for a put whose head may not have been written. */
+  private forget(
+    thread: string,
+    ns: string,
+    id: string,
+    toWrite: { channel: string; version: string | number }[],
+  ) {
+    this.pointers.drop(thread, ns, id);
+    for (const w of toWrite) this.values.drop(thread, ns, id, w.channel, w.version);
   }
 
   /**

@@ -34,6 +34,10 @@ export class ValueCache {
     this.entries.set(cacheKey(thread, ns, writer, channel, version), own);
   }
 
+  drop(thread: string, ns: string, writer: string, channel: string, version: string | number): void {
+    this.entries.delete(cacheKey(thread, ns, writer, channel, version));
+  }
+
   dropThread(thread: string): void {
     const prefix = `[${JSON.stringify(thread)},`;
     this.entries.deleteWhere((key) => key.startsWith(prefix));

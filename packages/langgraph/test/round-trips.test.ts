@@ -258,4 +258,50 @@ describe("records calls per saver call do not grow with the thread", () => {
     // The namespaces' entries, then one page of the namespace's heads with their writes.
     expect(calls).toEqual({ range: 2, roundTrips: 2 });
   });
+
+  it("a put whose head is not written leaves nothing cached: a put naming it as parent reads its head", async () => {
+    const memory = new MemoryStateStore();
+    let failNextHead = false;
+    const records: RecordStore = {
+      get: (...args) => memory.records.get(...args),
+      range: (...args) => memory.records.range(...args),
+      clear: (...args) => memory.records.clear(...args),
+      write: async (scope, ops, opts) => {
+        if (failNextHead && ops.some((op) => "put" in op && /^c\/[^/]*\/[^/]*$/.test(op.put))) {
+          failNextHead = false;
+          // Long enough for the saver's caches to learn the put while it is in flight.
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          throw new Error("the store is unavailable");
+        }
+        return memory.records.write(scope, ops, opts);
+      },
+    };
+    const { store, calls, reset } = counting(Object.create(memory, { records: { value: records } }));
+    const saver = new AgentStateSaver(store);
+    const first = await saver.put(
+      { configurable: { thread_id: "t", checkpoint_ns: "" } },
+      checkpointAt(0),
+      { source: "loop", step: 0, parents: {} },
+      { messages: 1, step: 1, context: 1 },
+    );
+    failNextHead = true;
+    const lost = checkpointAt(1);
+    await expect(
+      saver.put(first, lost, { source: "loop", step: 1, parents: {} }, { messages: 2, step: 2 }),
+    ).rejects.toThrow("the store is unavailable");
+    // A put that names the lost checkpoint as its parent cannot take its pointers from a cache.
+    reset();
+    const orphanParent = { configurable: { thread_id: "t", checkpoint_ns: "", checkpoint_id: lost.id } };
+    await saver.put(
+      orphanParent,
+      checkpointAt(2),
+      { source: "loop", step: 2, parents: {} },
+      { messages: 3, step: 3 },
+    );
+    expect(calls.get).toBe(1);
+    // The latest checkpoint is still the first one's child only as stored: the lost put never became latest.
+    expect(
+      (await saver.getTuple({ configurable: { thread_id: "t", checkpoint_ns: "" } }))?.checkpoint.id,
+    ).not.toBe(lost.id);
+  });
 });
