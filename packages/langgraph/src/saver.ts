@@ -146,7 +146,9 @@ export class AgentStateSaver extends BaseCheckpointSaver {
       this.o.shallow || refresh ? { ...checkpoint.channel_versions, ...newVersions } : newVersions;
     const carried = Object.keys(checkpoint.channel_versions).filter((ch) => !Object.hasOwn(written, ch));
     const parentPointers =
-      carried.length > 0 && parentId !== undefined ? await this.parentPointers(thread, ns, parentId) : {};
+      carried.length > 0 && parentId !== undefined
+        ? (this.pointers.get(thread, ns, parentId) ?? (await this.readParentPointers(thread, ns, parentId)))
+        : {};
     for (const channel of carried) {
       const p = parentPointers[channel];
       if (!p) continue;
@@ -165,11 +167,11 @@ export class AgentStateSaver extends BaseCheckpointSaver {
     }
 
     const { channel_values: _values, ...rest } = checkpoint;
-    const [[checkpointType, checkpointBytes], [metadataType, metadataBytes], ...values] = await Promise.all([
-      this.serde.dumpsTyped({ ...rest, channel_values: {} }),
-      this.serde.dumpsTyped(metadata),
-      ...toWrite.map((w) => this.serde.dumpsTyped(w.value)),
-    ]);
+    // One after another: serializing is CPU work, and a promise per value in Promise.all only adds to it.
+    const [checkpointType, checkpointBytes] = await this.serde.dumpsTyped({ ...rest, channel_values: {} });
+    const [metadataType, metadataBytes] = await this.serde.dumpsTyped(metadata);
+    const values: [string, Uint8Array][] = [];
+    for (const w of toWrite) values.push(await this.serde.dumpsTyped(w.value));
     // Values go inline up to a budget (smallest first), so that the head stays one small item; the rest
     // are blob records written before it (the head, which names them, is the commit point).
     const order = toWrite.map((_, i) => i).sort((a, b) => sizeOf(values[a]) - sizeOf(values[b]));
@@ -312,12 +314,11 @@ export class AgentStateSaver extends BaseCheckpointSaver {
     if (writes.length === 0) return;
     const scope = threadScope(this.o, thread);
     const key = threadKeys.taskWrites(ns, id, task);
-    const incoming: StoredWrite[] = await Promise.all(
-      writes.map(async ([channel, value], i) => {
-        const [type, bytes] = await this.serde.dumpsTyped(value);
-        return { taskId: task, channel, idx: WRITES_IDX_MAP[channel] ?? i, taskPath, type, bytes };
-      }),
-    );
+    const incoming: StoredWrite[] = [];
+    for (const [i, [channel, value]] of writes.entries()) {
+      const [type, bytes] = await this.serde.dumpsTyped(value);
+      incoming.push({ taskId: task, channel, idx: WRITES_IDX_MAP[channel] ?? i, taskPath, type, bytes });
+    }
     let expected = 0;
     let merged = incoming;
     for (let attempt = 0; ; attempt++) {
@@ -423,9 +424,8 @@ export class AgentStateSaver extends BaseCheckpointSaver {
     this.entries.deleteWhere((key) => key.startsWith(prefix));
   }
 
-  private async parentPointers(thread: string, ns: string, parentId: string): Promise<BlobPointers> {
-    const cached = this.pointers.get(thread, ns, parentId);
-    if (cached) return cached;
+  /** The parent's pointers from its head (when they are not cached). */
+  private async readParentPointers(thread: string, ns: string, parentId: string): Promise<BlobPointers> {
     const [record] = await this.o.store.records.get(threadScope(this.o, thread), [
       threadKeys.checkpoint(ns, parentId),
     ]);
