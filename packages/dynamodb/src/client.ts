@@ -97,7 +97,8 @@ export type DynamoClientLike = Pick<DynamoDBDocumentClient, "send"> | DynamoDocu
 /**
  * Turns either client style into the method style the store codes against. A command-style client is sent
  * the low-level commands, with the store's items converted by `marshal.ts` (lib-dynamodb's document commands
- * would convert them too, at about twice the client time per request: every store call pays that).
+ * would convert them too, building a second command per request and converting in middleware: ≈20 µs more
+ * client time per request, which every store call would pay).
  */
 export function toDocumentMethods(client: DynamoClientLike): DynamoDocumentMethods {
   if (!("send" in client)) return client;
