@@ -98,15 +98,18 @@ export function parseRecordWrite(
     if (list.length > LIMITS.maxRecordOpsPerWrite) {
       throw new ValidationError("ops", `at most ${LIMITS.maxRecordOpsPerWrite} ops per write`);
     }
-    const seen = new Set<string>();
+    const seen = list.length > 1 ? new Set<string>() : null;
     let totalBytes = 0;
-    const checked = list.map((op, i): CheckedRecordOp => {
+    const checked: CheckedRecordOp[] = [];
+    for (const [i, op] of list.entries()) {
       const one = parseRecordOp(`ops[${i}]`, op);
-      if (seen.has(one.key)) throw new ValidationError(`ops[${i}]`, "names a key already in this batch");
-      seen.add(one.key);
+      if (seen !== null) {
+        if (seen.has(one.key)) throw new ValidationError(`ops[${i}]`, "names a key already in this batch");
+        seen.add(one.key);
+      }
       if (one.kind === "put") totalBytes += one.encoded.bytes.byteLength;
-      return one;
-    });
+      checked.push(one);
+    }
     const maxBytesPerWrite = LIMITS.maxBytesPerWrite + limitAllowanceBytes();
     if (totalBytes > maxBytesPerWrite) {
       throw new ItemTooLargeError("ops", totalBytes, maxBytesPerWrite);

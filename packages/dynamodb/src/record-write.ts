@@ -67,7 +67,8 @@ export async function writeRecords(
 ): Promise<StoredRecord[]> {
   const now = context.clock();
   const table = context.tables.records;
-  const prepared = prepare(context, write, now, await packPayloads(write.ops));
+  const packed = packPayloads(write.ops);
+  const prepared = prepare(context, write, now, Array.isArray(packed) ? packed : await packed);
   const allChunks = prepared.flatMap((p) => p.chunks);
   if (allChunks.length > 0) await writeChunks(context, table, allChunks, "records.write");
   const atomic = write.atomic && prepared.length > 1;
@@ -120,10 +121,14 @@ export async function writeRecords(
 
 /** The stored form of each put's value (null for a delete); only values big enough to compress wait. */
 function packPayloads(ops: CheckedRecordOp[]): (Payload | null)[] | Promise<(Payload | null)[]> {
-  if (ops.every((op) => op.kind !== "put" || op.encoded.bytes.byteLength < COMPRESS_THRESHOLD_BYTES)) {
-    return ops.map((op) => (op.kind === "put" ? { codec: "raw", data: op.encoded.bytes } : null));
+  const payloads: (Payload | null)[] = [];
+  for (const op of ops) {
+    if (op.kind === "put" && op.encoded.bytes.byteLength >= COMPRESS_THRESHOLD_BYTES) {
+      return Promise.all(ops.map((one) => (one.kind === "put" ? packPayload(one.encoded.bytes) : null)));
+    }
+    payloads.push(op.kind === "put" ? { codec: "raw", data: op.encoded.bytes } : null);
   }
-  return Promise.all(ops.map((op) => (op.kind === "put" ? packPayload(op.encoded.bytes) : null)));
+  return payloads;
 }
 
 function prepare(
@@ -133,8 +138,8 @@ function prepare(
   payloads: (Payload | null)[],
 ): Prepared[] {
   const pk = recordPk(write.scope);
-  const sizes = payloads.map((p) => p?.data.byteLength ?? 0);
-  const inline = write.atomic ? chooseInline(sizes) : sizes.map((size) => size <= INLINE_MAX_BYTES);
+  // An atomic batch shares one item's budget; otherwise each value goes inline up to the item limit.
+  const inline = write.atomic ? chooseInline(payloads.map((p) => p?.data.byteLength ?? 0)) : null;
   // Heads of one atomic batch carry its id, so that readers know to read them serializably.
   const batchId = write.atomic && write.ops.length > 1 ? { bid: context.ids.next() } : {};
   return write.ops.map((op, i): Prepared => {
@@ -145,7 +150,7 @@ function prepare(
     const put = op as CheckedPut;
     const expiresAt = put.ttlSeconds === undefined ? undefined : expiresAtFrom(now, put.ttlSeconds);
     const ttl = expiresAt === undefined ? undefined : toEpochSeconds(expiresAt);
-    const isInline = inline[i] ?? false;
+    const isInline = inline === null ? payload.data.byteLength <= INLINE_MAX_BYTES : (inline[i] ?? false);
     const { attributes, chunks } = layoutPayload(payload, {
       inline: isInline,
       pk,
