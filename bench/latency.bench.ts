@@ -5,9 +5,11 @@
  * least squares over the three delays), and requests and capacity units (counted on the client, at D = 0).
  * Side by side in the same run:
  * - LangGraph super-step (`putWrites` + `put`) and `getTuple` of the latest checkpoint: `AgentStateSaver` on
- *   DynamoDB (records in a table of their own, as the peer's checkpoints and writes are in theirs; a second
- *   row with records in the sessions table, the store's default) next to the community
- *   `@rwai/langgraphjs-checkpoint-dynamodb` saver, on a thread of 10 steps
+ *   DynamoDB (records in a table of their own, as the peer's checkpoints and writes are in theirs; through a
+ *   DynamoDBClient with the SDK's cacheMiddleware, as the store builds its own client; more rows with records
+ *   in the sessions table, the store's default, and through lib-dynamodb's DynamoDBDocumentClient) next to the
+ *   community `@rwai/langgraphjs-checkpoint-dynamodb` saver (its DynamoDBDocument refuses cacheMiddleware), on a
+ *   thread of 10 steps
  *   (state as in langgraph.bench.ts: ~600-byte messages rewritten each step, a 4 KB channel carried over);
  * - an agent turn on DynamoDB as the design calls it (`get` with 20 recent messages, `append` of two
  *   1,000-character messages, `update` of the state);
@@ -31,7 +33,7 @@ import { startDynamoDbLocal } from "@agent-state/dynamodb-local";
 import { AgentStateSaver } from "@agent-state/langgraph";
 import { type RedisClient, RedisStateStore } from "@agent-state/redis";
 import { startRedisServer } from "@agent-state/redis/testing";
-import { DeleteTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DeleteTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { type BaseCheckpointSaver, type Checkpoint, uuid6 } from "@langchain/langgraph-checkpoint";
 import { DynamoDBSaver } from "@rwai/langgraphjs-checkpoint-dynamodb";
@@ -71,6 +73,8 @@ const CONTEXT = "c".repeat(4096);
 const MESSAGE_CHARS = 1_000;
 /** The same saver with records in the sessions table (the store's default) instead of a table of their own. */
 const SHARED = "AgentStateSaver, records in the sessions table";
+/** The same saver through lib-dynamodb's DynamoDBDocumentClient instead of a DynamoDBClient with cacheMiddleware. */
+const THROUGH_DOC = "AgentStateSaver, DynamoDBDocumentClient";
 
 type Saver = Pick<BaseCheckpointSaver, "put" | "putWrites" | "getTuple">;
 
@@ -199,13 +203,18 @@ export default async function bench(): Promise<void> {
   const endpoint = `http://127.0.0.1:${dynamoProxy.port}`;
 
   const { low, doc } = localClients(endpoint);
+  // The store's client as it builds one: a DynamoDBClient with the SDK's cacheMiddleware (the community saver's
+  // lib-dynamodb document client refuses that option). Its middleware is added before its first request.
+  const client = new DynamoDBClient({ ...localClientConfig(endpoint), cacheMiddleware: true });
   // Counted only inside measure: its lookup after a transaction must not add to the timed calls.
-  const counter = attachCostCounter(low, { onlyWhileMeasuring: true });
-  const trips = attachRoundTrips(low);
+  const counter = attachCostCounter(client, { onlyWhileMeasuring: true });
+  const trips = attachRoundTrips(client);
+  const docCounter = attachCostCounter(low, { onlyWhileMeasuring: true });
+  const docTrips = attachRoundTrips(low);
   // Records in a table of their own, as the peer keeps checkpoints and writes in theirs (`tables.records`).
   const tables = uniqueTableNames("bench-lat", { records: true });
   await createTables(low, tables);
-  const dynamo = new DynamoStateStore({ client: doc, tables });
+  const dynamo = new DynamoStateStore({ client, tables });
   const { checkpoints: peerCheckpoints, writes: peerWrites } = await createCommunityTables(
     low,
     tables.sessions,
@@ -233,15 +242,20 @@ export default async function bench(): Promise<void> {
     // The store's default layout: records in the sessions table, whose byUser index DynamoDB Local maintains
     // on every write (real DynamoDB skips items without the index's keys).
     const sharedStore = new DynamoStateStore({
-      client: doc,
+      client,
       tables: { ...tables, records: tables.sessions },
     });
     const shared = threadOn(new AgentStateSaver(sharedStore as StateStore));
+    // The same saver and tables through lib-dynamodb's document client (no cacheMiddleware).
+    const throughDoc = threadOn(
+      new AgentStateSaver(new DynamoStateStore({ client: doc, tables }) as StateStore),
+    );
     const theirs = threadOn(peerSaver);
     for (let i = 0; i < THREAD_STEPS; i++) {
       await ours.step();
       await theirs.step();
       await shared.step();
+      await throughDoc.step();
     }
     const { sessionId } = await dynamo.sessions.create({ userId: "bench-user", state: { turn: 0 } });
     let turn = 0;
@@ -264,6 +278,13 @@ export default async function bench(): Promise<void> {
       { name: "LangGraph super-step", side: "AgentStateSaver", run: () => ours.step(), ...ourSide },
       { name: "LangGraph super-step", side: "@rwai DynamoDBSaver", run: () => theirs.step(), ...peerSide },
       { name: "LangGraph super-step", side: SHARED, run: () => shared.step(), ...ourSide },
+      {
+        name: "LangGraph super-step",
+        side: THROUGH_DOC,
+        run: () => throughDoc.step(),
+        counter: docCounter,
+        trips: docTrips,
+      },
       {
         name: "LangGraph getTuple (latest)",
         side: "AgentStateSaver",
@@ -334,6 +355,7 @@ export default async function bench(): Promise<void> {
     );
     await dynamo.close();
     peerClient.destroy();
+    client.destroy();
     low.destroy();
     await Promise.all(proxies.map((p) => p.close()));
     await Promise.all([dynamoServer.stop(), redisServer.destroy()]);
@@ -368,6 +390,14 @@ function targetTable(results: Measured[]): string {
     `${sharedRatios.map((r) => `${f2(r)}×`).join(" / ")} the peer's time; ${shared.countedTrips} round trips`,
     "",
     verdict(maxOf(sharedRatios) <= 1 && (shared.countedTrips ?? 99) <= 2),
+  ]);
+  const viaDoc = find("LangGraph super-step", THROUGH_DOC);
+  const viaDocRatios = ratios(viaDoc, stepPeer);
+  rows.push([
+    "(same, through a DynamoDBDocumentClient)",
+    `${viaDocRatios.map((r) => `${f2(r)}×`).join(" / ")} the peer's time; ${viaDoc.countedTrips} round trips`,
+    "",
+    verdict(maxOf(viaDocRatios) <= 1 && (viaDoc.countedTrips ?? 99) <= 2),
   ]);
   const getOurs = find("LangGraph getTuple (latest)", "AgentStateSaver");
   const getPeer = find("LangGraph getTuple (latest)", "@rwai DynamoDBSaver");

@@ -38,9 +38,9 @@ export default async function bench(): Promise<void> {
     { name: "append, no barrier (baseline)", barrier: false },
     { name: "append, awaitLocalCommits", barrier: true },
   ].map((path) => {
-    const { low, doc } = createDynamoClient(clientConfig);
+    const low = createDynamoClient(clientConfig);
     if (path.barrier) awaitLocalCommits(low);
-    return { ...path, low, requests: countRequests(low), store: new DynamoStateStore({ client: doc }) };
+    return { ...path, low, requests: countRequests(low), store: new DynamoStateStore({ client: low }) };
   });
   try {
     await createTables(paths[0]?.low as DynamoDBClient);

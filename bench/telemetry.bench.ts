@@ -114,7 +114,7 @@ async function agentTurns(store: StateStore, sessions: string[]): Promise<void> 
 
 async function dynamoRequests(): Promise<void> {
   const server = await startDynamoDbLocal();
-  const { low, doc } = createDynamoClient(localClientConfig(server.endpoint));
+  const low = createDynamoClient(localClientConfig(server.endpoint));
   let requests = 0;
   low.middlewareStack.add(
     (next) => async (args) => {
@@ -126,7 +126,7 @@ async function dynamoRequests(): Promise<void> {
   try {
     const run = async (instrument: boolean) => {
       const tables = await createTables(low, uniqueTableNames("bench-tel"));
-      const dynamo = new DynamoStateStore({ client: doc, tables });
+      const dynamo = new DynamoStateStore({ client: low, tables });
       const store = instrument
         ? withTelemetry(dynamo, { tracerProvider: new TracerProvider(), meterProvider: new MeterProvider() })
         : dynamo;

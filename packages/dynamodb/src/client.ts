@@ -55,7 +55,7 @@ import type {
   UpdateCommandInput,
   UpdateCommandOutput,
 } from "@aws-sdk/lib-dynamodb";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { type AttributeMap, fromAttributeMap, type Item, toAttributeMap } from "./marshal.js";
 
 /**
@@ -91,8 +91,14 @@ export interface DynamoDocumentMethods extends DynamoReader, DynamoWriter {
   transactGet?(input: TransactGetCommandInput): Promise<TransactGetCommandOutput>;
 }
 
-/** A client the store accepts: a `DynamoDBDocumentClient` (command style) or a method-style document client. */
-export type DynamoClientLike = Pick<DynamoDBDocumentClient, "send"> | DynamoDocumentMethods;
+/**
+ * A client the store accepts: a `DynamoDBClient` or a `DynamoDBDocumentClient` (command style: the store sends
+ * either low-level commands), or a method-style document client (a DAX client, for example).
+ */
+export type DynamoClientLike =
+  | Pick<DynamoDBClient, "send">
+  | Pick<DynamoDBDocumentClient, "send">
+  | DynamoDocumentMethods;
 
 /**
  * Turns either client style into the method style the store codes against. A command-style client is sent
@@ -278,15 +284,16 @@ export const OWNED_CLIENT_DEFAULTS = {
 } as const;
 
 /**
- * The clients a store builds from `clientConfig` (the low-level client and a document client over it), with
- * bounded attempts and timeouts unless the config sets them. Exported for callers that need the low-level client
- * before handing `doc` to a store as `client` (to add middleware); they own both and `destroy()` `low` when done. `throwOnRequestTimeout` matters: without it the Node handler only logs a warning when
- * `requestTimeout` passes and the call waits for an endpoint that accepted the connection but never answers.
+ * The client a store builds from `clientConfig`: bounded attempts and timeouts, and the SDK's
+ * `cacheMiddleware` (each command class's middleware stack resolved once instead of on every request), unless
+ * the config sets them. The store sends it low-level commands only, which `cacheMiddleware` suits;
+ * lib-dynamodb's document client refuses it, so build none over this client. Exported for callers that need the
+ * client before handing it to a store as `client` (to add middleware: add it before the first request, after
+ * which each command's handler is fixed); they own it and `destroy()` it when done. `throwOnRequestTimeout`
+ * matters: without it the Node handler only logs a warning when `requestTimeout` passes and the call waits for
+ * an endpoint that accepted the connection but never answers.
  */
-export function createDynamoClient(config: DynamoDBClientConfig): {
-  low: DynamoDBClient;
-  doc: DynamoDBDocumentClient;
-} {
+export function createDynamoClient(config: DynamoDBClientConfig): DynamoDBClient {
   const defaults = {
     connectionTimeout: OWNED_CLIENT_DEFAULTS.connectionTimeoutMs,
     requestTimeout: OWNED_CLIENT_DEFAULTS.requestTimeoutMs,
@@ -295,11 +302,10 @@ export function createDynamoClient(config: DynamoDBClientConfig): {
   const given = config.requestHandler;
   // A handler instance is used as given; plain handler options are completed with our defaults.
   const isOptions = given === undefined || (typeof given === "object" && !("handle" in given));
-  const low = new DynamoDBClient({
+  return new DynamoDBClient({
     maxAttempts: OWNED_CLIENT_DEFAULTS.maxAttempts,
+    cacheMiddleware: true,
     ...config,
     requestHandler: isOptions ? { ...defaults, ...(given as object | undefined) } : given,
   });
-  const doc = DynamoDBDocumentClient.from(low, { marshallOptions: { removeUndefinedValues: true } });
-  return { low, doc };
 }

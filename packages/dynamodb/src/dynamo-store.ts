@@ -114,9 +114,9 @@ export class DynamoStateStore implements StateStore {
         main = toDocumentMethods(options.client);
         this.owned = null;
       } else {
-        const { low, doc } = createDynamoClient(options.clientConfig as DynamoDBClientConfig);
-        main = toDocumentMethods(doc);
-        this.owned = low;
+        const client = createDynamoClient(options.clientConfig as DynamoDBClientConfig);
+        main = toDocumentMethods(client);
+        this.owned = client;
       }
       const metered = meteredClient(main, events);
       this.context = {

@@ -223,10 +223,10 @@ export function regionClients(regions: readonly RegionOption[]): RegionClients {
       trackAttempts(option.client);
       clients.push(toDocumentMethods(option.client));
     } else {
-      const { low, doc } = createDynamoClient({ region: name, ...option.clientConfig });
-      trackAttempts(low);
-      owned.push(low);
-      clients.push(toDocumentMethods(doc));
+      const client = createDynamoClient({ region: name, ...option.clientConfig });
+      trackAttempts(client);
+      owned.push(client);
+      clients.push(toDocumentMethods(client));
     }
   }
   return { names, clients, owned };

@@ -27,15 +27,25 @@ export interface LocalStore {
 
 export async function createLocalStore(
   options: Omit<DynamoStateStoreOptions, "client" | "clientConfig"> = {},
-  /** `recordsTable: true`: records in a table of their own (else in the sessions table). */
-  layout: { recordsTable?: boolean } = {},
+  /**
+   * `recordsTable: true`: records in a table of their own (else in the sessions table). `cachedClient: true`:
+   * the store gets a `DynamoDBClient` of its own with `cacheMiddleware` (as one it builds from `clientConfig`),
+   * which `counter` counts; else a `DynamoDBDocumentClient` over `low`.
+   */
+  layout: { recordsTable?: boolean; cachedClient?: boolean } = {},
 ): Promise<LocalStore> {
-  const low = new DynamoDBClient(localClientConfig(inject("dynamoEndpoint")));
-  const counter = attachCostCounter(low);
+  const config = localClientConfig(inject("dynamoEndpoint"));
+  const low = new DynamoDBClient(config);
+  const cached =
+    layout.cachedClient === true ? new DynamoDBClient({ ...config, cacheMiddleware: true }) : null;
+  const counter = attachCostCounter(cached ?? low);
   const tables = uniqueTableNames("dyn", { records: layout.recordsTable === true });
   await createTables(low, tables);
-  const doc = DynamoDBDocumentClient.from(low);
-  const store = new DynamoStateStore({ ...options, client: doc, tables });
+  const store = new DynamoStateStore({
+    ...options,
+    client: cached ?? DynamoDBDocumentClient.from(low),
+    tables,
+  });
   return {
     store,
     tables,
@@ -45,6 +55,7 @@ export async function createLocalStore(
       await store.close();
       await dropTables(low, tables);
       low.destroy();
+      cached?.destroy();
     },
   };
 }

@@ -235,14 +235,14 @@ export async function openEmbeddedStore(
   const tables = prefixedTables(undefined);
   // DynamoDB Local acknowledges a transaction before its COMMIT runs; a JVM killed then would lose an
   // acknowledged append. The barrier makes each acknowledged transaction durable (one extra local round trip).
-  const { low, doc } = createDynamoClient(clientConfig);
-  awaitLocalCommits(low);
+  const client = createDynamoClient(clientConfig);
+  awaitLocalCommits(client);
   let store: DynamoStateStore;
   try {
     await ensureTables(clientConfig, tables);
-    store = new DynamoStateStore({ client: doc, tables });
+    store = new DynamoStateStore({ client, tables });
   } catch (error) {
-    low.destroy();
+    client.destroy();
     await local.stop();
     throw error;
   }
@@ -257,7 +257,7 @@ export async function openEmbeddedStore(
       closing ??= (async () => {
         try {
           await store.close();
-          low.destroy();
+          client.destroy();
         } finally {
           const pid = local.pid;
           await local.stop();

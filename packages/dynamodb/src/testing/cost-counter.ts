@@ -52,6 +52,8 @@ type TransactItem = {
  *   but items of equal unit counts are counted once), so the counter computes it: Put sizes from the request,
  *   Update sizes by an uncounted strongly consistent GetItem of the item afterwards.
  * - A failed conditional write: DynamoDB bills 1 WCU (per failed condition in a transaction); Local reports none.
+ * On a client with `cacheMiddleware` (as `createDynamoClient` builds), attach it before the client's first
+ * request: later middleware does not reach command classes already sent.
  */
 export function attachCostCounter(
   client: Pick<DynamoDBClient, "middlewareStack" | "send">,
