@@ -42,6 +42,7 @@ import type {
   DeleteCommandOutput,
   QueryCommandOutput as DocQueryOutput,
   ScanCommandOutput as DocScanOutput,
+  DynamoDBDocumentClient,
   GetCommandInput,
   GetCommandOutput,
   PutCommandInput,
@@ -55,7 +56,6 @@ import type {
   UpdateCommandInput,
   UpdateCommandOutput,
 } from "@aws-sdk/lib-dynamodb";
-import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { type AttributeMap, fromAttributeMap, type Item, toAttributeMap } from "./marshal.js";
 
 /**
