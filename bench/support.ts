@@ -33,15 +33,41 @@ export interface DelayProxy {
 const PROXY_WORKER = `
 const { createConnection, createServer } = require("node:net");
 const { parentPort, workerData } = require("node:worker_threads");
+const { performance } = require("node:perf_hooks");
 const delay = new Int32Array(workerData.delay);
 const sockets = new Set();
+// Each direction's chunks wait in order, each until exactly ms after it arrived: a timer wakes the relay up to
+// 1.5 ms early (timers fire late by up to about a millisecond, which would add that much noise to every
+// chunk) and the rest is polled between the event loop's turns, so other sockets keep flowing meanwhile.
 const relay = (from, to) => {
-  from.on("data", (chunk) => {
+  const queue = [];
+  let waking = false;
+  const pump = () => {
+    waking = false;
+    const now = performance.now();
+    while (queue.length > 0 && queue[0].due <= now) {
+      const { chunk } = queue.shift();
+      if (chunk === null) to.end();
+      else if (to.writable) to.write(chunk);
+    }
+    if (queue.length === 0) return;
+    waking = true;
+    const left = queue[0].due - now;
+    if (left > 1.5) setTimeout(pump, left - 1.5);
+    else setImmediate(pump);
+  };
+  const hold = (chunk) => {
     const ms = Atomics.load(delay, 0);
-    if (ms <= 0) to.write(chunk);
-    else setTimeout(() => to.writable && to.write(chunk), ms);
-  });
-  from.on("end", () => setTimeout(() => to.end(), Atomics.load(delay, 0)));
+    if (ms <= 0 && queue.length === 0) {
+      if (chunk === null) to.end();
+      else to.write(chunk);
+      return;
+    }
+    queue.push({ chunk, due: performance.now() + ms });
+    if (!waking) pump();
+  };
+  from.on("data", (chunk) => hold(chunk));
+  from.on("end", () => hold(null));
   from.on("error", () => to.destroy());
 };
 const server = createServer((client) => {
@@ -64,7 +90,8 @@ parentPort.on("message", () => {
 
 /**
  * Starts a delaying proxy to `target` on a free port, in a worker thread of its own. Chunks keep their order
- * (timers of one duration fire in the order they were set); with `delayMs` 0 they pass through at once.
+ * and each waits `delayMs` to within a few hundredths of a millisecond (a timer alone fires up to a
+ * millisecond late); with `delayMs` 0 they pass through at once.
  */
 export async function startDelayProxy(target: { host: string; port: number }): Promise<DelayProxy> {
   const { Worker } = await import("node:worker_threads");
