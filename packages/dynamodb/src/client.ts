@@ -1,5 +1,6 @@
 import {
   BatchGetItemCommand,
+  type BatchGetItemCommandInput,
   type BatchGetItemCommandOutput,
   BatchWriteItemCommand,
   type BatchWriteItemCommandInput,
@@ -12,7 +13,6 @@ import {
   GetItemCommand,
   type GetItemCommandInput,
   type GetItemCommandOutput,
-  type KeysAndAttributes,
   PutItemCommand,
   type PutItemCommandInput,
   type PutItemCommandOutput,
@@ -123,28 +123,21 @@ export function toDocumentMethods(client: DynamoClientLike): DynamoDocumentMetho
       return withItems(output) as unknown as DocQueryOutput;
     },
     batchGet: async (input) => {
-      const RequestItems: Record<string, KeysAndAttributes> = {};
-      for (const [table, request] of Object.entries(input.RequestItems ?? {})) {
-        RequestItems[table] = {
-          ...request,
-          Keys: (request.Keys ?? []).map((key) => toAttributeMap(key)),
-        } as KeysAndAttributes;
-      }
       const output: BatchGetItemCommandOutput = await send(
-        new BatchGetItemCommand({ ...input, RequestItems }),
+        new BatchGetItemCommand({
+          ...input,
+          RequestItems: keyRequests(input.RequestItems, toAttributeMap),
+        } as BatchGetItemCommandInput),
       );
       const Responses: Record<string, Item[]> = {};
       for (const [table, items] of Object.entries(output.Responses ?? {})) {
         Responses[table] = items.map((item) => fromAttributeMap(item));
       }
-      const UnprocessedKeys: Record<string, unknown> = {};
-      for (const [table, request] of Object.entries(output.UnprocessedKeys ?? {})) {
-        UnprocessedKeys[table] = {
-          ...request,
-          Keys: (request.Keys ?? []).map((key) => fromAttributeMap(key)),
-        };
-      }
-      return { ...output, Responses, UnprocessedKeys } as unknown as BatchGetCommandOutput;
+      return {
+        ...output,
+        Responses,
+        UnprocessedKeys: keyRequests(output.UnprocessedKeys, fromAttributeMap),
+      } as unknown as BatchGetCommandOutput;
     },
     put: async (input) => {
       const item = toAttributeMap(input.Item ?? {});
@@ -253,6 +246,16 @@ function withItems(output: {
   const out: Fields = { ...output };
   if (output.Items) out.Items = output.Items.map(fromAttributeMap);
   if (output.LastEvaluatedKey) out.LastEvaluatedKey = fromAttributeMap(output.LastEvaluatedKey);
+  return out;
+}
+
+type KeyRequests = Record<string, Fields & { Keys?: object[] }>;
+
+function keyRequests(requests: object | undefined, convert: (map: never) => object): KeyRequests {
+  const out: KeyRequests = {};
+  for (const [table, request] of Object.entries((requests ?? {}) as KeyRequests)) {
+    out[table] = { ...request, Keys: (request.Keys ?? []).map((key) => convert(key as never)) };
+  }
   return out;
 }
 
