@@ -64,10 +64,15 @@ const DEFAULT_SAMPLING = (delayMs: number): Sampling => ({
 });
 /**
  * Redis rows: sub-millisecond calls at 0 ms need hundreds of samples for a stable median; at 3 and 10 ms the
- * proxy's delay dominates each call, and fewer (still twice ITERATIONS) keep the run short.
+ * proxy's delay dominates each call, and fewer (still twice ITERATIONS) keep the run short. WARM_START's
+ * reason holds here too, counted in calls rather than time: V8 optimizes a function after enough calls, and a
+ * 50 µs call makes few of them in a short warm-up. With 50 warm-up calls, records.write timed 0.82× raw in
+ * the 400 calls after them and 0.90–0.91× in the 1,200 after those (the store runs more JavaScript per call
+ * than raw, so it gains more once optimized). So each side first runs REDIS_WARM_START calls (about 0.1 s).
  */
+const REDIS_WARM_START = 2_000;
 const REDIS_SAMPLING = (delayMs: number): Sampling =>
-  delayMs === 0 ? { warmup: 50, iterations: 400 } : { warmup: 10, iterations: 60 };
+  delayMs === 0 ? { warmup: REDIS_WARM_START, iterations: 400 } : { warmup: 10, iterations: 60 };
 /**
  * The LangGraph super-step: at 3 and 10 ms the two savers' difference (their client time, ≈0.1–0.2 ms) is
  * under 1% of a call whose delays through the proxy still spread by ±1 ms, so a median of 30 decides the
@@ -385,6 +390,8 @@ function targetTable(results: Measured[]): string {
   const rows: string[][] = [];
   const ratios = (a: Measured, b: Measured) => a.meanMs.map((ms, i) => ms / (b.meanMs[i] ?? Number.NaN));
   const verdict = (ok: boolean) => (ok ? "pass" : "FAIL");
+  /** Rows without a target of their own (another layout or client of the same saver), shown for comparison. */
+  const INFORMATIVE = "(no target)";
   const maxOf = (xs: number[]) => Math.max(...xs);
 
   const stepOurs = find("LangGraph super-step", "AgentStateSaver");
@@ -402,7 +409,7 @@ function targetTable(results: Measured[]): string {
     "(same, records in the sessions table)",
     `${sharedRatios.map((r) => `${f2(r)}×`).join(" / ")} the peer's time; ${shared.countedTrips} round trips`,
     "",
-    verdict(maxOf(sharedRatios) <= 1 && (shared.countedTrips ?? 99) <= 2),
+    INFORMATIVE,
   ]);
   const viaDoc = find("LangGraph super-step", THROUGH_DOC);
   const viaDocRatios = ratios(viaDoc, stepPeer);
@@ -410,7 +417,7 @@ function targetTable(results: Measured[]): string {
     "(same, through a DynamoDBDocumentClient)",
     `${viaDocRatios.map((r) => `${f2(r)}×`).join(" / ")} the peer's time; ${viaDoc.countedTrips} round trips`,
     "",
-    verdict(maxOf(viaDocRatios) <= 1 && (viaDoc.countedTrips ?? 99) <= 2),
+    INFORMATIVE,
   ]);
   const getOurs = find("LangGraph getTuple (latest)", "AgentStateSaver");
   const getPeer = find("LangGraph getTuple (latest)", "@rwai DynamoDBSaver");

@@ -258,7 +258,7 @@ describe("redis write scripts: shortcuts keep the stored bookkeeping exact", () 
         "ZADD",
       );
       const overwrite = await scriptCommands(() => store.records.write(scope, [{ put: "a", value: 2 }]));
-      expect(overwrite).toEqual(["ZRANGEBYSCORE", "HMGET", "HSET"]);
+      expect(overwrite).toEqual(["HMGET", "HSET"]);
       expect(await probe.zscore(`${base}i`, "a")).toBe("0");
       expect(await rangeKeys()).toEqual([["a", 2]]);
       // From a ttl to none and back: the ttl index follows, the index keeps it.
@@ -309,6 +309,49 @@ describe("redis write scripts: shortcuts keep the stored bookkeeping exact", () 
         ["r", 2],
         ["s", 2],
       ]);
+    });
+
+    it("sweeps on every write that grows an index or deletes, and on every 16th version of an overwrite", async () => {
+      type Op = Parameters<typeof store.records.write>[1][number];
+      const sweeps = async (...ops: Op[]) =>
+        (await scriptCommands(() => store.records.write(scope, ops))).includes("ZRANGEBYSCORE");
+      expect(await sweeps({ put: "sw", value: 1 })).toBe(true); // a new record
+      const swept: number[] = [];
+      for (let version = 2; version <= 34; version++) {
+        if (await sweeps({ put: "sw", value: version })) swept.push(version);
+      }
+      // The stored version before the write is a multiple of 16.
+      expect(swept).toEqual([17, 33]);
+      expect(await sweeps({ put: "sw", value: 0, ttlSeconds: 60 })).toBe(true);
+      expect(await sweeps({ put: "sw", value: 0 })).toBe(false);
+      expect(await sweeps({ delete: "sw" })).toBe(true);
+      const batch: Op[] = [
+        { put: "sw", value: 1 },
+        { put: "sx", value: 1 },
+      ];
+      expect(await sweeps(...batch)).toBe(true);
+      expect(await sweeps(...batch)).toBe(true);
+    });
+
+    it("a write that sweeps its own expired record writes it anew, in both indexes", async () => {
+      const own = "self";
+      await store.records.write(scope, [{ put: own, value: 1, ttlSeconds: 5 }]);
+      clock.advanceSeconds(6);
+      // Its hash still exists (Redis's expiry counts from the server's time); the sweep drops it first.
+      expect(await probe.exists(`${base}k:${own}`)).toBe(1);
+      const [written] = await store.records.write(scope, [{ put: own, value: 2, ttlSeconds: 60 }]);
+      expect(written?.version).toBe(1);
+      expect(await probe.zscore(`${base}i`, own)).toBe("0");
+      expect(await probe.zscore(`${base}x`, own)).toBe(String(clock.now() + 60_000));
+      expect(await probe.pttl(`${base}k:${own}`)).toBeGreaterThan(60_000);
+      expect((await store.records.range(scope, { prefix: own })).items.map((r) => r.value)).toEqual([2]);
+      // Past that ttl too, a put without one keeps the record for good (no Redis expiry left on its hash).
+      clock.advanceSeconds(61);
+      const [forever] = await store.records.write(scope, [{ put: own, value: 3 }]);
+      expect(forever?.version).toBe(1);
+      expect(await probe.pttl(`${base}k:${own}`)).toBe(-1);
+      expect(await probe.zscore(`${base}i`, own)).toBe("0");
+      expect(await probe.zscore(`${base}x`, own)).toBeNull();
     });
 
     it("one put's reply is its version alone; a batch, a conflict and a delete still report per op", async () => {

@@ -11,6 +11,14 @@ import { LuaScript } from "../script.js";
 // Record keys are reached through the index, so scripts read keys of their scope's slot that are not in
 // KEYS (always the same slot as KEYS[1]).
 
+/**
+ * How often an overwrite that keeps a record without a ttl sweeps: when the stored version is a multiple of
+ * this. Such a write adds nothing to either index, and the sweep's ZRANGEBYSCORE is about a quarter of the
+ * script's time on the server; every write that grows an index (a new record, a ttl) still sweeps, so
+ * records that expired are still dropped faster than the indexes grow.
+ */
+export const SWEEP_EVERY_VERSIONS = 16;
+
 // Is the record in hash fields {n, e} live at `now`?
 const LIVE = `
 local function isLive(n, e, now)
@@ -29,6 +37,14 @@ end`;
 // ...the version live in the record read as m ({n, e}) into current (0 when none is)...
 const LIVE_VERSION = `local current = 0
 if m[1] and (not m[2] or m[2] == '' or tonumber(m[2]) > now) then current = tonumber(m[1]) end`;
+
+// ...up to 100 records whose ttl has passed dropped (hash, index and ttl index entries), listed in expired...
+const SWEEP = `local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, 100)
+if #expired > 0 then
+  for _, member in ipairs(expired) do redis.call('UNLINK', prefix .. member) end
+  redis.call('ZREM', KEYS[1], unpack(expired))
+  redis.call('ZREM', KEYS[2], unpack(expired))
+end`;
 
 // ...and op i applied to its record (read as m, current live), its new version (0: deleted) in version.
 const APPLY_OP = `local version = 0
@@ -72,8 +88,9 @@ end`;
  * Returns 2 per op:
  * 'ok', newVersion (0 for a delete) | 'conflict', liveVersion | 'skipped', 0; or, for one op that was
  * applied, its new version alone (an integer: the common reply, no table for the server to build). Also
- * drops up to 100 records whose ttl has passed, and keeps both indexes alive as long as their longest-lived
- * record.
+ * drops up to 100 records whose ttl has passed (the sweep: on every write that creates a record, sets a ttl,
+ * deletes or has several ops, and on an overwrite of a record whose version is a multiple of
+ * SWEEP_EVERY_VERSIONS), and keeps both indexes alive as long as their longest-lived record.
  * A record's hash exists only while its key is in the index (a put adds both, a delete, the sweep and clear
  * remove both; Redis's own expiry removes only the hash, and never expires the index before a record), so a
  * put over an existing hash adds nothing to the index.
@@ -84,12 +101,6 @@ export const RECORD_WRITE = new LuaScript(
 local now = tonumber(ARGV[1])
 local prefix = ARGV[3]
 local serverNow
-local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, 100)
-if #expired > 0 then
-  for _, member in ipairs(expired) do redis.call('UNLINK', prefix .. member) end
-  redis.call('ZREM', KEYS[1], unpack(expired))
-  redis.call('ZREM', KEYS[2], unpack(expired))
-end
 local count = (#ARGV - 3) / 7
 -- keepsForever: this call leaves a record that never expires; hadForever: one of them never expired before.
 local keepsForever, hadForever = false, false
@@ -97,6 +108,15 @@ local reply
 if count == 1 then
   -- One op (the common write): its version alone when applied, no table to build.
   local i, m = 1, redis.call('HMGET', KEYS[3], 'n', 'e')
+  -- The sweep, unless this overwrites a record without a ttl, keeps it without one, and its stored version
+  -- is not a multiple of 16 (the common write; it adds nothing that a sweep would ever take).
+  if ARGV[4] ~= 'p' or ARGV[9] ~= '' or not m[1] or tonumber(m[1]) % ${SWEEP_EVERY_VERSIONS} == 0 then
+    ${SWEEP}
+    -- This record among those dropped: it no longer exists.
+    for _, member in ipairs(expired) do
+      if member == ARGV[5] then m = {false, false} end
+    end
+  end
   ${LIVE_VERSION}
   if ARGV[6] ~= '' and tonumber(ARGV[6]) ~= current then
     reply = {'conflict', current}
@@ -105,6 +125,7 @@ if count == 1 then
     reply = version
   end
 else
+  ${SWEEP}
   -- Every op's record as read (the HMGET reply itself), checked before any is applied.
   local reads, failed = {}, false
   for i = 1, count do
