@@ -13,9 +13,9 @@ import { LuaScript } from "../script.js";
 
 /**
  * How often an overwrite that keeps a record without a ttl sweeps: when the stored version is a multiple of
- * this. Such a write adds nothing to either index, and the sweep's ZRANGEBYSCORE is about a quarter of the
- * script's time on the server; every write that grows an index (a new record, a ttl) still sweeps, so
- * records that expired are still dropped faster than the indexes grow.
+ * this. Such a write adds nothing to either index, and the sweep's ZRANGEBYSCORE cost it 0.7–1.0 µs of the
+ * script's ≈5.5 µs on the server (`INFO commandstats`, sequential writes). Every write that grows an index (a
+ * new record, a ttl) still sweeps up to 100, so records that expired are dropped faster than the indexes grow.
  */
 export const SWEEP_EVERY_VERSIONS = 16;
 
