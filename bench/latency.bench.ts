@@ -15,8 +15,9 @@
  *   1,000-character messages, `update` of the state);
  * - the Redis store's hot paths next to raw ioredis (see redis.bench.ts).
  * Sampling: the DynamoDB and LangGraph rows take the median of ITERATIONS calls per side and delay (after
- * WARMUP, WARM_START at 0 ms; the super-step takes STEP_SAMPLING's 120 at 3 and 10 ms); a Redis call at 0 ms takes 0.05–0.6 ms, where a median of 30 moves with one GC pause or scheduler
- * hiccup, so the Redis rows take REDIS_SAMPLING's larger samples (most at 0 ms, where the ratio is decided).
+ * WARMUP, WARM_START at 0 ms; the super-step takes STEP_ITERATIONS at every delay); a Redis call at 0 ms
+ * takes 0.05–0.6 ms, where a median of 30 moves with one GC pause or scheduler hiccup, so the Redis rows
+ * take REDIS_SAMPLING's larger samples (most at 0 ms, where the ratio is decided).
  * It ends with issue 19's target table, each row pass or FAIL.
  */
 import type { StateStore } from "@agent-state/core";
@@ -74,12 +75,19 @@ const REDIS_WARM_START = 2_000;
 const REDIS_SAMPLING = (delayMs: number): Sampling =>
   delayMs === 0 ? { warmup: REDIS_WARM_START, iterations: 400 } : { warmup: 10, iterations: 60 };
 /**
- * The LangGraph super-step: at 3 and 10 ms the two savers' difference (their client time, ≈0.1–0.2 ms) is
- * under 1% of a call whose delays through the proxy still spread by ±1 ms, so a median of 30 decides the
- * ratio by chance; 120 calls per side there bring the median's error to about a tenth of a millisecond.
+ * The LangGraph super-step: at 3 and 10 ms the two savers' difference (their client time, ≈0.1–0.3 ms) is
+ * under 1% of a call whose time still spreads by ±2 ms at 10 ms (a bare ListTables through the proxy took a
+ * median 1.2 ms more at 10 ms than at 0 ms beyond the 20 ms the proxy holds it: the machine's threads wake
+ * later after longer idles), so a median of 30 decides the ratio by chance.
+ * With 120 calls per side, six runs put ours 0.0–0.4 ms under the community saver's at 10 ms (one of them
+ * 0.01 ms over: a FAIL); 240 halve the variance of that difference. At 0 ms the difference is 0.02–0.2 ms of
+ * a 3 ms call, and 240 calls there cost about 1.5 s.
  */
-const STEP_SAMPLING = (delayMs: number): Sampling =>
-  delayMs === 0 ? DEFAULT_SAMPLING(delayMs) : { warmup: WARMUP, iterations: 120 };
+const STEP_ITERATIONS = 240;
+const STEP_SAMPLING = (delayMs: number): Sampling => ({
+  warmup: delayMs === 0 ? WARM_START : WARMUP,
+  iterations: STEP_ITERATIONS,
+});
 const THREAD_STEPS = 10;
 const CONTEXT = "c".repeat(4096);
 const MESSAGE_CHARS = 1_000;
@@ -359,7 +367,7 @@ export default async function bench(): Promise<void> {
       ),
     );
     console.log(
-      `\nnode ${process.version}; median of ${ITERATIONS} calls per side and delay after ${WARM_START} warm-up calls at 0 ms and ${WARMUP} at 3 and 10 ms (the super-step: ${STEP_SAMPLING(3).iterations} at 3 and 10 ms; Redis rows: ${DELAYS_MS.map((d) => `${REDIS_SAMPLING(d).iterations} after ${REDIS_SAMPLING(d).warmup} at ${d} ms`).join(", ")}), the two sides of a row alternating call by call; round trips: the slope of ms against 2 × delay, and counted on the DynamoDB client (a request started after another finished is one more); requests and units at 0 ms.\n`,
+      `\nnode ${process.version}; median of ${ITERATIONS} calls per side and delay after ${WARM_START} warm-up calls at 0 ms and ${WARMUP} at 3 and 10 ms (the super-step: ${STEP_ITERATIONS} at every delay; Redis rows: ${DELAYS_MS.map((d) => `${REDIS_SAMPLING(d).iterations} after ${REDIS_SAMPLING(d).warmup} at ${d} ms`).join(", ")}), the two sides of a row alternating call by call; round trips: the slope of ms against 2 × delay, and counted on the DynamoDB client (a request started after another finished is one more); requests and units at 0 ms.\n`,
     );
     console.log(targetTable(results));
   } finally {
