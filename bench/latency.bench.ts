@@ -411,22 +411,19 @@ function targetTable(results: Measured[]): string {
     "≤ 1.0× the peer's time at every delay, ≤ 2 sequential round trips",
     verdict(maxOf(stepRatios) <= 1 && (stepOurs.countedTrips ?? 99) <= 2),
   ]);
-  const shared = find("LangGraph super-step", SHARED);
-  const sharedRatios = ratios(shared, stepPeer);
-  rows.push([
-    "(same, records in the sessions table)",
-    `${sharedRatios.map((r) => `${f2(r)}×`).join(" / ")} the peer's time; ${shared.countedTrips} round trips`,
-    "",
-    INFORMATIVE,
-  ]);
-  const viaDoc = find("LangGraph super-step", THROUGH_DOC);
-  const viaDocRatios = ratios(viaDoc, stepPeer);
-  rows.push([
-    "(same, through a DynamoDBDocumentClient)",
-    `${viaDocRatios.map((r) => `${f2(r)}×`).join(" / ")} the peer's time; ${viaDoc.countedTrips} round trips`,
-    "",
-    INFORMATIVE,
-  ]);
+  for (const [label, side] of [
+    ["(same, records in the sessions table)", SHARED],
+    ["(same, through a DynamoDBDocumentClient)", THROUGH_DOC],
+  ] as const) {
+    const other = find("LangGraph super-step", side);
+    const otherRatios = ratios(other, stepPeer);
+    rows.push([
+      label,
+      `${otherRatios.map((r) => `${f2(r)}×`).join(" / ")} the peer's time; ${other.countedTrips} round trips`,
+      "",
+      INFORMATIVE,
+    ]);
+  }
   const getOurs = find("LangGraph getTuple (latest)", "AgentStateSaver");
   const getPeer = find("LangGraph getTuple (latest)", "@rwai DynamoDBSaver");
   const getRatios = ratios(getOurs, getPeer);

@@ -108,8 +108,8 @@ local reply
 if count == 1 then
   -- One op (the common write): its version alone when applied, no table to build.
   local i, m = 1, redis.call('HMGET', KEYS[3], 'n', 'e')
-  -- The sweep, unless this overwrites a record without a ttl, keeps it without one, and its stored version
-  -- is not a multiple of 16 (the common write; it adds nothing that a sweep would ever take).
+  -- The sweep, unless this put overwrites an existing record and leaves it without a ttl (the common write:
+  -- it adds to neither index) and the stored version is not a multiple of ${SWEEP_EVERY_VERSIONS}.
   if ARGV[4] ~= 'p' or ARGV[9] ~= '' or not m[1] or tonumber(m[1]) % ${SWEEP_EVERY_VERSIONS} == 0 then
     ${SWEEP}
     -- This record among those dropped: it no longer exists.
